@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs every Debian package gibkit needs to build, test and run its demo.
+# Safe to rerun: apt-get skips what is already installed.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  libboost-dev libboost-filesystem-dev libboost-system-dev libboost-program-options-dev
+  libbotan-2-dev
+  libwebsockets-dev
+  libleveldb-dev libsnappy-dev
+  libyaml-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  openssl                 # third-party Ed25519 verification in tests
+)
+# Node runs the foreign websocket client in transport tests. Some images ship
+# Node from another repository whose package conflicts with Debian's npm, so
+# only ask Debian for it where no npm is present.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${packages[@]}"
