@@ -12,6 +12,10 @@
 //    durable space has the batch on stable storage when write() returns OK.
 //  * A head update with `expected_head` set is a compare-and-swap: if the
 //    current head differs, write() applies nothing and returns kAborted.
+//    Head updates apply in order, so a later update in the same batch sees
+//    the head an earlier one set. Puts apply before erases.
+//  * Empty addresses, timelines or heads are rejected (kInvalidArgument, see
+//    check_write_batch) before anything is applied.
 //  * Methods are safe to call from several threads.
 //  * No method throws; errors come back as Status.
 #pragma once
@@ -44,6 +48,22 @@ struct WriteBatch {
   std::vector<std::string> erases;  // addresses to remove (staging spaces)
   [[nodiscard]] bool empty() const { return puts.empty() && heads.empty() && erases.empty(); }
 };
+
+// The input checks every space makes before applying a batch.
+[[nodiscard]] inline Status check_write_batch(const WriteBatch& batch) {
+  for (const StoredRecord& r : batch.puts) {
+    if (r.address.empty()) return invalid_argument("write batch: a put has an empty address");
+    if (r.json_text.empty()) return invalid_argument("write batch: put of " + r.address + " has no record text");
+  }
+  for (const HeadUpdate& h : batch.heads) {
+    if (h.timeline.empty()) return invalid_argument("write batch: a head update has an empty timeline");
+    if (h.head.empty()) return invalid_argument("write batch: head update of " + h.timeline + " has an empty head");
+  }
+  for (const std::string& e : batch.erases) {
+    if (e.empty()) return invalid_argument("write batch: an erase has an empty address");
+  }
+  return Status();
+}
 
 class Space {
  public:

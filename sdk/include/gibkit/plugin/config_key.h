@@ -1,0 +1,76 @@
+// File: gibkit/plugin/config_key.h
+//
+// One key of a plugin's configuration schema. A plugin declares its keys; the
+// kernel validates the plugin's YAML block against them (unknown keys, wrong
+// types, missing required keys, all with file:line:column) and fills in
+// defaults, so the plugin's factory receives a complete, well-typed object.
+//
+// On the ABI the schema is a JSON array of
+//   {"key": "path", "type": "string", "required": true,
+//    "default": <JSON value>, "description": "..."}
+// ("default" only when present). See docs/plugins.md.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gibkit/json.h"
+
+namespace gibkit {
+
+enum class ConfigType {
+  kString,      // "string"
+  kInteger,     // "integer": a JSON number with no fractional part
+  kNumber,      // "number"
+  kBoolean,     // "boolean"
+  kStringList,  // "string_list": array of strings
+  kObject,      // "object": free-form mapping, passed through as JSON
+};
+
+// The schema name of a type, e.g. "string_list".
+[[nodiscard]] inline std::string_view config_type_name(ConfigType type) noexcept {
+  switch (type) {
+    case ConfigType::kString: return "string";
+    case ConfigType::kInteger: return "integer";
+    case ConfigType::kNumber: return "number";
+    case ConfigType::kBoolean: return "boolean";
+    case ConfigType::kStringList: return "string_list";
+    case ConfigType::kObject: return "object";
+  }
+  return "unknown";
+}
+
+[[nodiscard]] inline std::optional<ConfigType> config_type_from_name(std::string_view name) noexcept {
+  for (ConfigType t : {ConfigType::kString, ConfigType::kInteger, ConfigType::kNumber, ConfigType::kBoolean,
+                       ConfigType::kStringList, ConfigType::kObject}) {
+    if (config_type_name(t) == name) return t;
+  }
+  return std::nullopt;
+}
+
+struct ConfigKey {
+  std::string key;
+  ConfigType type = ConfigType::kString;
+  bool required = false;
+  std::optional<json::Value> default_value;  // used when the key is absent
+  std::string description;
+};
+
+// The schema as ABI JSON text (see the file comment).
+[[nodiscard]] inline std::string config_schema_to_json(const std::vector<ConfigKey>& keys) {
+  json::Array array;
+  for (const ConfigKey& k : keys) {
+    json::Object entry;
+    entry.set("key", json::Value(k.key));
+    entry.set("type", json::Value(config_type_name(k.type)));
+    entry.set("required", json::Value(k.required));
+    if (k.default_value) entry.set("default", *k.default_value);
+    entry.set("description", json::Value(k.description));
+    array.push_back(json::Value(std::move(entry)));
+  }
+  return json::stringify(json::Value(std::move(array)));
+}
+
+}  // namespace gibkit
