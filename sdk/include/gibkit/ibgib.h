@@ -88,7 +88,7 @@ struct IbGib {
   [[nodiscard]] std::vector<std::string> all_rel8d() const;
 
   // The timeline this record belongs to: its own address if data.isTjp is
-  // true, else the last rel8ns.tjp address, else nullopt (not a timeline frame).
+  // truthy (as the reference tests it), else the last rel8ns.tjp address, else nullopt (not a timeline frame).
   [[nodiscard]] std::optional<std::string> tjp_address() const;
 
   // data.n when it is a number, else nullopt.

@@ -1,0 +1,318 @@
+// RFC 8259 parser producing json::Value with JSON.parse semantics.
+#include <charconv>
+#include <cstdlib>
+#include <string>
+
+#include "gibkit/json.h"
+#include "text/utf8.h"
+
+namespace gibkit::json {
+namespace {
+
+class Parser {
+ public:
+  Parser(std::string_view text, const ParseOptions& options) : text_(text), options_(options) {}
+
+  Result<Value> parse_document() {
+    skip_whitespace();
+    Value value;
+    if (!parse_value(value, 0)) return failure();
+    skip_whitespace();
+    if (pos_ != text_.size()) {
+      fail("unexpected data after the JSON value");
+      return failure();
+    }
+    return value;
+  }
+
+  const ParseError& error() const { return error_; }
+
+ private:
+  // Records the first error at `at` (default: the current position).
+  bool fail(std::string reason, std::size_t at = std::string_view::npos, bool too_deep = false) {
+    error_.offset = at == std::string_view::npos ? pos_ : at;
+    error_.reason = std::move(reason);
+    too_deep_ = too_deep;
+    return false;
+  }
+
+  Status failure() {
+    error_.line = 1;
+    std::size_t line_start = 0;
+    for (std::size_t i = 0; i < error_.offset && i < text_.size(); ++i) {
+      if (text_[i] == '\n') {
+        ++error_.line;
+        line_start = i + 1;
+      }
+    }
+    error_.column = error_.offset - line_start + 1;
+    std::string message = "line " + std::to_string(error_.line) + ", column " + std::to_string(error_.column) +
+                          " (offset " + std::to_string(error_.offset) + "): " + error_.reason;
+    return too_deep_ ? resource_exhausted(std::move(message)) : invalid_argument(std::move(message));
+  }
+
+  void skip_whitespace() {
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
+      ++pos_;
+    }
+  }
+
+  bool at_end() const { return pos_ >= text_.size(); }
+
+  bool unexpected() {
+    if (at_end()) return fail("unexpected end of input");
+    const auto byte = static_cast<unsigned char>(text_[pos_]);
+    if (byte >= 0x20 && byte < 0x7F) return fail(std::string("unexpected character '") + text_[pos_] + "'");
+    char hex[8];
+    const auto [end, ec] = std::to_chars(hex, hex + sizeof hex, static_cast<unsigned>(byte), 16);
+    (void)ec;
+    return fail("unexpected byte 0x" + std::string(hex, end));
+  }
+
+  bool expect_literal(std::string_view literal) {
+    if (text_.substr(pos_, literal.size()) != literal) return unexpected();
+    pos_ += literal.size();
+    return true;
+  }
+
+  bool parse_value(Value& out, std::size_t depth) {
+    if (at_end()) return unexpected();
+    switch (text_[pos_]) {
+      case '{': return parse_object(out, depth + 1);
+      case '[': return parse_array(out, depth + 1);
+      case '"': {
+        std::string s;
+        if (!parse_string(s)) return false;
+        out = Value(std::move(s));
+        return true;
+      }
+      case 't': out = Value(true); return expect_literal("true");
+      case 'f': out = Value(false); return expect_literal("false");
+      case 'n': out = Value(); return expect_literal("null");
+      default: return parse_number(out);
+    }
+  }
+
+  bool check_depth(std::size_t depth) {
+    if (depth > options_.max_depth) {
+      return fail("nesting deeper than " + std::to_string(options_.max_depth) + " levels", pos_, true);
+    }
+    return true;
+  }
+
+  bool parse_object(Value& out, std::size_t depth) {
+    if (!check_depth(depth)) return false;
+    ++pos_;  // '{'
+    std::vector<Object::Member> members;
+    skip_whitespace();
+    if (!at_end() && text_[pos_] == '}') {
+      ++pos_;
+      out = Value(Object());
+      return true;
+    }
+    while (true) {
+      skip_whitespace();
+      if (at_end() || text_[pos_] != '"') {
+        if (!at_end() && text_[pos_] != '"') return fail("expected a string key");
+        return unexpected();
+      }
+      std::string key;
+      if (!parse_string(key)) return false;
+      skip_whitespace();
+      if (at_end() || text_[pos_] != ':') return at_end() ? unexpected() : fail("expected ':' after key");
+      ++pos_;
+      skip_whitespace();
+      Value value;
+      if (!parse_value(value, depth)) return false;
+      members.emplace_back(std::move(key), std::move(value));
+      skip_whitespace();
+      if (at_end()) return unexpected();
+      if (text_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (text_[pos_] == '}') {
+        ++pos_;
+        break;
+      }
+      return fail("expected ',' or '}' in object");
+    }
+    out = Value(Object::from_members(std::move(members)));
+    return true;
+  }
+
+  bool parse_array(Value& out, std::size_t depth) {
+    if (!check_depth(depth)) return false;
+    ++pos_;  // '['
+    Array elements;
+    skip_whitespace();
+    if (!at_end() && text_[pos_] == ']') {
+      ++pos_;
+      out = Value(std::move(elements));
+      return true;
+    }
+    while (true) {
+      skip_whitespace();
+      Value value;
+      if (!parse_value(value, depth)) return false;
+      elements.push_back(std::move(value));
+      skip_whitespace();
+      if (at_end()) return unexpected();
+      if (text_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (text_[pos_] == ']') {
+        ++pos_;
+        break;
+      }
+      return fail("expected ',' or ']' in array");
+    }
+    out = Value(std::move(elements));
+    return true;
+  }
+
+  static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  // Reads the 4 hex digits after "\u" at pos_ (pos_ points at 'u').
+  bool parse_hex4(char32_t& unit) {
+    if (pos_ + 5 > text_.size()) return fail("truncated \\u escape");
+    unit = 0;
+    for (std::size_t i = 1; i <= 4; ++i) {
+      const int h = hex_value(text_[pos_ + i]);
+      if (h < 0) return fail("invalid hex digit in \\u escape", pos_ + i);
+      unit = unit * 16 + static_cast<char32_t>(h);
+    }
+    pos_ += 5;
+    return true;
+  }
+
+  bool parse_string(std::string& out) {
+    const std::size_t start = pos_;
+    ++pos_;  // opening quote
+    while (true) {
+      if (at_end()) return fail("unterminated string", start);
+      const auto byte = static_cast<unsigned char>(text_[pos_]);
+      if (byte == '"') {
+        ++pos_;
+        return true;
+      }
+      if (byte < 0x20) return fail("control character in string must be escaped");
+      if (byte >= 0x80) {
+        const text::Decoded d = text::decode_utf8(text_.substr(pos_));
+        if (d.error != nullptr) return fail(d.error);
+        out.append(text_.substr(pos_, d.length));
+        pos_ += d.length;
+        continue;
+      }
+      if (byte != '\\') {
+        // Copy the plain ASCII run in one go.
+        std::size_t end = pos_ + 1;
+        while (end < text_.size()) {
+          const auto b = static_cast<unsigned char>(text_[end]);
+          if (b == '"' || b == '\\' || b < 0x20 || b >= 0x80) break;
+          ++end;
+        }
+        out.append(text_.substr(pos_, end - pos_));
+        pos_ = end;
+        continue;
+      }
+      ++pos_;  // backslash
+      if (at_end()) return fail("unterminated string", start);
+      const char escape = text_[pos_];
+      switch (escape) {
+        case '"': out += '"'; ++pos_; break;
+        case '\\': out += '\\'; ++pos_; break;
+        case '/': out += '/'; ++pos_; break;
+        case 'b': out += '\b'; ++pos_; break;
+        case 'f': out += '\f'; ++pos_; break;
+        case 'n': out += '\n'; ++pos_; break;
+        case 'r': out += '\r'; ++pos_; break;
+        case 't': out += '\t'; ++pos_; break;
+        case 'u': {
+          char32_t unit = 0;
+          if (!parse_hex4(unit)) return false;
+          // A high surrogate followed by a low one is one code point; any
+          // other surrogate stays lone (kept as WTF-8, as JS keeps it).
+          if (unit >= 0xD800 && unit <= 0xDBFF && text_.substr(pos_, 2) == "\\u") {
+            const std::size_t saved = pos_;
+            ++pos_;
+            char32_t low = 0;
+            if (!parse_hex4(low)) return false;
+            if (low >= 0xDC00 && low <= 0xDFFF) {
+              unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+            } else {
+              pos_ = saved;
+            }
+          }
+          text::append_utf8(unit, out);
+          break;
+        }
+        default: return fail(std::string("invalid escape '\\") + escape + "'");
+      }
+    }
+  }
+
+  static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+  bool parse_number(Value& out) {
+    const std::size_t start = pos_;
+    if (text_[pos_] == '-') ++pos_;
+    if (at_end() || !is_digit(text_[pos_])) {
+      pos_ = start;
+      return unexpected();
+    }
+    if (text_[pos_] == '0') {
+      ++pos_;
+      if (!at_end() && is_digit(text_[pos_])) return fail("leading zeros are not allowed", pos_ - 1);
+    } else {
+      while (!at_end() && is_digit(text_[pos_])) ++pos_;
+    }
+    if (!at_end() && text_[pos_] == '.') {
+      ++pos_;
+      if (at_end() || !is_digit(text_[pos_])) return fail("expected a digit after '.'");
+      while (!at_end() && is_digit(text_[pos_])) ++pos_;
+    }
+    if (!at_end() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+      ++pos_;
+      if (!at_end() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
+      if (at_end() || !is_digit(text_[pos_])) return fail("expected a digit in the exponent");
+      while (!at_end() && is_digit(text_[pos_])) ++pos_;
+    }
+    const std::string_view number = text_.substr(start, pos_ - start);
+    double value = 0;
+    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+    if (ec == std::errc::result_out_of_range) {
+      // JSON.parse gives +-Infinity or +-0 here; strtod rounds the same way.
+      value = std::strtod(std::string(number).c_str(), nullptr);
+    } else if (ec != std::errc() || end != number.data() + number.size()) {
+      return fail("invalid number", start);
+    }
+    out = Value(value);
+    return true;
+  }
+
+  std::string_view text_;
+  const ParseOptions& options_;
+  std::size_t pos_ = 0;
+  ParseError error_;
+  bool too_deep_ = false;
+};
+
+}  // namespace
+
+Result<Value> parse(std::string_view text, const ParseOptions& options, ParseError* error) {
+  Parser parser(text, options);
+  Result<Value> result = parser.parse_document();
+  if (!result.ok() && error != nullptr) *error = parser.error();
+  return result;
+}
+
+}  // namespace gibkit::json

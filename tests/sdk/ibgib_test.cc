@@ -1,0 +1,62 @@
+#include "gibkit/ibgib.h"
+
+#include <gtest/gtest.h>
+
+namespace gibkit {
+namespace {
+
+TEST(IbGib, ReadsAndWritesRecords) {
+  Result<IbGib> r = IbGib::parse(
+      R"({"rel8ns":{"past":["a^gib","b^gib"],"tjp":["t^gib"]},"gib":"G","ib":"x y","data":{"n":3,"k":"v"}})");
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->ib, "x y");
+  EXPECT_EQ(r->address(), "x y^G");
+  EXPECT_EQ(r->rel8d("past"), (std::vector<std::string>{"a^gib", "b^gib"}));
+  EXPECT_TRUE(r->rel8d("none").empty());
+  EXPECT_EQ(r->all_rel8d(), (std::vector<std::string>{"a^gib", "b^gib", "t^gib"}));
+  EXPECT_EQ(r->tjp_address(), "t^gib");
+  EXPECT_EQ(r->n(), 3.0);
+  EXPECT_EQ(r->to_json_text(),
+            R"({"ib":"x y","gib":"G","data":{"n":3,"k":"v"},"rel8ns":{"past":["a^gib","b^gib"],"tjp":["t^gib"]}})");
+  Result<IbGib> again = IbGib::parse(r->to_json_text());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *r);
+}
+
+TEST(IbGib, NullDataAndRel8nsAreAbsent) {
+  Result<IbGib> r = IbGib::parse(R"({"ib":"x","gib":"gib","data":null,"rel8ns":null})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->data.has_value());
+  EXPECT_FALSE(r->rel8ns.has_value());
+  EXPECT_EQ(r->to_json_text(), R"({"ib":"x","gib":"gib"})");
+  EXPECT_EQ(r->tjp_address(), std::nullopt);
+  EXPECT_EQ(r->n(), std::nullopt);
+}
+
+TEST(IbGib, TjpItselfIsItsOwnTimeline) {
+  Result<IbGib> r = IbGib::parse(R"({"ib":"x","gib":"H","data":{"isTjp":true}})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->tjp_address(), "x^H");
+}
+
+TEST(IbGib, RejectsBadShapes) {
+  const char* bad[][2] = {
+      {R"([1])", "must be a JSON object"},
+      {R"({"gib":"g"})", "missing key \"ib\""},
+      {R"({"ib":"x"})", "missing key \"gib\""},
+      {R"({"ib":1,"gib":"g"})", "\"ib\" must be string"},
+      {R"({"ib":"x","gib":"g","extra":1})", "unknown top-level key \"extra\""},
+      {R"({"ib":"x","gib":"g","rel8ns":[]})", "rel8ns must be an object"},
+      {R"({"ib":"x","gib":"g","rel8ns":{"past":"a^gib"}})", "rel8ns.past must be an array"},
+      {R"({"ib":"x","gib":"g","rel8ns":{"past":["a^gib",1]}})", "rel8ns.past[1] must be a string"},
+      {R"({"ib":"x",)", "line 1"},
+  };
+  for (const auto& [text, reason] : bad) {
+    const Status s = IbGib::parse(text).status();
+    EXPECT_FALSE(s.ok()) << text;
+    EXPECT_NE(s.message().find(reason), std::string::npos) << text << " -> " << s.message();
+  }
+}
+
+}  // namespace
+}  // namespace gibkit

@@ -1,0 +1,256 @@
+#include "gibkit/json.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace gibkit::json {
+namespace {
+
+Value must_parse(std::string_view text) {
+  Result<Value> v = parse(text);
+  EXPECT_TRUE(v.ok()) << v.status().to_string() << " for " << text;
+  return v.ok() ? *v : Value();
+}
+
+std::string roundtrip(std::string_view text) { return stringify(must_parse(text)); }
+
+struct NumberCase {
+  double value;
+  const char* expected;
+};
+
+TEST(JsonNumber, FormatsLikeEcmaScriptNumberToString) {
+  const NumberCase cases[] = {
+      {0.0, "0"},
+      {-0.0, "0"},
+      {1.0, "1"},
+      {-1.0, "-1"},
+      {100.0, "100"},
+      {3.14, "3.14"},
+      {0.1, "0.1"},
+      {0.1 + 0.2, "0.30000000000000004"},
+      {1e21, "1e+21"},
+      {1e20, "100000000000000000000"},
+      {123456789012345680000.0, "123456789012345680000"},
+      {1e-7, "1e-7"},
+      {0.000001, "0.000001"},
+      {-2.5e-7, "-2.5e-7"},
+      {5e-324, "5e-324"},
+      {1.5e300, "1.5e+300"},
+      {9007199254740994.0, "9007199254740994"},  // 2^53 + 2
+      {9007199254740992.0, "9007199254740992"},
+      {12345600.0, "12345600"},
+      {-2147483648.0, "-2147483648"},
+      {1.7976931348623157e308, "1.7976931348623157e+308"},
+      {123e-20, "1.23e-18"},
+  };
+  for (const NumberCase& c : cases) {
+    EXPECT_EQ(number_to_string(c.value), c.expected) << "value " << c.value;
+    EXPECT_EQ(stringify(Value(c.value)), c.expected);
+  }
+}
+
+TEST(JsonNumber, NonFiniteNumbers) {
+  EXPECT_EQ(number_to_string(std::numeric_limits<double>::quiet_NaN()), "NaN");
+  EXPECT_EQ(number_to_string(std::numeric_limits<double>::infinity()), "Infinity");
+  EXPECT_EQ(number_to_string(-std::numeric_limits<double>::infinity()), "-Infinity");
+  // JSON.stringify writes null for them.
+  EXPECT_EQ(stringify(Value(std::numeric_limits<double>::quiet_NaN())), "null");
+  EXPECT_EQ(stringify(Value(Array{Value(std::numeric_limits<double>::infinity())})), "[null]");
+}
+
+TEST(JsonNumber, ParsesToDoubles) {
+  EXPECT_EQ(roundtrip("[1.0, 1E2, -0, 0.5e1, 9007199254740993, 1e400, -1e400, 1e-400]"),
+            "[1,100,0,5,9007199254740992,null,null,0]");
+  EXPECT_EQ(must_parse("123456789012345678901234567890").as_number(), 1.2345678901234568e29);
+}
+
+TEST(JsonString, EscapesLikeJsonStringify) {
+  const std::string s = std::string("a\"b\\c\b\f\n\r\t") + '\x01' + '\x1f' + '\x00' + "\x7f/\xC3\xA9\xF0\x9F\x98\x80\xE2\x80\xA8";
+  EXPECT_EQ(stringify(Value(s)),
+            "\"a\\\"b\\\\c\\b\\f\\n\\r\\t\\u0001\\u001f\\u0000\x7f/\xC3\xA9\xF0\x9F\x98\x80\xE2\x80\xA8\"");
+}
+
+TEST(JsonString, ParsesEscapes) {
+  EXPECT_EQ(must_parse(R"("\"\\\/\b\f\n\r\t\u0041\u00e9\u20AC")").as_string(),
+            "\"\\/\b\f\n\r\t" "A\xC3\xA9\xE2\x82\xAC");
+}
+
+TEST(JsonString, SurrogatePairBecomesOneCodePoint) {
+  const Value v = must_parse(R"("\ud83d\ude00")");
+  EXPECT_EQ(v.as_string(), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(stringify(v), "\"\xF0\x9F\x98\x80\"");
+}
+
+TEST(JsonString, LoneSurrogatesRoundTripEscaped) {
+  EXPECT_EQ(roundtrip(R"("\ud83d")"), R"("\ud83d")");
+  EXPECT_EQ(roundtrip(R"("\ude00\ud83d")"), R"("\ude00\ud83d")");
+  EXPECT_EQ(roundtrip(R"("x\ud83dy")"), R"("x\ud83dy")");
+  EXPECT_EQ(roundtrip(R"("\ud83d\u0041")"), R"("\ud83dA")");
+  EXPECT_EQ(roundtrip(R"("\uDBFF\uDFFF")"), "\"\xF4\x8F\xBF\xBF\"");
+}
+
+Status parse_status(std::string_view text, ParseError* error = nullptr) {
+  return parse(text, {}, error).status();
+}
+
+TEST(JsonString, RejectsInvalidUtf8WithPosition) {
+  struct Case {
+    std::string text;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {"\"ab\xC0\xAF\"", "overlong"},
+      {"\"ab\xE0\x80\xAF\"", "overlong"},
+      {"\"ab\xED\xA0\x80\"", "surrogate"},
+      {"\"ab\xE2\x82\"", "truncated"},
+      {"\"ab\xF0\x9F\x98", "truncated"},
+      {"\"ab\x80\"", "continuation"},
+      {"\"ab\xF5\x80\x80\x80\"", "above U+10FFFF"},
+      {"\"ab\xFF\"", "0xF8-0xFF"},
+  };
+  for (const Case& c : cases) {
+    ParseError error;
+    const Status s = parse_status(c.text, &error);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << c.text;
+    EXPECT_NE(error.reason.find(c.reason), std::string::npos) << error.reason;
+    EXPECT_EQ(error.offset, 3u) << c.text;
+    EXPECT_EQ(error.line, 1u);
+    EXPECT_EQ(error.column, 4u);
+  }
+}
+
+TEST(JsonParse, ErrorsCarryLineColumnAndOffset) {
+  ParseError error;
+  const Status s = parse_status("{\n  \"a\": tru\n}", &error);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(error.line, 2u);
+  EXPECT_EQ(error.column, 8u);
+  EXPECT_EQ(error.offset, 9u);
+  EXPECT_NE(s.message().find("line 2, column 8"), std::string::npos) << s.message();
+}
+
+TEST(JsonParse, RejectsWhatJsonParseRejects) {
+  const char* bad[] = {"",          "   ",       "{",          "[1,]",     "{\"a\":1,}", "01",
+                       "1.",        ".5",        "+1",         "1e",       "-",          "NaN",
+                       "'a'",       "{a:1}",     "[1 2]",      "\"a\nb\"", "\"\\x\"",    "\"\\u12g4\"",
+                       "1 2",       "true false", "\xEF\xBB\xBF{}", "[1]x",  "nul",        "{\"a\" 1}"};
+  for (const char* text : bad) {
+    EXPECT_EQ(parse_status(text).code(), StatusCode::kInvalidArgument) << "accepted: " << text;
+  }
+}
+
+TEST(JsonParse, AcceptsSurroundingWhitespace) {
+  EXPECT_EQ(roundtrip(" \t\r\n{ \"a\" : [ 1 , true , null ] } \n"), R"({"a":[1,true,null]})");
+}
+
+TEST(JsonParse, DepthLimit) {
+  const std::string ok = std::string(512, '[') + std::string(512, ']');
+  EXPECT_TRUE(parse(ok).ok());
+  const std::string deep = std::string(513, '[') + std::string(513, ']');
+  ParseError error;
+  EXPECT_EQ(parse(deep, {}, &error).status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(error.offset, 512u);
+  ParseOptions shallow;
+  shallow.max_depth = 2;
+  EXPECT_TRUE(parse(R"({"a":[1]})", shallow).ok());
+  EXPECT_EQ(parse(R"({"a":[{}]})", shallow).status().code(), StatusCode::kResourceExhausted);
+  // Hostile depth far beyond the limit fails cleanly, without exhausting the stack.
+  EXPECT_FALSE(parse(std::string(1000000, '[')).ok());
+}
+
+TEST(JsonObject, ArrayIndexKeysFirstThenInsertionOrder) {
+  EXPECT_EQ(roundtrip(R"({"b":1,"a":2,"1":3,"0":4,"4294967295":5,"4294967294":6,"01":7,"-1":8,"10":9,"2":10})"),
+            R"({"0":4,"1":3,"2":10,"10":9,"4294967294":6,"b":1,"a":2,"4294967295":5,"01":7,"-1":8})");
+}
+
+TEST(JsonObject, IsArrayIndexKey) {
+  EXPECT_TRUE(is_array_index_key("0"));
+  EXPECT_TRUE(is_array_index_key("4294967294"));
+  EXPECT_FALSE(is_array_index_key("4294967295"));
+  EXPECT_FALSE(is_array_index_key("99999999999"));
+  EXPECT_FALSE(is_array_index_key("01"));
+  EXPECT_FALSE(is_array_index_key("-1"));
+  EXPECT_FALSE(is_array_index_key("1.5"));
+  EXPECT_FALSE(is_array_index_key(""));
+  EXPECT_FALSE(is_array_index_key(" 1"));
+}
+
+TEST(JsonObject, DuplicateKeysLastValueFirstPosition) {
+  EXPECT_EQ(roundtrip(R"({"a":1,"b":2,"a":3})"), R"({"a":3,"b":2})");
+  EXPECT_EQ(roundtrip(R"({"1":1,"0":2,"1":3})"), R"({"0":2,"1":3})");
+}
+
+TEST(JsonObject, SetKeepsPositionAndOrdersIndexKeys) {
+  Object o;
+  o.set("z", 1);
+  o.set("5", 2);
+  o.set("a", 3);
+  o.set("3", 4);
+  o.set("z", 5);  // replace keeps position
+  EXPECT_EQ(stringify(Value(o)), R"({"3":4,"5":2,"z":5,"a":3})");
+  EXPECT_TRUE(o.erase("5"));
+  EXPECT_FALSE(o.erase("5"));
+  o["new"] = Value("x");
+  EXPECT_EQ(stringify(Value(o)), R"({"3":4,"z":5,"a":3,"new":"x"})");
+  EXPECT_EQ(o.find("a")->as_number(), 3);
+  EXPECT_EQ(o.find("missing"), nullptr);
+}
+
+TEST(JsonObject, LargeObjectsStayCorrect) {
+  Object o;
+  for (int i = 2000; i >= 0; --i) o.set(std::to_string(i), i);           // index keys, descending
+  for (int i = 0; i < 2000; ++i) o.set("k" + std::to_string(i), i);      // named keys
+  ASSERT_EQ(o.size(), 4001u);
+  EXPECT_EQ(o.begin()->first, "0");
+  EXPECT_EQ((o.begin() + 2000)->first, "2000");
+  EXPECT_EQ((o.begin() + 2001)->first, "k0");
+  for (int i = 0; i < 2000; i += 97) {
+    ASSERT_NE(o.find("k" + std::to_string(i)), nullptr);
+    EXPECT_EQ(o.find("k" + std::to_string(i))->as_number(), i);
+    EXPECT_EQ(o.find(std::to_string(i))->as_number(), i);
+  }
+  EXPECT_TRUE(o.erase("k5"));
+  EXPECT_EQ(o.find("k5"), nullptr);
+  EXPECT_EQ(o.find("k6")->as_number(), 6);
+  const Object copy = o;
+  EXPECT_EQ(copy, o);
+  EXPECT_EQ(copy.find("k1999")->as_number(), 1999);
+
+  // A parsed object with many keys (the parser builds it in one pass).
+  std::string text = "{";
+  for (int i = 0; i < 3000; ++i) text += (i ? ",\"" : "\"") + std::string("key") + std::to_string(i) + "\":" + std::to_string(i);
+  text += ",\"key7\":\"dup\"}";
+  const Value parsed = must_parse(text);
+  EXPECT_EQ(parsed.as_object().size(), 3000u);
+  EXPECT_EQ(parsed.find("key7")->as_string(), "dup");
+  EXPECT_EQ((parsed.as_object().begin() + 7)->first, "key7");
+}
+
+TEST(JsonValue, TypesTruthinessAndLookups) {
+  const Value v = must_parse(R"({"s":"x","n":0,"b":true,"a":[],"o":{},"z":null,"e":""})");
+  const Object& o = v.as_object();
+  EXPECT_EQ(*get_string(o, "s"), "x");
+  EXPECT_EQ(*get_number(o, "n"), 0);
+  EXPECT_TRUE(*get_bool(o, "b"));
+  EXPECT_TRUE((*get_array(o, "a"))->empty());
+  EXPECT_TRUE((*get_object(o, "o"))->empty());
+  EXPECT_EQ(get_string(o, "missing").status().code(), StatusCode::kNotFound);
+  const Status wrong = get_string(o, "n").status();
+  EXPECT_EQ(wrong.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(wrong.message().find("must be string, not number"), std::string::npos) << wrong.message();
+  EXPECT_FALSE(v.find("n")->truthy());
+  EXPECT_FALSE(v.find("z")->truthy());
+  EXPECT_FALSE(v.find("e")->truthy());
+  EXPECT_TRUE(v.find("a")->truthy());
+  EXPECT_TRUE(v.find("o")->truthy());
+  EXPECT_EQ(type_name(v.find("z")->type()), "null");
+  EXPECT_EQ(Value(1), Value(1.0));
+  EXPECT_NE(Value(1), Value("1"));
+}
+
+}  // namespace
+}  // namespace gibkit::json
