@@ -1,0 +1,58 @@
+#include "keystone/keystone_frame.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace gibkit::keystone {
+
+Result<KeystoneFrame> KeystoneFrame::parse(IbGib record) {
+  if (record.ib != kKeystoneIb) return invalid_argument("not a keystone frame (ib \"" + record.ib + "\")");
+  if (!record.data || !record.data->is_object()) return invalid_argument("keystone frame: data must be an object");
+  const json::Object& data = record.data->as_object();
+  static constexpr std::string_view kKnown[] = {"challengePools", "proofs", "revocationInfo", "frameDetails", "n",
+                                                "timestamp",      "timestampMs", "uuid",       "isTjp"};
+  for (const auto& [key, value] : data) {
+    if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
+      return invalid_argument("keystone frame: unknown data key \"" + key + "\"");
+    }
+  }
+  KeystoneFrame frame;
+  GIBKIT_ASSIGN_OR_RETURN(const double n, json::get_number(data, "n"));
+  if (!(n >= 0 && n <= 9007199254740991.0) || std::floor(n) != n) {
+    return invalid_argument("keystone frame: n must be a non-negative integer");
+  }
+  frame.n = static_cast<std::int64_t>(n);
+  GIBKIT_ASSIGN_OR_RETURN(const json::Array* pools, json::get_array(data, "challengePools"));
+  std::set<std::string> pool_ids;
+  for (const json::Value& pool_json : *pools) {
+    GIBKIT_ASSIGN_OR_RETURN(ChallengePool pool, ChallengePool::from_json(pool_json));
+    if (!pool_ids.insert(pool.id()).second) return invalid_argument("keystone frame: duplicate pool id \"" + pool.id() + "\"");
+    frame.pools.push_back(std::move(pool));
+    frame.pools_json.push_back(pool_json);
+  }
+  GIBKIT_ASSIGN_OR_RETURN(const json::Array* proofs, json::get_array(data, "proofs"));
+  for (const json::Value& proof_json : *proofs) {
+    GIBKIT_ASSIGN_OR_RETURN(Proof proof, Proof::from_json(proof_json));
+    frame.proofs.push_back(std::move(proof));
+  }
+  if (const json::Value* info = data.find("revocationInfo")) {
+    if (!info->is_object()) return invalid_argument("keystone frame: revocationInfo must be an object");
+    frame.revocation_info = *info;
+  }
+  frame.address = record.address();
+  frame.record = std::move(record);
+  return frame;
+}
+
+const ChallengePool* pool_for_verb(const std::vector<ChallengePool>& pools, std::string_view verb) {
+  for (const ChallengePool& pool : pools) {
+    if (pool.config().restricts_verbs() && pool.config().allows(verb)) return &pool;
+  }
+  for (const ChallengePool& pool : pools) {
+    if (!pool.config().restricts_verbs()) return &pool;
+  }
+  return nullptr;
+}
+
+}  // namespace gibkit::keystone

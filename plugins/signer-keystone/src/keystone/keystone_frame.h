@@ -1,0 +1,49 @@
+// File: keystone/keystone_frame.h
+//
+// A keystone frame (core-gib-notes 2.2): an ibgib record with
+//   ib     "keystone"
+//   data   {challengePools: [pool...], proofs: [proof...],
+//           revocationInfo?: {reason, proof}, frameDetails?: any,
+//           n, timestamp, timestampMs, uuid, isTjp (genesis only)}
+//   rel8ns {ancestor: ["keystone^gib"], past: [...], tjp: [genesis]}
+//          (genesis: ancestor only; never dna)
+// This is the parsed, structure-checked view used by signing and verifying.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gibkit/ibgib.h"
+#include "gibkit/json.h"
+#include "gibkit/status.h"
+#include "keystone/challenge_pool.h"
+#include "keystone/proof.h"
+
+namespace gibkit::keystone {
+
+inline constexpr std::string_view kKeystoneIb = "keystone";
+inline constexpr std::string_view kKeystoneAncestor = "keystone^gib";
+inline constexpr std::string_view kRevokeVerb = "revoke";
+
+struct KeystoneFrame {
+  IbGib record;
+  std::string address;
+  std::int64_t n = 0;
+  std::vector<ChallengePool> pools;
+  std::vector<json::Value> pools_json;  // as received, for exact comparison
+  std::vector<Proof> proofs;
+  std::optional<json::Value> revocation_info;
+
+  [[nodiscard]] bool revoked() const noexcept { return revocation_info.has_value(); }
+
+  // Checks the shape above (not the gib, not the links). kInvalidArgument.
+  [[nodiscard]] static Result<KeystoneFrame> parse(IbGib record);
+};
+
+// The pool that signs `verb` (reference rule): the first pool listing the
+// verb, else the first pool without a verb restriction; nullptr if none.
+[[nodiscard]] const ChallengePool* pool_for_verb(const std::vector<ChallengePool>& pools, std::string_view verb);
+
+}  // namespace gibkit::keystone

@@ -1,0 +1,71 @@
+#include "keystone/presets.h"
+
+namespace gibkit::keystone {
+
+namespace {
+
+// Revealing 32 positional slots binds 128 bits of SHA-256(target).
+constexpr int kPositionalBindingChars = 32;
+
+PoolConfig revoke_pool(int size, int picks) {
+  PoolConfig c;
+  c.salt = "revoke";
+  c.allowed_verbs = {"revoke"};
+  c.rounds = 10;
+  c.behavior = {.size = size,
+                .replenish = Replenish::kScorchedEarth,
+                .select_sequentially = picks,
+                .select_randomly = picks,
+                .target_binding_chars = 0,
+                .binding_mode = BindingMode::kBucket};
+  return c;
+}
+
+PoolConfig bound_pool(std::string verb, int size, Replenish replenish, int fifo, int randoms) {
+  PoolConfig c;
+  c.salt = verb;
+  c.allowed_verbs = {std::move(verb)};
+  c.behavior = {.size = size,
+                .replenish = replenish,
+                .select_sequentially = fifo,
+                .select_randomly = randoms,
+                .target_binding_chars = kPositionalBindingChars,
+                .binding_mode = BindingMode::kPositional};
+  return c;
+}
+
+}  // namespace
+
+std::vector<PoolConfig> domain_preset() {
+  return {bound_pool("endorse", 16, Replenish::kTopUp, 2, 2), revoke_pool(64, 8)};
+}
+
+std::vector<PoolConfig> session_preset() {
+  return {bound_pool("sync", 8, Replenish::kReplaceAll, 0, 2), revoke_pool(16, 4)};
+}
+
+Result<std::vector<PoolConfig>> pools_from_options(const json::Value& options) {
+  if (options.is_null()) return session_preset();
+  if (!options.is_object()) return invalid_argument("keystone identity options must be an object");
+  const json::Object& o = options.as_object();
+  if (o.empty()) return session_preset();
+  if (o.size() != 1) return invalid_argument("keystone identity options: give either \"preset\" or \"pools\"");
+  if (o.contains("preset")) {
+    GIBKIT_ASSIGN_OR_RETURN(const std::string preset, json::get_string(o, "preset"));
+    if (preset == "domain") return domain_preset();
+    if (preset == "session") return session_preset();
+    return invalid_argument("keystone identity options: unknown preset \"" + preset + "\" (domain or session)");
+  }
+  Result<const json::Array*> pools = json::get_array(o, "pools");
+  if (!pools.ok()) return invalid_argument("keystone identity options: expected \"preset\" or \"pools\"");
+  std::vector<PoolConfig> configs;
+  for (const json::Value& pool : **pools) {
+    Result<PoolConfig> config = PoolConfig::from_json(pool);
+    if (!config.ok()) return config.status().with_context("keystone identity options");
+    configs.push_back(std::move(*config));
+  }
+  if (configs.empty()) return invalid_argument("keystone identity options: \"pools\" is empty");
+  return configs;
+}
+
+}  // namespace gibkit::keystone

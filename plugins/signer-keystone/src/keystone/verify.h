@@ -1,0 +1,35 @@
+// File: keystone/verify.h
+//
+// Checking that `next` is a valid evolution of `prev` carrying `expected`.
+//
+// `prev` is the verifier's own copy (from its registry); nothing in `next` is
+// trusted about what came before. Checks, in this order, each failure being
+// kPermissionDenied whose message starts with its category:
+//   "gib"      either frame's gib does not match its content
+//   "revoked"  prev is revoked (a revoked keystone signs nothing), or the
+//              revocation info does not match the revoke proof
+//   "counter"  next.n != prev.n + 1
+//   "link"     not the same timeline: ib/ancestor/uuid differ, past is not
+//              prev.past + [prev], tjp is not [prev's tjp], next claims isTjp
+//   "target"   the claim's target is not the expected one
+//   "verb"     the claim's verb is not the expected one, or no pool allows it
+//   "policy"   the proof does not reveal exactly the required challenges
+//              of the pool that must sign the verb (plus selectRandomly
+//              others from the allowed set), or is malformed
+//   "crypto"   a revealed solution does not hash to prev's challenge
+//   "pools"    next's pools are not prev's pools with the consumed challenges
+//              removed and replenished by each pool's rule (unused pools
+//              unchanged, configs unchanged)
+// A next frame that is not even JSON is kInvalidArgument; a malformed prev
+// (the caller's own data) is kInvalidArgument too.
+#pragma once
+
+#include "gibkit/ibgib.h"
+#include "gibkit/signer.h"
+#include "gibkit/status.h"
+
+namespace gibkit::keystone {
+
+[[nodiscard]] Status verify_evolution(const IbGib& prev, const IbGib& next, const Claim& expected);
+
+}  // namespace gibkit::keystone

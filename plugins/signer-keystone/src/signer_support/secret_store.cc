@@ -1,0 +1,157 @@
+#include "signer_support/secret_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <botan/hex.h>
+
+namespace gibkit::signer_support {
+
+namespace {
+
+constexpr std::string_view kFileSuffix = ".secret";
+constexpr std::size_t kMaxSecretFileBytes = 4096;
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+// Identities are genesis gibs (hex); anything else could escape the directory.
+bool is_safe_identity(std::string_view identity) {
+  if (identity.empty() || identity.size() > 200) return false;
+  for (char c : identity) {
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  [[nodiscard]] int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+Status write_all(int fd, const std::string& bytes) {
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return unavailable("secret store: write failed: " + errno_text(errno));
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+}  // namespace
+
+SecretStore::SecretStore() = default;
+SecretStore::SecretStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+Result<std::unique_ptr<SecretStore>> SecretStore::open_directory(const std::filesystem::path& dir) {
+  if (dir.empty()) return invalid_argument("secret store: empty secrets_dir");
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return unavailable("secret store: cannot create " + dir.string() + ": " + errno_text(errno));
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return invalid_argument("secret store: " + dir.string() + " is not a directory");
+  }
+  return std::unique_ptr<SecretStore>(new SecretStore(dir));
+}
+
+Result<std::filesystem::path> SecretStore::file_for(std::string_view identity) const {
+  if (!is_safe_identity(identity)) return invalid_argument("secret store: malformed identity name");
+  return *dir_ / (std::string(identity) + std::string(kFileSuffix));
+}
+
+Status SecretStore::put(std::string_view identity, const Secret& secret) {
+  std::lock_guard lock(mutex_);
+  if (!dir_) {
+    if (memory_.contains(identity)) return already_exists("secret store: identity already has a secret");
+    memory_.emplace(std::string(identity), secret);
+    return {};
+  }
+  GIBKIT_ASSIGN_OR_RETURN(const std::filesystem::path target, file_for(identity));
+  if (::access(target.c_str(), F_OK) == 0) return already_exists("secret store: identity already has a secret");
+
+  // Unique temporary name in the same directory, so rename() is atomic.
+  const std::filesystem::path temp = target.string() + ".tmp." + std::to_string(::getpid());
+  FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return unavailable("secret store: cannot create " + temp.string() + ": " + errno_text(errno));
+  std::string text = Botan::hex_encode(secret, false) + "\n";
+  Status written = write_all(fd.get(), text);
+  std::fill(text.begin(), text.end(), '\0');
+  if (written.ok() && ::fsync(fd.get()) != 0) written = unavailable("secret store: fsync failed: " + errno_text(errno));
+  if (::close(fd.release()) != 0 && written.ok()) written = unavailable("secret store: close failed: " + errno_text(errno));
+  if (written.ok() && ::link(temp.c_str(), target.c_str()) != 0) {
+    // link() instead of rename(): it fails rather than replace an existing secret.
+    written = errno == EEXIST ? already_exists("secret store: identity already has a secret")
+                              : unavailable("secret store: cannot install " + target.string() + ": " + errno_text(errno));
+  }
+  ::unlink(temp.c_str());
+  GIBKIT_RETURN_IF_ERROR(written);
+  FileDescriptor dir_fd(::open(dir_->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0) {
+    return unavailable("secret store: fsync of " + dir_->string() + " failed: " + errno_text(errno));
+  }
+  return {};
+}
+
+Result<Secret> SecretStore::get(std::string_view identity) const {
+  std::lock_guard lock(mutex_);
+  if (!dir_) {
+    const auto it = memory_.find(identity);
+    if (it == memory_.end()) return not_found("secret store: no secret held for this identity");
+    return it->second;
+  }
+  GIBKIT_ASSIGN_OR_RETURN(const std::filesystem::path path, file_for(identity));
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return not_found("secret store: no secret held for this identity");
+    return unavailable("secret store: cannot open " + path.string() + ": " + errno_text(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return unavailable("secret store: cannot stat " + path.string());
+  if (!S_ISREG(st.st_mode)) return permission_denied("secret store: " + path.string() + " is not a regular file");
+  if ((st.st_mode & 0077) != 0) {
+    return permission_denied("secret store: " + path.string() + " is accessible by group or others; chmod 600 it");
+  }
+  if (st.st_uid != ::geteuid()) return permission_denied("secret store: " + path.string() + " is owned by another user");
+  if (st.st_size <= 0 || static_cast<std::size_t>(st.st_size) > kMaxSecretFileBytes) {
+    return data_loss("secret store: " + path.string() + " has an unexpected size");
+  }
+  std::string text(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return unavailable("secret store: cannot read " + path.string());
+    got += static_cast<std::size_t>(n);
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  Secret secret;
+  try {
+    secret = Botan::hex_decode_locked(text, false);
+  } catch (const std::exception&) {
+    secret.clear();
+  }
+  std::fill(text.begin(), text.end(), '\0');
+  if (secret.empty()) return data_loss("secret store: " + path.string() + " is corrupt");
+  return secret;
+}
+
+}  // namespace gibkit::signer_support
