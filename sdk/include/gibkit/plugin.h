@@ -71,11 +71,11 @@ struct PluginSpec {
   using interface_type = Interface;
   using Factory = std::function<Result<std::unique_ptr<Interface>>(const json::Object& config)>;
 
-  std::string name;         // unique per kind; what YAML `plugin:` refers to
-  std::string version;      // the plugin's own version, shown by the kernel
-  std::string description;  // one line
-  std::vector<ConfigKey> config;
-  Factory create;
+  std::string name{};         // unique per kind; what YAML `plugin:` refers to
+  std::string version{};      // the plugin's own version, shown by the kernel
+  std::string description{};  // one line
+  std::vector<ConfigKey> config{};
+  Factory create{};
 };
 
 namespace plugin_detail {

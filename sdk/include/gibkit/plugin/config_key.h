@@ -27,6 +27,8 @@ enum class ConfigType {
   kBoolean,     // "boolean"
   kStringList,  // "string_list": array of strings
   kObject,      // "object": free-form mapping, passed through as JSON
+  kPath,        // "path": a string; the kernel makes a relative path absolute
+                // against the directory of the deployment file
 };
 
 // The schema name of a type, e.g. "string_list".
@@ -38,24 +40,27 @@ enum class ConfigType {
     case ConfigType::kBoolean: return "boolean";
     case ConfigType::kStringList: return "string_list";
     case ConfigType::kObject: return "object";
+    case ConfigType::kPath: return "path";
   }
   return "unknown";
 }
 
 [[nodiscard]] inline std::optional<ConfigType> config_type_from_name(std::string_view name) noexcept {
   for (ConfigType t : {ConfigType::kString, ConfigType::kInteger, ConfigType::kNumber, ConfigType::kBoolean,
-                       ConfigType::kStringList, ConfigType::kObject}) {
+                       ConfigType::kStringList, ConfigType::kObject, ConfigType::kPath}) {
     if (config_type_name(t) == name) return t;
   }
   return std::nullopt;
 }
 
+// Every member has a default initializer so that designated initializers may
+// leave any of them out without -Wmissing-field-initializers.
 struct ConfigKey {
-  std::string key;
+  std::string key{};
   ConfigType type = ConfigType::kString;
   bool required = false;
-  std::optional<json::Value> default_value;  // used when the key is absent
-  std::string description;
+  std::optional<json::Value> default_value{};  // used when the key is absent
+  std::string description{};
 };
 
 // The schema as ABI JSON text (see the file comment).

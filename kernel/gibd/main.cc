@@ -1,0 +1,181 @@
+// gibd: the gibkit node daemon.
+//
+//   gibd --config FILE [--plugin-dir DIR]...   run the node until SIGINT/SIGTERM
+//   gibd validate FILE [--plugin-dir DIR]...   check a deployment, print OK or the errors
+//   gibd plugins [--plugin-dir DIR]...         list loadable plugins and their config keys
+//   gibd --help
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "gibkit/kernel/config/deployment.h"
+#include "gibkit/kernel/node/node.h"
+#include "gibkit/kernel/plugin/plugin_registry.h"
+
+namespace {
+
+using gibkit::kernel::DeploymentLoader;
+using gibkit::kernel::PluginRegistry;
+
+constexpr const char* kUsage = R"(usage:
+  gibd --config FILE [--plugin-dir DIR]...   run the node described by FILE until SIGINT/SIGTERM
+  gibd validate FILE [--plugin-dir DIR]...   load plugins and validate FILE without starting;
+                                             prints OK (exit 0) or every problem (exit 1)
+  gibd plugins [--plugin-dir DIR]...         list the plugins found and their config keys
+  gibd --help                                show this help
+
+--plugin-dir replaces the plugin directories of the deployment (node.plugin_dirs,
+default <gibd dir>/../lib/gibkit/plugins); repeat it for several directories.
+The deployment format is described in docs/config.md.
+)";
+
+struct Options {
+  std::string command;  // "run", "validate", "plugins", "help"
+  std::filesystem::path config;
+  std::vector<std::filesystem::path> plugin_dirs;
+};
+
+// Returns false (after printing why) on bad usage.
+bool parse_args(int argc, char** argv, Options& options) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const char* flag) -> const std::string* {
+      if (i + 1 >= args.size()) {
+        std::cerr << "gibd: " << flag << " needs a value\n";
+        return nullptr;
+      }
+      return &args[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      options.command = "help";
+      return true;
+    } else if (a == "--config") {
+      const std::string* v = value("--config");
+      if (v == nullptr) return false;
+      options.config = *v;
+      if (options.command.empty()) options.command = "run";
+    } else if (a == "--plugin-dir") {
+      const std::string* v = value("--plugin-dir");
+      if (v == nullptr) return false;
+      options.plugin_dirs.emplace_back(*v);
+    } else if ((a == "validate" || a == "plugins") && options.command.empty()) {
+      options.command = a;
+    } else if (options.command == "validate" && options.config.empty() && a[0] != '-') {
+      options.config = a;
+    } else {
+      std::cerr << "gibd: unexpected argument '" << a << "'\n";
+      return false;
+    }
+  }
+  if (options.command.empty()) {
+    std::cerr << "gibd: nothing to do (give --config FILE, validate FILE or plugins)\n";
+    return false;
+  }
+  if ((options.command == "run" || options.command == "validate") && options.config.empty()) {
+    std::cerr << "gibd: " << options.command << " needs a deployment file\n";
+    return false;
+  }
+  return true;
+}
+
+int list_plugins(const Options& options) {
+  PluginRegistry registry;
+  std::vector<std::filesystem::path> dirs = options.plugin_dirs;
+  if (dirs.empty()) dirs.push_back(gibkit::kernel::default_plugin_dir());
+  int exit_code = 0;
+  for (const auto& dir : dirs) {
+    gibkit::Status loaded = registry.load_directory(dir);
+    if (!loaded.ok()) {
+      std::cerr << "gibd: " << loaded.message() << "\n";
+      exit_code = 1;
+    }
+  }
+  for (const auto& plugin : registry.plugins()) {
+    std::cout << gibkit::kernel::plugin_kind_name(plugin->kind()) << " " << plugin->name() << " "
+              << plugin->version() << " (SDK " << plugin->sdk_version() << "): " << plugin->description() << "\n"
+              << "  " << plugin->path().string() << "\n";
+    for (const gibkit::ConfigKey& key : plugin->config_schema()) {
+      std::cout << "  " << key.key << ": " << gibkit::config_type_name(key.type)
+                << (key.required ? ", required" : "")
+                << (key.default_value ? ", default " + gibkit::json::stringify(*key.default_value) : "") << " - "
+                << key.description << "\n";
+    }
+  }
+  for (const gibkit::Status& problem : registry.problems()) std::cerr << "refused: " << problem.message() << "\n";
+  return exit_code;
+}
+
+int run(const Options& options) {
+  // Block the stop signals before any transport starts a thread, so that
+  // every thread inherits the mask and only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  PluginRegistry registry;
+  auto deployment = DeploymentLoader().load_file(options.config, registry, options.plugin_dirs);
+  if (!deployment.ok()) {
+    std::cerr << deployment.status().message() << "\n";
+    return 1;
+  }
+  auto node = gibkit::kernel::Node::create(*deployment, registry);
+  if (!node.ok()) {
+    std::cerr << "gibd: cannot create node: " << node.status().to_string() << "\n";
+    return 1;
+  }
+  // Until the saga coordinator registers itself, the node serves no sync
+  // requests and says so to peers.
+  gibkit::RequestHandler handler = [name = (*node)->name()](std::string_view) -> gibkit::Result<std::string> {
+    return gibkit::failed_precondition("node '" + name + "' has no sync coordinator");
+  };
+  gibkit::Status started = (*node)->start(handler);
+  if (!started.ok()) {
+    std::cerr << "gibd: cannot start: " << started.to_string() << "\n";
+    return 1;
+  }
+  std::cout << "gibd: node '" << (*node)->name() << "' running";
+  for (const auto& [name, endpoint] : (*node)->endpoints()) std::cout << "; " << name << " at " << endpoint;
+  std::cout << std::endl;
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  std::cout << "gibd: " << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping" << std::endl;
+  (*node)->stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    Options options;
+    if (!parse_args(argc, argv, options)) {
+      std::cerr << kUsage;
+      return 2;
+    }
+    if (options.command == "help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (options.command == "plugins") return list_plugins(options);
+    if (options.command == "validate") {
+      PluginRegistry registry;
+      auto deployment = DeploymentLoader().load_file(options.config, registry, options.plugin_dirs);
+      if (!deployment.ok()) {
+        std::cerr << deployment.status().message() << "\n";
+        return 1;
+      }
+      std::cout << "OK: " << options.config.string() << "\n";
+      return 0;
+    }
+    return run(options);
+  } catch (const std::exception& e) {
+    std::cerr << "gibd: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,162 @@
+#include "gibkit/kernel/plugin/loaded_plugin.h"
+
+#include <exception>
+
+#include <boost/dll/import.hpp>
+
+#include "gibkit/plugin/abi_support.h"
+#include "host_proxies.h"
+
+namespace gibkit::kernel {
+namespace {
+
+// The smallest tables a v1.0 plugin may hand out.
+constexpr size_t kMinDescriptorSize = sizeof(gibkit_plugin_descriptor);
+
+Result<ConfigKey> parse_schema_entry(const json::Value& entry, size_t index) {
+  const std::string where = "config schema entry " + std::to_string(index);
+  if (!entry.is_object()) return invalid_argument(where + " is not an object");
+  const json::Object& object = entry.as_object();
+  for (const auto& [key, value] : object) {
+    if (key != "key" && key != "type" && key != "required" && key != "default" && key != "description") {
+      return invalid_argument(where + " has unknown member '" + key + "'");
+    }
+  }
+  ConfigKey out;
+  GIBKIT_ASSIGN_OR_RETURN(out.key, json::get_string(object, "key"));
+  if (out.key.empty()) return invalid_argument(where + " has an empty key");
+  GIBKIT_ASSIGN_OR_RETURN(std::string type_name, json::get_string(object, "type"));
+  std::optional<ConfigType> type = config_type_from_name(type_name);
+  if (!type) return invalid_argument(where + " ('" + out.key + "') has unknown type '" + type_name + "'");
+  out.type = *type;
+  if (object.contains("required")) {
+    GIBKIT_ASSIGN_OR_RETURN(out.required, json::get_bool(object, "required"));
+  }
+  if (const json::Value* d = object.find("default")) out.default_value = *d;
+  if (object.contains("description")) {
+    GIBKIT_ASSIGN_OR_RETURN(out.description, json::get_string(object, "description"));
+  }
+  return out;
+}
+
+Result<std::vector<ConfigKey>> parse_schema(const char* text) {
+  if (text == nullptr) return invalid_argument("descriptor has no config schema");
+  Result<json::Value> parsed = json::parse(text);
+  if (!parsed.ok()) return parsed.status().with_context("config schema");
+  if (!parsed->is_array()) return invalid_argument("config schema is not a JSON array");
+  std::vector<ConfigKey> keys;
+  for (size_t i = 0; i < parsed->as_array().size(); ++i) {
+    GIBKIT_ASSIGN_OR_RETURN(ConfigKey key, parse_schema_entry(parsed->as_array()[i], i));
+    for (const ConfigKey& seen : keys) {
+      if (seen.key == key.key) return invalid_argument("config schema declares '" + key.key + "' twice");
+    }
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
+}  // namespace
+
+std::string_view plugin_kind_name(PluginKind kind) noexcept {
+  switch (kind) {
+    case PluginKind::kSpace: return "space";
+    case PluginKind::kTransport: return "transport";
+    case PluginKind::kSigner: return "signer";
+  }
+  return "unknown";
+}
+
+Result<std::shared_ptr<LoadedPlugin>> LoadedPlugin::load(const std::filesystem::path& path) {
+  std::shared_ptr<LoadedPlugin> plugin(new LoadedPlugin());
+  plugin->path_ = path;
+  const std::string where = "plugin " + path.string();
+  try {
+    plugin->library_.load(boost::dll::fs::path(path.string()), boost::dll::load_mode::rtld_now |
+                                                                    boost::dll::load_mode::rtld_local);
+    if (!plugin->library_.has(GIBKIT_PLUGIN_ENTRY_NAME)) {
+      return invalid_argument(where + ": not a gibkit plugin (it exports no '" GIBKIT_PLUGIN_ENTRY_NAME "')");
+    }
+    auto& entry = plugin->library_.get_alias<const gibkit_plugin_descriptor*()>(GIBKIT_PLUGIN_ENTRY_NAME);
+    plugin->descriptor_ = entry();
+  } catch (const std::exception& e) {
+    return unavailable(where + ": cannot load: " + e.what());
+  }
+  const gibkit_plugin_descriptor* d = plugin->descriptor_;
+  if (d == nullptr) return internal_error(where + ": the plugin failed to describe itself");
+
+  // The version gate reads only the two fields that never move.
+  if (d->sdk_version_major != GIBKIT_SDK_VERSION_MAJOR || d->sdk_version_minor > GIBKIT_SDK_VERSION_MINOR) {
+    return incompatible(where + ": built for gibkit SDK " + std::to_string(d->sdk_version_major) + "." +
+                        std::to_string(d->sdk_version_minor) + ", but this kernel supports SDK " +
+                        std::to_string(GIBKIT_SDK_VERSION_MAJOR) + ".0 to " +
+                        std::to_string(GIBKIT_SDK_VERSION_MAJOR) + "." + std::to_string(GIBKIT_SDK_VERSION_MINOR) +
+                        "; rebuild the plugin against this SDK or upgrade gibkit");
+  }
+  if (d->struct_size < kMinDescriptorSize) return invalid_argument(where + ": descriptor is truncated");
+  if (d->kind < GIBKIT_PLUGIN_KIND_SPACE || d->kind > GIBKIT_PLUGIN_KIND_SIGNER) {
+    return invalid_argument(where + ": unknown plugin kind " + std::to_string(d->kind));
+  }
+  plugin->kind_ = static_cast<PluginKind>(d->kind);
+  if (d->name == nullptr || d->name[0] == '\0') return invalid_argument(where + ": descriptor has no name");
+  plugin->name_ = d->name;
+  plugin->version_ = d->version ? d->version : "";
+  plugin->description_ = d->description ? d->description : "";
+  const bool has_factory = (plugin->kind_ == PluginKind::kSpace && d->create_space) ||
+                           (plugin->kind_ == PluginKind::kTransport && d->create_transport) ||
+                           (plugin->kind_ == PluginKind::kSigner && d->create_signer);
+  if (!has_factory) return invalid_argument(where + ": descriptor has no factory for its kind");
+  Result<std::vector<ConfigKey>> schema = parse_schema(d->config_schema_json);
+  if (!schema.ok()) return schema.status().with_context(where);
+  plugin->schema_ = std::move(*schema);
+  return plugin;
+}
+
+std::string LoadedPlugin::sdk_version() const {
+  return std::to_string(descriptor_->sdk_version_major) + "." + std::to_string(descriptor_->sdk_version_minor);
+}
+
+Status LoadedPlugin::check_kind(PluginKind wanted) const {
+  if (kind_ == wanted) return Status();
+  return failed_precondition("plugin '" + name_ + "' is a " + std::string(plugin_kind_name(kind_)) +
+                             " plugin, not a " + std::string(plugin_kind_name(wanted)) + " plugin");
+}
+
+namespace {
+
+// Calls a descriptor factory and checks the table it returns.
+template <typename Handle, typename Factory>
+Result<Handle> make_handle(Factory factory, const json::Object& config, const std::string& name) {
+  std::string config_json = json::stringify(json::Value(config));
+  Handle handle{nullptr, nullptr};
+  std::string error;
+  int code = factory(abi::to_str(config_json), &handle, abi::string_sink(&error));
+  if (code != 0) return abi::to_status(code, std::move(error)).with_context("plugin '" + name + "'");
+  if (handle.vtable == nullptr || handle.vtable->struct_size < sizeof(*handle.vtable)) {
+    return incompatible("plugin '" + name + "' returned a missing or truncated table");
+  }
+  return handle;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Space>> LoadedPlugin::create_space(const json::Object& config) {
+  GIBKIT_RETURN_IF_ERROR(check_kind(PluginKind::kSpace));
+  GIBKIT_ASSIGN_OR_RETURN(gibkit_space handle, make_handle<gibkit_space>(descriptor_->create_space, config, name_));
+  return make_space_proxy(handle, shared_from_this());
+}
+
+Result<std::unique_ptr<Transport>> LoadedPlugin::create_transport(const json::Object& config) {
+  GIBKIT_RETURN_IF_ERROR(check_kind(PluginKind::kTransport));
+  GIBKIT_ASSIGN_OR_RETURN(gibkit_transport handle,
+                          make_handle<gibkit_transport>(descriptor_->create_transport, config, name_));
+  return make_transport_proxy(handle, shared_from_this());
+}
+
+Result<std::unique_ptr<Signer>> LoadedPlugin::create_signer(const json::Object& config) {
+  GIBKIT_RETURN_IF_ERROR(check_kind(PluginKind::kSigner));
+  GIBKIT_ASSIGN_OR_RETURN(gibkit_signer handle,
+                          make_handle<gibkit_signer>(descriptor_->create_signer, config, name_));
+  return make_signer_proxy(handle, shared_from_this());
+}
+
+}  // namespace gibkit::kernel

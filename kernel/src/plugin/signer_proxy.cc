@@ -1,0 +1,70 @@
+// gibkit::Signer over a plugin's gibkit_signer_vtable.
+#include <string>
+#include <vector>
+
+#include "gibkit/plugin/abi_support.h"
+#include "host_proxies.h"
+
+namespace gibkit::kernel {
+namespace {
+
+class SignerProxy final : public Signer {
+ public:
+  SignerProxy(gibkit_signer signer, std::shared_ptr<const void> library)
+      : signer_(signer), library_(std::move(library)) {}
+  ~SignerProxy() override { signer_.vtable->destroy(signer_.self); }
+  SignerProxy(const SignerProxy&) = delete;
+  SignerProxy& operator=(const SignerProxy&) = delete;
+
+  Result<IdentityFrames> create_identity(const json::Value& options) override {
+    std::string options_json = json::stringify(options);
+    return frames([&](gibkit_sink records, gibkit_sink latest, gibkit_sink error) {
+      return signer_.vtable->create_identity(signer_.self, abi::to_str(options_json), records, latest, error);
+    });
+  }
+
+  Result<IdentityFrames> sign(std::string_view latest_frame_json, const Claim& claim) override {
+    gibkit_claim c = to_claim(claim);
+    return frames([&](gibkit_sink records, gibkit_sink latest, gibkit_sink error) {
+      return signer_.vtable->sign(signer_.self, abi::to_str(latest_frame_json), &c, records, latest, error);
+    });
+  }
+
+  Result<IdentityFrames> revoke(std::string_view latest_frame_json, std::string_view reason) override {
+    return frames([&](gibkit_sink records, gibkit_sink latest, gibkit_sink error) {
+      return signer_.vtable->revoke(signer_.self, abi::to_str(latest_frame_json), abi::to_str(reason), records,
+                                    latest, error);
+    });
+  }
+
+  Status verify(std::string_view prev_frame_json, std::string_view next_frame_json, const Claim& expected) override {
+    gibkit_claim c = to_claim(expected);
+    std::string error;
+    int code = signer_.vtable->verify(signer_.self, abi::to_str(prev_frame_json), abi::to_str(next_frame_json), &c,
+                                      abi::string_sink(&error));
+    return abi::to_status(code, std::move(error));
+  }
+
+ private:
+  static gibkit_claim to_claim(const Claim& claim) { return {abi::to_str(claim.verb), abi::to_str(claim.target)}; }
+
+  template <typename Call>
+  static Result<IdentityFrames> frames(Call&& call) {
+    IdentityFrames out;
+    std::string error;
+    int code = call(abi::list_sink(&out.records_json), abi::string_sink(&out.latest_address), abi::string_sink(&error));
+    if (code != 0) return abi::to_status(code, std::move(error));
+    return out;
+  }
+
+  gibkit_signer signer_;
+  std::shared_ptr<const void> library_;
+};
+
+}  // namespace
+
+std::unique_ptr<Signer> make_signer_proxy(gibkit_signer signer, std::shared_ptr<const void> library) {
+  return std::make_unique<SignerProxy>(signer, std::move(library));
+}
+
+}  // namespace gibkit::kernel
