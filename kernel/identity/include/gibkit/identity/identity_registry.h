@@ -1,0 +1,104 @@
+// File: gibkit/identity/identity_registry.h
+//
+// The node's registry of identities: timelines of identity frames (keystone
+// or other signer frames) kept in the node's own durable space, whose head
+// index says which frame of each identity is the latest one *this node* has
+// accepted.
+//
+// Two roles:
+//  * Own identities. A long-lived *domain* identity endorses an ephemeral
+//    *session* identity (claim {endorse, <session genesis address>}); the
+//    session then signs one request turn each (claim {sync, <context address>}).
+//  * Peer identities. A peer's frames are accepted only by replaying from
+//    the latest frame this registry already holds: verification always takes
+//    the previous frame from the local space, never from the peer, so a
+//    replayed, skipped or forged frame fails. A peer's domain identity must be
+//    trusted first (its genesis frame imported out of band).
+//
+// Accepted frames are written to the durable space at once, with the head
+// moved by compare-and-swap, so concurrent sagas cannot both advance one
+// identity from the same frame.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gibkit/json.h"
+#include "gibkit/signer.h"
+#include "gibkit/space.h"
+#include "gibkit/status.h"
+
+namespace gibkit::identity {
+
+inline constexpr std::string_view kVerbEndorse = "endorse";
+inline constexpr std::string_view kVerbSync = "sync";
+
+// One domain frame sent by a peer, with the session genesis it claims to endorse.
+struct EndorsementStep {
+  std::string frame_json;
+  std::string endorsed_address;
+};
+
+// What a sender hands its peer so that the peer can accept a new session.
+struct SessionBundle {
+  std::string domain_tjp;         // the endorsing domain identity
+  EndorsementStep endorsement;    // the domain frame endorsing the session
+  std::string session_genesis_json;
+  std::string session_tjp;        // = session genesis address
+};
+
+class IdentityRegistry {
+ public:
+  explicit IdentityRegistry(Space& durable) : durable_(durable) {}
+
+  // --- own identities ---
+
+  // Creates a domain identity with `signer` (options are signer specific,
+  // e.g. {"preset":"domain"}), stores its frames and returns its tjp address.
+  [[nodiscard]] Result<std::string> create_identity(Signer& signer, const json::Value& options);
+
+  // Creates a session identity endorsed by domain `domain_tjp`.
+  [[nodiscard]] Result<SessionBundle> begin_session(Signer& signer, std::string_view domain_tjp);
+
+  // Evolves identity `tjp` with a frame claiming {verb, target}; stores it and
+  // returns the new frame's JSON text.
+  [[nodiscard]] Result<std::string> sign(Signer& signer, std::string_view tjp, const Claim& claim);
+
+  // --- peer identities ---
+
+  // Trusts a peer's domain identity whose genesis frame is given. The frame
+  // must be a valid genesis (its address is its own tjp); it is stored.
+  [[nodiscard]] Status trust(std::string_view genesis_frame_json);
+
+  // Accepts a session of trusted domain `bundle.domain_tjp`: every step is
+  // verified against this registry's latest frame of the domain, the last one
+  // must endorse exactly the session genesis, which must be intrinsically valid.
+  // `earlier_steps` are domain frames the peer made since (for other peers'
+  // sessions), oldest first; each is verified too.
+  [[nodiscard]] Status accept_session(Signer& verifier, const SessionBundle& bundle,
+                                      const std::vector<EndorsementStep>& earlier_steps = {});
+
+  // Accepts `next_frame_json` as the next frame of `tjp` claiming {verb, target}.
+  [[nodiscard]] Status accept(Signer& verifier, std::string_view tjp, std::string_view next_frame_json,
+                              const Claim& expected);
+
+  // Latest accepted frame address of identity `tjp`, nullopt if unknown.
+  [[nodiscard]] Result<std::optional<std::string>> latest(std::string_view tjp) const;
+
+  // Up to `count` endorsements made by own domain `domain_tjp` before frame
+  // `before` (oldest first), for a peer that may have missed them.
+  [[nodiscard]] Result<std::vector<EndorsementStep>> endorsements_before(std::string_view domain_tjp,
+                                                                         std::string_view before,
+                                                                         std::size_t count) const;
+
+ private:
+  Result<std::string> latest_frame_json(std::string_view tjp) const;
+  Status store(std::string_view tjp, const std::vector<std::string>& records_json,
+               std::string_view new_head, std::optional<std::string> expected_head);
+
+  Space& durable_;
+};
+
+}  // namespace gibkit::identity

@@ -1,0 +1,40 @@
+// File: gibkit/saga/saga_log.h
+//
+// The audit trail of one saga on one node: a timeline of `sync_saga` frames
+// in the durable space, one per state change, each relating the context of
+// the leg that caused it. Written at once, so a failed saga still leaves its
+// trail.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "gibkit/ibgib.h"
+#include "gibkit/space.h"
+#include "gibkit/status.h"
+
+namespace gibkit::saga {
+
+class SagaLog {
+ public:
+  // Starts the timeline (state "started").
+  [[nodiscard]] static Result<SagaLog> start(Space& durable, std::string_view saga_id, std::string_view role);
+
+  // Appends a frame with `state`, relating `context_address` (if not empty)
+  // and a human-readable `detail` (if not empty).
+  [[nodiscard]] Status record(std::string_view state, std::string_view context_address,
+                              std::string_view detail = {});
+
+  [[nodiscard]] const std::string& tjp() const noexcept { return tjp_; }
+  [[nodiscard]] const std::string& head() const noexcept { return head_address_; }
+
+ private:
+  SagaLog(Space& durable, IbGib genesis);
+
+  Space* durable_;
+  std::string tjp_;
+  IbGib head_;
+  std::string head_address_;
+};
+
+}  // namespace gibkit::saga

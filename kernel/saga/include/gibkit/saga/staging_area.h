@@ -1,0 +1,49 @@
+// File: gibkit/saga/staging_area.h
+//
+// Domain payloads received in a saga wait in the staging space until Commit.
+// Several sagas may stage the same (content-addressed) record, so the area
+// counts references and erases a record only when no saga holds it.
+//
+// commit() is the only way payloads reach the durable space: it checks that
+// the staged set plus the durable space hold every record the staged records
+// relate (the durable space must only ever hold complete graphs), then writes
+// the records and the head moves in one atomic batch.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "gibkit/ibgib.h"
+#include "gibkit/space.h"
+#include "gibkit/status.h"
+
+namespace gibkit::saga {
+
+class StagingArea {
+ public:
+  StagingArea(Space& staging, Space& durable) : staging_(staging), durable_(durable) {}
+
+  // Stages validated records for one saga; adds their addresses to `held`
+  // (the saga's own set). Records already held by the saga are skipped.
+  [[nodiscard]] Status stage(const std::vector<IbGib>& records, std::unordered_set<std::string>& held);
+
+  // Moves the saga's records to the durable space together with `heads`
+  // (compare-and-swap updates), then releases them. kNotFound names a
+  // related record that is neither staged nor durable; kAborted if a head
+  // moved since it was read. On failure nothing reaches the durable space.
+  [[nodiscard]] Status commit(std::unordered_set<std::string>& held, const std::vector<HeadUpdate>& heads);
+
+  // Drops the saga's references; records no saga holds are erased.
+  [[nodiscard]] Status release(std::unordered_set<std::string>& held);
+
+ private:
+  Space& staging_;
+  Space& durable_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, int> references_;
+};
+
+}  // namespace gibkit::saga

@@ -1,0 +1,62 @@
+// File: gibkit/saga/sync_messages.h
+//
+// The sync saga's wire messages (docs/protocol.md, "Messages").
+//
+// Every message is one JSON object with "protocol": "gibkit-sync/1", a "leg"
+// and a "sagaId". Requests (init, delta, commit, abort) carry a context
+// record and the session identity frame that signs it (its claim targets the
+// context's address); responses (ack, delta_reply, commit_reply, abort_reply)
+// carry an unsigned context record relating the request's signing frame. A
+// failed request is answered with leg "error" and {code, message}.
+// Records travel as JSON objects and are validated (gib recomputed) on parse.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gibkit/ibgib.h"
+#include "gibkit/identity/identity_registry.h"
+#include "gibkit/status.h"
+
+namespace gibkit::saga {
+
+inline constexpr std::string_view kProtocol = "gibkit-sync/1";
+
+enum class Leg { kInit, kAck, kDelta, kDeltaReply, kCommit, kCommitReply, kAbort, kAbortReply, kError };
+
+[[nodiscard]] std::string_view leg_name(Leg leg) noexcept;
+
+struct SyncRequest {
+  Leg leg = Leg::kInit;
+  std::string saga_id;
+  IbGib context;
+  std::string signed_frame_json;  // session frame whose claim targets context.address()
+  std::optional<identity::SessionBundle> session;  // init only
+  std::vector<identity::EndorsementStep> earlier_endorsements;  // init only
+  std::vector<IbGib> payloads;  // delta only
+};
+
+struct SyncResponse {
+  Leg leg = Leg::kAck;
+  std::string saga_id;
+  IbGib context;               // absent (empty ib) for errors
+  std::vector<IbGib> payloads;  // delta_reply: records the sender asked for
+  Status error;                 // leg kError only
+};
+
+// Encoding fails only if an embedded frame text is not JSON (kInvalidArgument).
+[[nodiscard]] Result<std::string> encode(const SyncRequest& request);
+[[nodiscard]] std::string encode(const SyncResponse& response);
+
+// Parse and check the shape (not the meaning) of a message. Malformed input
+// gives kInvalidArgument naming the field. Every embedded record must be
+// intrinsically valid (kDataLoss otherwise).
+[[nodiscard]] Result<SyncRequest> decode_request(std::string_view text);
+[[nodiscard]] Result<SyncResponse> decode_response(std::string_view text);
+
+// The encoded size of a record inside a message, for size-bounded batching.
+[[nodiscard]] std::size_t encoded_size(const IbGib& record);
+
+}  // namespace gibkit::saga

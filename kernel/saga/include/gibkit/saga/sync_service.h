@@ -1,0 +1,125 @@
+// File: gibkit/saga/sync_service.h
+//
+// The sync saga between a sender and a receiver (docs/protocol.md):
+//
+//   sender                                   receiver
+//   Init   (signed: heads it has)      ->    authenticate, persist control
+//                                      <-    Ack (its heads, what it has newer)
+//   Delta* (signed: records it lacks,  ->    validate into staging
+//           what sender wants)         <-    DeltaReply (records sender wants)
+//   Commit (signed: heads to move)     ->    staging -> durable in one batch
+//                                      <-    CommitReply; sender commits too
+//
+// Each request turn is signed by evolving the sender's session identity with
+// a claim {sync, <context address>}; the receiver verifies it against the
+// previous session frame from its own registry. Control records (contexts,
+// identity frames, saga frames) go to the durable space at once; domain
+// payloads go to the staging space and reach the durable space only at
+// Commit, in one atomic batch that also moves the timeline heads.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gibkit/signer.h"
+#include "gibkit/space.h"
+#include "gibkit/status.h"
+#include "gibkit/transport.h"
+
+namespace gibkit::saga {
+
+struct SyncOptions {
+  // Upper bound of one message's payload bytes; records are batched under it.
+  std::size_t max_message_bytes = 4 * 1024 * 1024;
+  // How many earlier endorsements of the domain identity an Init carries, for
+  // receivers that missed sessions made for other peers.
+  std::size_t endorsement_history = 16;
+  std::chrono::milliseconds request_timeout{60000};
+  // A receiver drops a saga (and its staged payloads) idle for this long.
+  std::chrono::milliseconds saga_idle_timeout{300000};
+};
+
+// What happened to one timeline in a sync.
+struct TimelineOutcome {
+  enum class Kind {
+    kInSync,      // both sides had the same head
+    kSent,        // the receiver was behind or lacked it; it now has the sender's head
+    kReceived,    // the receiver was ahead; the sender now has its head
+    kMerged,      // both moved on; the sender's frames were replayed onto the receiver's head
+    kConflict,    // both moved on and no replay was possible; both heads kept, nothing lost
+  };
+  std::string timeline;  // tjp address
+  Kind kind = Kind::kInSync;
+  std::string head;       // the head both sides have now (kConflict: the sender's)
+  std::string peer_head;  // kConflict: the receiver's head
+};
+
+[[nodiscard]] std::string_view outcome_name(TimelineOutcome::Kind kind) noexcept;
+
+struct SyncProgress {
+  std::string leg;
+  std::size_t records_sent = 0;
+  std::size_t records_to_send = 0;
+  std::size_t records_received = 0;
+  std::size_t bytes_sent = 0;
+  std::size_t bytes_received = 0;
+};
+using ProgressCallback = std::function<void(const SyncProgress&)>;
+
+struct SyncReport {
+  std::string saga_id;
+  std::vector<TimelineOutcome> timelines;
+  std::size_t records_sent = 0;
+  std::size_t records_received = 0;
+  std::size_t bytes_sent = 0;
+  std::size_t bytes_received = 0;
+  std::size_t turns = 0;  // signed request turns
+  std::chrono::milliseconds elapsed{0};
+};
+
+// What a node brings to the saga. The spaces and signers must outlive the service.
+struct SyncServices {
+  Space* durable = nullptr;
+  Space* staging = nullptr;
+  Signer* signer = nullptr;  // holds this node's own identities
+  // The signer that verifies a peer's identity frame, chosen by the frame's
+  // `ib` (e.g. "keystone"); nullptr when none can.
+  std::function<Signer*(std::string_view frame_ib)> verifier_for;
+};
+
+class SyncService {
+ public:
+  // `domain_tjp` is this node's own domain identity (see
+  // IdentityRegistry::create_identity); it may be empty for a receive-only node.
+  SyncService(SyncServices services, std::string domain_tjp, SyncOptions options = {});
+  ~SyncService();
+  SyncService(const SyncService&) = delete;
+  SyncService& operator=(const SyncService&) = delete;
+
+  // Receiver: answers one request message. Always yields a message: a failed
+  // request is answered with leg "error", and the saga it belonged to is
+  // abandoned with its staged payloads dropped.
+  [[nodiscard]] Result<std::string> handle(std::string_view request);
+
+  // Sender: syncs the timelines (or stones) of `addresses` with the receiver
+  // behind `peer`. On failure nothing is committed on either side and the
+  // receiver is told to abort; a retry starts a fresh saga.
+  [[nodiscard]] Result<SyncReport> sync(Connection& peer, const std::vector<std::string>& addresses,
+                                        const ProgressCallback& progress = {});
+
+  // Trusts a peer's domain identity from its genesis frame (out-of-band
+  // enrollment).
+  [[nodiscard]] Status trust_peer(std::string_view domain_genesis_json);
+
+  struct State;  // opaque; shared by the receiver and sender implementations
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace gibkit::saga

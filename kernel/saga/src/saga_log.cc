@@ -1,0 +1,64 @@
+#include "gibkit/saga/saga_log.h"
+
+#include <utility>
+
+#include "gibkit/gib_hash.h"
+
+namespace gibkit::saga {
+namespace {
+
+Status store(Space& durable, const IbGib& frame, const std::string& tjp, std::optional<std::string> expected) {
+  WriteBatch batch;
+  batch.puts.push_back(StoredRecord{frame.address(), frame.to_json_text()});
+  batch.heads.push_back(HeadUpdate{tjp, frame.address(), std::move(expected)});
+  return durable.write(batch);
+}
+
+}  // namespace
+
+SagaLog::SagaLog(Space& durable, IbGib genesis)
+    : durable_(&durable), tjp_(genesis.address()), head_(std::move(genesis)), head_address_(tjp_) {}
+
+Result<SagaLog> SagaLog::start(Space& durable, std::string_view saga_id, std::string_view role) {
+  IbGib genesis;
+  genesis.ib = "sync_saga";
+  genesis.data = json::Object{{"sagaId", std::string(saga_id)},
+                              {"role", std::string(role)},
+                              {"state", "started"},
+                              {"n", 0},
+                              {"isTjp", true}};
+  genesis.rel8ns = json::Object{{"ancestor", json::Array{"sync_saga^gib"}}};
+  GIBKIT_ASSIGN_OR_RETURN(genesis.gib, compute_gib(genesis));
+  GIBKIT_RETURN_IF_ERROR(store(durable, genesis, genesis.address(), std::string()));
+  return SagaLog(durable, std::move(genesis));
+}
+
+Status SagaLog::record(std::string_view state, std::string_view context_address, std::string_view detail) {
+  IbGib next;
+  next.ib = head_.ib;
+  json::Object data = head_.data->as_object();
+  data.erase("isTjp");
+  data.erase("detail");
+  data.set("state", std::string(state));
+  data.set("n", head_.n().value_or(0) + 1);
+  if (!detail.empty()) data.set("detail", std::string(detail));
+  next.data = std::move(data);
+
+  json::Object rel8ns;
+  json::Array past;
+  for (const std::string& address : head_.rel8d(kRel8nPast)) past.emplace_back(address);
+  past.emplace_back(head_address_);
+  rel8ns.set("ancestor", json::Array{"sync_saga^gib"});
+  rel8ns.set("past", std::move(past));
+  rel8ns.set("tjp", json::Array{tjp_});
+  if (!context_address.empty()) rel8ns.set("context", json::Array{std::string(context_address)});
+  next.rel8ns = std::move(rel8ns);
+  GIBKIT_ASSIGN_OR_RETURN(next.gib, compute_gib(next));
+
+  GIBKIT_RETURN_IF_ERROR(store(*durable_, next, tjp_, head_address_));
+  head_address_ = next.address();
+  head_ = std::move(next);
+  return {};
+}
+
+}  // namespace gibkit::saga

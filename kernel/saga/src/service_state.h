@@ -1,0 +1,64 @@
+// Private to the saga library: what the receiver and sender sides of one
+// SyncService share.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "gibkit/identity/identity_registry.h"
+#include "gibkit/saga/saga_log.h"
+#include "gibkit/saga/staging_area.h"
+#include "gibkit/saga/sync_service.h"
+
+namespace gibkit::saga {
+
+// A saga as the receiver sees it between turns.
+struct ReceiverSaga {
+  ReceiverSaga(std::string session, SagaLog saga_log)
+      : session_tjp(std::move(session)), log(std::move(saga_log)), last_activity(std::chrono::steady_clock::now()) {}
+
+  std::string session_tjp;
+  std::string previous_context;  // last accepted request context
+  std::int64_t next_delta_seq = 1;
+  std::map<std::string, std::optional<std::string>> acked_heads;  // tjp -> own head at Ack
+  std::vector<std::string> sender_holds;  // sender heads/stones this node also holds
+  std::unordered_set<std::string> staged;
+  std::deque<std::string> outgoing;  // records the sender asked for, not yet sent
+  SagaLog log;
+  std::chrono::steady_clock::time_point last_activity;
+};
+
+struct SyncService::State {
+  State(SyncServices services_in, std::string domain, SyncOptions options_in)
+      : services(std::move(services_in)),
+        domain_tjp(std::move(domain)),
+        options(options_in),
+        registry(*services.durable),
+        staging(*services.staging, *services.durable) {}
+
+  Result<Signer*> verifier_for(std::string_view frame_json) const;
+
+  SyncServices services;
+  std::string domain_tjp;
+  SyncOptions options;
+  identity::IdentityRegistry registry;
+  StagingArea staging;
+
+  std::mutex receiver_mutex;  // the receiver handles one request at a time
+  std::unordered_map<std::string, ReceiverSaga> sagas;
+};
+
+// Receiver entry point (sync_receiver.cc).
+[[nodiscard]] Result<std::string> handle_request(SyncService::State& state, std::string_view request);
+// Sender entry point (sync_sender.cc).
+[[nodiscard]] Result<SyncReport> run_sender(SyncService::State& state, Connection& peer,
+                                            const std::vector<std::string>& addresses,
+                                            const ProgressCallback& progress);
+
+}  // namespace gibkit::saga

@@ -1,0 +1,65 @@
+#include "gibkit/saga/staging_area.h"
+
+#include "gibkit/saga/record_graph.h"
+
+namespace gibkit::saga {
+
+Status StagingArea::stage(const std::vector<IbGib>& records, std::unordered_set<std::string>& held) {
+  WriteBatch batch;
+  std::vector<std::string> added;
+  for (const IbGib& record : records) {
+    std::string address = record.address();
+    if (held.count(address) != 0) continue;
+    batch.puts.push_back(StoredRecord{address, record.to_json_text()});
+    added.push_back(std::move(address));
+  }
+  if (batch.empty()) return {};
+  // Writes and reference changes happen under one lock so that a concurrent
+  // release() cannot erase a record between another saga's write and count.
+  std::lock_guard lock(mutex_);
+  GIBKIT_RETURN_IF_ERROR(staging_.write(batch));
+  for (std::string& address : added) {
+    ++references_[address];
+    held.insert(std::move(address));
+  }
+  return {};
+}
+
+Status StagingArea::commit(std::unordered_set<std::string>& held, const std::vector<HeadUpdate>& heads) {
+  WriteBatch batch;
+  batch.puts.reserve(held.size());
+  for (const std::string& address : held) {
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, staging_.get(address));
+    if (!text) return data_loss("staged record " + address + " vanished from the staging space");
+    GIBKIT_ASSIGN_OR_RETURN(IbGib record, IbGib::parse(*text));
+    for (const std::string& related : record.all_rel8d()) {
+      if (is_primitive_address(related) || held.count(related) != 0) continue;
+      GIBKIT_ASSIGN_OR_RETURN(bool durable, durable_.has(related));
+      if (!durable) {
+        return not_found("incomplete graph: " + address + " relates " + related + ", which was never sent");
+      }
+    }
+    batch.puts.push_back(StoredRecord{address, std::move(*text)});
+  }
+  batch.heads = heads;
+  GIBKIT_RETURN_IF_ERROR(durable_.write(batch));
+  return release(held);
+}
+
+Status StagingArea::release(std::unordered_set<std::string>& held) {
+  WriteBatch batch;
+  std::lock_guard lock(mutex_);
+  for (const std::string& address : held) {
+    auto it = references_.find(address);
+    if (it == references_.end()) continue;
+    if (--it->second == 0) {
+      references_.erase(it);
+      batch.erases.push_back(address);
+    }
+  }
+  held.clear();
+  if (batch.empty()) return {};
+  return staging_.write(batch);
+}
+
+}  // namespace gibkit::saga

@@ -1,0 +1,222 @@
+#include "gibkit/saga/sync_messages.h"
+
+#include <array>
+#include <utility>
+
+#include "gibkit/gib_hash.h"
+#include "gibkit/json.h"
+
+namespace gibkit::saga {
+namespace {
+
+constexpr std::array<std::pair<Leg, std::string_view>, 9> kLegNames{{
+    {Leg::kInit, "init"},
+    {Leg::kAck, "ack"},
+    {Leg::kDelta, "delta"},
+    {Leg::kDeltaReply, "delta_reply"},
+    {Leg::kCommit, "commit"},
+    {Leg::kCommitReply, "commit_reply"},
+    {Leg::kAbort, "abort"},
+    {Leg::kAbortReply, "abort_reply"},
+    {Leg::kError, "error"},
+}};
+
+Result<Leg> parse_leg(std::string_view name) {
+  for (const auto& [leg, leg_text] : kLegNames) {
+    if (leg_text == name) return leg;
+  }
+  return invalid_argument("unknown leg \"" + std::string(name) + "\"");
+}
+
+bool is_request_leg(Leg leg) {
+  return leg == Leg::kInit || leg == Leg::kDelta || leg == Leg::kCommit || leg == Leg::kAbort;
+}
+
+Result<StatusCode> parse_status_code(std::string_view name) {
+  for (int code = 1; code <= static_cast<int>(StatusCode::kInternal); ++code) {
+    if (status_code_name(static_cast<StatusCode>(code)) == name) return static_cast<StatusCode>(code);
+  }
+  return invalid_argument("unknown error code \"" + std::string(name) + "\"");
+}
+
+// A record embedded in a message, checked intrinsically.
+Result<IbGib> record_from(const json::Value& value, std::string_view field) {
+  Result<IbGib> record = IbGib::from_json(value);
+  if (!record) return record.status().with_context(field);
+  GIBKIT_ASSIGN_OR_RETURN(std::string gib, compute_gib(*record));
+  if (gib != record->gib) {
+    return data_loss(std::string(field) + ": gib mismatch for " + record->address() + " (computed " + gib + ")");
+  }
+  return record;
+}
+
+Result<std::vector<IbGib>> records_from(const json::Object& message, std::string_view field) {
+  std::vector<IbGib> records;
+  const json::Value* value = message.find(field);
+  if (value == nullptr) return records;
+  if (!value->is_array()) return invalid_argument(std::string(field) + " must be an array");
+  records.reserve(value->as_array().size());
+  for (const json::Value& item : value->as_array()) {
+    GIBKIT_ASSIGN_OR_RETURN(IbGib record, record_from(item, field));
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+json::Value records_to_json(const std::vector<IbGib>& records) {
+  json::Array array;
+  array.reserve(records.size());
+  for (const IbGib& record : records) array.push_back(record.to_json());
+  return array;
+}
+
+Result<json::Object> parse_envelope(std::string_view text) {
+  GIBKIT_ASSIGN_OR_RETURN(json::Value value, json::parse(text));
+  if (!value.is_object()) return invalid_argument("a sync message must be a JSON object");
+  json::Object message = std::move(value.as_object());
+  GIBKIT_ASSIGN_OR_RETURN(std::string protocol, json::get_string(message, "protocol"));
+  if (protocol != kProtocol) {
+    return incompatible("unsupported protocol \"" + protocol + "\", expected " + std::string(kProtocol));
+  }
+  return message;
+}
+
+json::Object envelope(Leg leg, const std::string& saga_id) {
+  return json::Object{{"protocol", std::string(kProtocol)},
+                      {"leg", std::string(leg_name(leg))},
+                      {"sagaId", saga_id}};
+}
+
+Result<json::Value> frame_value(std::string_view frame_json, std::string_view field) {
+  Result<json::Value> value = json::parse(frame_json);
+  if (!value) return value.status().with_context(field);
+  return value;
+}
+
+Result<json::Value> step_to_json(const identity::EndorsementStep& step) {
+  GIBKIT_ASSIGN_OR_RETURN(json::Value frame, frame_value(step.frame_json, "endorsement"));
+  return json::Value(json::Object{{"frame", std::move(frame)}, {"target", step.endorsed_address}});
+}
+
+Result<identity::EndorsementStep> step_from(const json::Value& value) {
+  if (!value.is_object()) return invalid_argument("an endorsement must be an object");
+  const json::Value* frame = value.find("frame");
+  if (frame == nullptr) return invalid_argument("endorsement.frame is missing");
+  GIBKIT_ASSIGN_OR_RETURN(IbGib record, record_from(*frame, "endorsement.frame"));
+  GIBKIT_ASSIGN_OR_RETURN(std::string target, json::get_string(value.as_object(), "target"));
+  return identity::EndorsementStep{record.to_json_text(), std::move(target)};
+}
+
+Result<identity::SessionBundle> session_from(const json::Object& session) {
+  identity::SessionBundle bundle;
+  GIBKIT_ASSIGN_OR_RETURN(bundle.domain_tjp, json::get_string(session, "domain"));
+  const json::Value* endorsement = session.find("endorsement");
+  if (endorsement == nullptr) return invalid_argument("session.endorsement is missing");
+  GIBKIT_ASSIGN_OR_RETURN(bundle.endorsement, step_from(*endorsement));
+  const json::Value* genesis = session.find("genesis");
+  if (genesis == nullptr) return invalid_argument("session.genesis is missing");
+  GIBKIT_ASSIGN_OR_RETURN(IbGib genesis_record, record_from(*genesis, "session.genesis"));
+  bundle.session_genesis_json = genesis_record.to_json_text();
+  bundle.session_tjp = genesis_record.address();
+  return bundle;
+}
+
+}  // namespace
+
+std::string_view leg_name(Leg leg) noexcept {
+  for (const auto& [known, name] : kLegNames) {
+    if (known == leg) return name;
+  }
+  return "unknown";
+}
+
+std::size_t encoded_size(const IbGib& record) { return record.to_json_text().size() + 1; }
+
+Result<std::string> encode(const SyncRequest& request) {
+  json::Object message = envelope(request.leg, request.saga_id);
+  message.set("context", request.context.to_json());
+  GIBKIT_ASSIGN_OR_RETURN(json::Value signed_frame, frame_value(request.signed_frame_json, "signedSessionIdentity"));
+  message.set("signedSessionIdentity", std::move(signed_frame));
+  if (request.session) {
+    const identity::SessionBundle& bundle = *request.session;
+    GIBKIT_ASSIGN_OR_RETURN(json::Value endorsement, step_to_json(bundle.endorsement));
+    GIBKIT_ASSIGN_OR_RETURN(json::Value genesis, frame_value(bundle.session_genesis_json, "session.genesis"));
+    json::Array earlier;
+    for (const identity::EndorsementStep& step : request.earlier_endorsements) {
+      GIBKIT_ASSIGN_OR_RETURN(json::Value value, step_to_json(step));
+      earlier.push_back(std::move(value));
+    }
+    message.set("session", json::Object{{"domain", bundle.domain_tjp},
+                                        {"endorsement", std::move(endorsement)},
+                                        {"genesis", std::move(genesis)},
+                                        {"earlierEndorsements", std::move(earlier)}});
+  }
+  if (!request.payloads.empty()) message.set("payloads", records_to_json(request.payloads));
+  return json::stringify(message);
+}
+
+std::string encode(const SyncResponse& response) {
+  json::Object message = envelope(response.leg, response.saga_id);
+  if (response.leg == Leg::kError) {
+    message.set("error", json::Object{{"code", std::string(status_code_name(response.error.code()))},
+                                      {"message", response.error.message()}});
+  } else {
+    message.set("context", response.context.to_json());
+  }
+  if (!response.payloads.empty()) message.set("payloads", records_to_json(response.payloads));
+  return json::stringify(message);
+}
+
+Result<SyncRequest> decode_request(std::string_view text) {
+  GIBKIT_ASSIGN_OR_RETURN(json::Object message, parse_envelope(text));
+  SyncRequest request;
+  GIBKIT_ASSIGN_OR_RETURN(std::string leg, json::get_string(message, "leg"));
+  GIBKIT_ASSIGN_OR_RETURN(request.leg, parse_leg(leg));
+  if (!is_request_leg(request.leg)) return invalid_argument("\"" + leg + "\" is not a request leg");
+  GIBKIT_ASSIGN_OR_RETURN(request.saga_id, json::get_string(message, "sagaId"));
+  const json::Value* context = message.find("context");
+  if (context == nullptr) return invalid_argument("context is missing");
+  GIBKIT_ASSIGN_OR_RETURN(request.context, record_from(*context, "context"));
+  const json::Value* signed_frame = message.find("signedSessionIdentity");
+  if (signed_frame == nullptr) return permission_denied("signedSessionIdentity is missing: requests must be signed");
+  GIBKIT_ASSIGN_OR_RETURN(IbGib frame, record_from(*signed_frame, "signedSessionIdentity"));
+  request.signed_frame_json = frame.to_json_text();
+  if (request.leg == Leg::kInit) {
+    GIBKIT_ASSIGN_OR_RETURN(const json::Object* session, json::get_object(message, "session"));
+    GIBKIT_ASSIGN_OR_RETURN(identity::SessionBundle bundle, session_from(*session));
+    request.session = std::move(bundle);
+    if (const json::Value* earlier = session->find("earlierEndorsements"); earlier != nullptr) {
+      if (!earlier->is_array()) return invalid_argument("session.earlierEndorsements must be an array");
+      for (const json::Value& step : earlier->as_array()) {
+        GIBKIT_ASSIGN_OR_RETURN(identity::EndorsementStep parsed, step_from(step));
+        request.earlier_endorsements.push_back(std::move(parsed));
+      }
+    }
+  }
+  GIBKIT_ASSIGN_OR_RETURN(request.payloads, records_from(message, "payloads"));
+  return request;
+}
+
+Result<SyncResponse> decode_response(std::string_view text) {
+  GIBKIT_ASSIGN_OR_RETURN(json::Object message, parse_envelope(text));
+  SyncResponse response;
+  GIBKIT_ASSIGN_OR_RETURN(std::string leg, json::get_string(message, "leg"));
+  GIBKIT_ASSIGN_OR_RETURN(response.leg, parse_leg(leg));
+  if (is_request_leg(response.leg)) return invalid_argument("\"" + leg + "\" is not a response leg");
+  GIBKIT_ASSIGN_OR_RETURN(response.saga_id, json::get_string(message, "sagaId"));
+  if (response.leg == Leg::kError) {
+    GIBKIT_ASSIGN_OR_RETURN(const json::Object* error, json::get_object(message, "error"));
+    GIBKIT_ASSIGN_OR_RETURN(std::string code_name, json::get_string(*error, "code"));
+    GIBKIT_ASSIGN_OR_RETURN(StatusCode code, parse_status_code(code_name));
+    GIBKIT_ASSIGN_OR_RETURN(std::string error_message, json::get_string(*error, "message"));
+    response.error = Status(code, "peer: " + error_message);
+    return response;
+  }
+  const json::Value* context = message.find("context");
+  if (context == nullptr) return invalid_argument("context is missing");
+  GIBKIT_ASSIGN_OR_RETURN(response.context, record_from(*context, "context"));
+  GIBKIT_ASSIGN_OR_RETURN(response.payloads, records_from(message, "payloads"));
+  return response;
+}
+
+}  // namespace gibkit::saga

@@ -1,0 +1,394 @@
+// The sender side of the saga: Init, Delta turns, Commit, then the local
+// commit of what the receiver sent back.
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <random>
+#include <unordered_set>
+
+#include "gibkit/saga/contexts.h"
+#include "gibkit/saga/divergence.h"
+#include "gibkit/saga/record_graph.h"
+#include "gibkit/saga/timeline.h"
+#include "service_state.h"
+
+namespace gibkit::saga {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Kind = TimelineOutcome::Kind;
+
+std::string new_saga_id() {
+  std::random_device device;  // non-deterministic on Linux (getrandom)
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 8; ++i) {
+    std::uint32_t word = device();
+    for (int nibble = 0; nibble < 8; ++nibble, word >>= 4) id += kHex[word & 0xF];
+  }
+  return id;
+}
+
+Status store_control(Space& durable, const IbGib& record) {
+  WriteBatch batch;
+  batch.puts.push_back(StoredRecord{record.address(), record.to_json_text()});
+  return durable.write(batch);
+}
+
+Leg reply_leg(Leg request) {
+  switch (request) {
+    case Leg::kInit: return Leg::kAck;
+    case Leg::kDelta: return Leg::kDeltaReply;
+    case Leg::kCommit: return Leg::kCommitReply;
+    default: return Leg::kAbortReply;
+  }
+}
+
+class SenderSaga {
+ public:
+  SenderSaga(SyncService::State& state, Connection& peer, const ProgressCallback& progress)
+      : state_(state), peer_(peer), progress_(progress) {}
+
+  Result<SyncReport> run(const std::vector<std::string>& addresses) {
+    const auto started = Clock::now();
+    report_.saga_id = new_saga_id();
+    GIBKIT_ASSIGN_OR_RETURN(SagaLog log, SagaLog::start(durable(), report_.saga_id, "sender"));
+    log_.emplace(std::move(log));
+    Status outcome = run_legs(addresses);
+    if (!outcome.ok()) {
+      // Best effort: the receiver also drops the saga when its idle timer runs out.
+      if (receiver_open_) (void)turn(Leg::kAbort, json::Object{{"reason", outcome.to_string()}});
+      (void)state_.staging.release(staged_);
+      (void)log_->record("failed", "", outcome.to_string());
+      return outcome;
+    }
+    (void)log_->record("completed", "");
+    report_.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+    return report_;
+  }
+
+ private:
+  struct Timeline {
+    std::string tjp;
+    std::string own_head;
+    std::optional<std::string> peer_head;
+    Kind kind = Kind::kInSync;
+    std::string final_head;
+  };
+
+  Space& durable() { return *state_.services.durable; }
+
+  Status run_legs(const std::vector<std::string>& addresses) {
+    GIBKIT_RETURN_IF_ERROR(resolve_roots(addresses));
+    GIBKIT_RETURN_IF_ERROR(init());
+    GIBKIT_RETURN_IF_ERROR(exchange(first_delta_records(), wanted_));
+    GIBKIT_RETURN_IF_ERROR(resolve_divergence());
+    GIBKIT_RETURN_IF_ERROR(commit());
+    for (const Timeline& timeline : timelines_) {
+      report_.timelines.push_back(TimelineOutcome{timeline.tjp, timeline.kind, timeline.final_head,
+                                                  timeline.kind == Kind::kConflict ? *timeline.peer_head : ""});
+    }
+    return {};
+  }
+
+  // Timelines by their tjp and latest head; anything else is a stone.
+  Status resolve_roots(const std::vector<std::string>& addresses) {
+    RecordReader reader({&durable()});
+    for (const std::string& address : addresses) {
+      GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> record, reader.load(address));
+      if (!record) return not_found("nothing to sync at " + address + ": not in this node's durable space");
+      std::optional<std::string> tjp = record->tjp_address();
+      if (!tjp) {
+        stones_.push_back(address);
+        continue;
+      }
+      GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> head, durable().head(*tjp));
+      if (std::none_of(timelines_.begin(), timelines_.end(), [&](const Timeline& t) { return t.tjp == *tjp; })) {
+        timelines_.push_back(Timeline{*tjp, head.value_or(address), std::nullopt, Kind::kInSync, ""});
+      }
+    }
+    return {};
+  }
+
+  Status init() {
+    GIBKIT_ASSIGN_OR_RETURN(session_, state_.registry.begin_session(*state_.services.signer, state_.domain_tjp));
+    GIBKIT_ASSIGN_OR_RETURN(
+        std::vector<identity::EndorsementStep> earlier,
+        state_.registry.endorsements_before(state_.domain_tjp, IbGib::parse(session_.endorsement.frame_json)->address(),
+                                            state_.options.endorsement_history));
+    json::Object heads;
+    for (const Timeline& timeline : timelines_) heads.set(timeline.tjp, timeline.own_head);
+    json::Array stones(stones_.begin(), stones_.end());
+    GIBKIT_ASSIGN_OR_RETURN(SyncResponse ack, turn(Leg::kInit,
+                                                   json::Object{{"domain", state_.domain_tjp},
+                                                                {"heads", std::move(heads)},
+                                                                {"stones", std::move(stones)}},
+                                                   {}, std::move(earlier)));
+    receiver_open_ = true;
+    return classify(ack.context);
+  }
+
+  // Decides per timeline what to send and what to fetch (docs/protocol.md, "Ack").
+  Status classify(const IbGib& ack) {
+    const json::Object& data = ack.data->as_object();
+    GIBKIT_ASSIGN_OR_RETURN(const json::Object* timelines, json::get_object(data, "timelines"));
+    RecordReader reader({&durable()});
+    for (Timeline& timeline : timelines_) {
+      const json::Value* entry = timelines->find(timeline.tjp);
+      if (entry == nullptr || !entry->is_object()) {
+        return invalid_argument("the ack does not answer for timeline " + timeline.tjp);
+      }
+      const json::Value* head = entry->find("head");
+      GIBKIT_ASSIGN_OR_RETURN(std::string relation, json::get_string(entry->as_object(), "relation"));
+      timeline.final_head = timeline.own_head;
+      if (head == nullptr || head->is_null()) {
+        timeline.kind = Kind::kSent;
+        send_roots_.push_back(timeline.own_head);
+        continue;
+      }
+      if (!head->is_string()) return invalid_argument("the ack's head for " + timeline.tjp + " is not an address");
+      timeline.peer_head = head->as_string();
+      if (relation == "same") {
+        peer_holds_.push_back(timeline.own_head);
+      } else if (relation == "ahead") {
+        timeline.kind = Kind::kReceived;
+        timeline.final_head = *timeline.peer_head;
+        peer_holds_.push_back(timeline.own_head);
+        wanted_.push_back(*timeline.peer_head);
+      } else {
+        GIBKIT_ASSIGN_OR_RETURN(bool held, durable().has(*timeline.peer_head));
+        bool behind = false;
+        if (held) {
+          GIBKIT_ASSIGN_OR_RETURN(behind, timeline_contains(reader, timeline.own_head, *timeline.peer_head));
+        }
+        if (behind) {
+          timeline.kind = Kind::kSent;
+          peer_holds_.push_back(*timeline.peer_head);
+          send_roots_.push_back(timeline.own_head);
+        } else {
+          timeline.kind = Kind::kMerged;  // provisional: replay or conflict after the fetch
+          wanted_.push_back(*timeline.peer_head);
+        }
+      }
+    }
+    GIBKIT_ASSIGN_OR_RETURN(const json::Object* stones, json::get_object(data, "stones"));
+    for (const std::string& stone : stones_) {
+      const json::Value* held = stones->find(stone);
+      if (held == nullptr || !held->is_bool()) return invalid_argument("the ack does not answer for stone " + stone);
+      (held->as_bool() ? peer_holds_ : send_roots_).push_back(stone);
+    }
+    return {};
+  }
+
+  Result<std::unordered_set<std::string>> closure_set(const RecordReader& reader,
+                                                      const std::vector<std::string>& roots) {
+    GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> closure, dependency_closure(reader, roots));
+    return std::unordered_set<std::string>(closure.begin(), closure.end());
+  }
+
+  Result<std::vector<std::string>> first_delta_records() {
+    RecordReader reader({&durable()});
+    GIBKIT_ASSIGN_OR_RETURN(peer_known_, closure_set(reader, peer_holds_));
+    GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> records,
+                            dependency_closure(reader, send_roots_, ClosureOptions{.stop = &peer_known_}));
+    peer_known_.insert(records.begin(), records.end());
+    return records;
+  }
+
+  // Delta turns: sends `to_send` in size-bounded batches (the first turn also
+  // asks for `wanted`), and keeps turning until the receiver has sent all
+  // that was asked for.
+  Status exchange(Result<std::vector<std::string>> to_send_or, const std::vector<std::string>& wanted) {
+    GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> to_send, std::move(to_send_or));
+    progress_state_.records_to_send += to_send.size();
+    RecordReader reader({&durable(), state_.services.staging});
+    std::deque<std::string> queue(to_send.begin(), to_send.end());
+    bool first = true;
+    bool more = !wanted.empty();
+    while (!queue.empty() || more) {
+      std::vector<IbGib> batch;
+      json::Array names;
+      std::size_t budget = state_.options.max_message_bytes;
+      while (!queue.empty()) {
+        GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> record, reader.load(queue.front()));
+        if (!record) return not_found("record " + queue.front() + " vanished while syncing");
+        const std::size_t size = encoded_size(*record) + queue.front().size() + 4;
+        if (size > state_.options.max_message_bytes) {
+          return resource_exhausted("record " + queue.front() + " is larger than max_message_bytes");
+        }
+        if (size > budget) break;
+        budget -= size;
+        names.emplace_back(queue.front());
+        batch.push_back(std::move(*record));
+        queue.pop_front();
+      }
+      json::Object fields{{"seq", static_cast<double>(next_seq_++)}, {"payloadAddrs", std::move(names)}};
+      if (first && !wanted.empty()) fields.set("want", json::Array(wanted.begin(), wanted.end()));
+      first = false;
+      const std::size_t sent = batch.size();
+      GIBKIT_ASSIGN_OR_RETURN(SyncResponse reply, turn(Leg::kDelta, std::move(fields), std::move(batch)));
+      progress_state_.records_sent += sent;
+      report_.records_sent += sent;
+      GIBKIT_RETURN_IF_ERROR(take_delivery(reply));
+      GIBKIT_ASSIGN_OR_RETURN(more, json::get_bool(reply.context.data->as_object(), "more"));
+      report_progress("delta");
+    }
+    return {};
+  }
+
+  // Records the receiver sent: named by its reply context, validated on
+  // decode, staged until the local commit.
+  Status take_delivery(const SyncResponse& reply) {
+    const json::Value* named = reply.context.data->find("payloadAddrs");
+    std::unordered_set<std::string> expected;
+    if (named != nullptr && named->is_array()) {
+      for (const json::Value& address : named->as_array()) {
+        if (address.is_string()) expected.insert(address.as_string());
+      }
+    }
+    for (const IbGib& record : reply.payloads) {
+      if (expected.erase(record.address()) == 0) {
+        return permission_denied("the receiver sent " + record.address() + " without naming it");
+      }
+    }
+    if (!expected.empty()) return invalid_argument("the receiver named " + *expected.begin() + " but did not send it");
+    GIBKIT_RETURN_IF_ERROR(state_.staging.stage(reply.payloads, staged_));
+    progress_state_.records_received += reply.payloads.size();
+    report_.records_received += reply.payloads.size();
+    return {};
+  }
+
+  // Divergent timelines, now that the receiver's branches are staged here.
+  Status resolve_divergence() {
+    RecordReader reader({&durable(), state_.services.staging});
+    std::vector<std::string> roots;
+    std::vector<IbGib> made;
+    for (Timeline& timeline : timelines_) {
+      if (timeline.kind != Kind::kMerged) continue;
+      GIBKIT_ASSIGN_OR_RETURN(std::unordered_set<std::string> peer_branch,
+                              closure_set(reader, {*timeline.peer_head}));
+      peer_known_.insert(peer_branch.begin(), peer_branch.end());
+      GIBKIT_ASSIGN_OR_RETURN(std::optional<Replay> replay,
+                              replay_onto(reader, *timeline.peer_head, timeline.own_head));
+      if (replay) {
+        made.insert(made.end(), replay->records.begin(), replay->records.end());
+        timeline.final_head = replay->head;
+      } else {
+        timeline.kind = Kind::kConflict;  // both heads stay; both branches are kept on both sides
+        timeline.final_head = timeline.own_head;
+      }
+      roots.push_back(timeline.own_head);
+      if (replay) roots.push_back(replay->head);
+    }
+    if (roots.empty()) return {};
+    GIBKIT_RETURN_IF_ERROR(state_.staging.stage(made, staged_));
+    GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> records,
+                            dependency_closure(reader, roots, ClosureOptions{.stop = &peer_known_}));
+    return exchange(std::move(records), {});
+  }
+
+  Status commit() {
+    json::Object heads;
+    std::vector<HeadUpdate> local;
+    for (const Timeline& timeline : timelines_) {
+      if (timeline.kind == Kind::kSent || timeline.kind == Kind::kMerged) heads.set(timeline.tjp, timeline.final_head);
+      if (timeline.kind == Kind::kReceived || timeline.kind == Kind::kMerged) {
+        local.push_back(HeadUpdate{timeline.tjp, timeline.final_head, timeline.own_head});
+      }
+    }
+    GIBKIT_ASSIGN_OR_RETURN(SyncResponse reply, turn(Leg::kCommit, json::Object{{"heads", std::move(heads)}}));
+    receiver_open_ = false;
+    GIBKIT_RETURN_IF_ERROR(state_.staging.commit(staged_, local).with_context("local commit after the peer committed"));
+    report_progress("commit");
+    return {};
+  }
+
+  // One signed request turn: a context, a session frame claiming it, the
+  // request, and the checked reply.
+  Result<SyncResponse> turn(Leg leg, json::Object fields, std::vector<IbGib> payloads = {},
+                            std::vector<identity::EndorsementStep> earlier = {}) {
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> session_head, state_.registry.latest(session_.session_tjp));
+    if (!session_head) return internal_error("the session identity vanished from the registry");
+    SyncRequest request;
+    request.leg = leg;
+    request.saga_id = report_.saga_id;
+    request.context = make_request_context(leg, report_.saga_id, std::move(fields), *session_head, previous_context_);
+    GIBKIT_RETURN_IF_ERROR(store_control(durable(), request.context));
+    GIBKIT_ASSIGN_OR_RETURN(request.signed_frame_json,
+                            state_.registry.sign(*state_.services.signer, session_.session_tjp,
+                                                 Claim{std::string(identity::kVerbSync), request.context.address()}));
+    if (leg == Leg::kInit) {
+      request.session = session_;
+      request.earlier_endorsements = std::move(earlier);
+    }
+    request.payloads = std::move(payloads);
+    GIBKIT_ASSIGN_OR_RETURN(std::string message, encode(request));
+    ++report_.turns;
+    report_.bytes_sent += message.size();
+    progress_state_.bytes_sent += message.size();
+    GIBKIT_ASSIGN_OR_RETURN(std::string answer, peer_.request(message, state_.options.request_timeout));
+    report_.bytes_received += answer.size();
+    progress_state_.bytes_received += answer.size();
+    GIBKIT_ASSIGN_OR_RETURN(SyncResponse reply, decode_response(answer));
+    if (reply.leg == Leg::kError) {
+      receiver_open_ = false;  // the receiver abandoned the saga already
+      return reply.error;
+    }
+    GIBKIT_RETURN_IF_ERROR(check_reply(request, reply));
+    GIBKIT_RETURN_IF_ERROR(store_control(durable(), reply.context));
+    previous_context_ = request.context.address();
+    GIBKIT_RETURN_IF_ERROR(log_->record(leg_name(leg), request.context.address()));
+    return reply;
+  }
+
+  // The reply must answer exactly this signed turn.
+  Status check_reply(const SyncRequest& request, const SyncResponse& reply) {
+    if (reply.saga_id != request.saga_id || reply.leg != reply_leg(request.leg)) {
+      return invalid_argument("the receiver answered " + std::string(leg_name(reply.leg)) + " for saga " +
+                              reply.saga_id + " to " + std::string(leg_name(request.leg)));
+    }
+    GIBKIT_RETURN_IF_ERROR(check_context_header(reply.context, reply.leg, reply.saga_id));
+    GIBKIT_ASSIGN_OR_RETURN(std::string answered, single_rel8n(reply.context, kRel8nRequest));
+    GIBKIT_ASSIGN_OR_RETURN(std::string signing, single_rel8n(reply.context, kRel8nSessionIdentity));
+    const std::string signing_frame = IbGib::parse(request.signed_frame_json)->address();
+    if (answered != request.context.address() || signing != signing_frame) {
+      return invalid_argument("the reply context answers another turn");
+    }
+    return {};
+  }
+
+  void report_progress(std::string_view leg) {
+    if (!progress_) return;
+    progress_state_.leg = std::string(leg);
+    progress_(progress_state_);
+  }
+
+  SyncService::State& state_;
+  Connection& peer_;
+  const ProgressCallback& progress_;
+  std::optional<SagaLog> log_;
+  SyncReport report_;
+  SyncProgress progress_state_;
+  identity::SessionBundle session_;
+  std::string previous_context_;
+  std::int64_t next_seq_ = 1;
+  bool receiver_open_ = false;
+
+  std::vector<Timeline> timelines_;
+  std::vector<std::string> stones_;
+  std::vector<std::string> send_roots_;
+  std::vector<std::string> peer_holds_;
+  std::vector<std::string> wanted_;
+  std::unordered_set<std::string> peer_known_;
+  std::unordered_set<std::string> staged_;
+};
+
+}  // namespace
+
+Result<SyncReport> run_sender(SyncService::State& state, Connection& peer, const std::vector<std::string>& addresses,
+                              const ProgressCallback& progress) {
+  if (state.domain_tjp.empty()) return failed_precondition("this node has no domain identity to sign with");
+  return SenderSaga(state, peer, progress).run(addresses);
+}
+
+}  // namespace gibkit::saga

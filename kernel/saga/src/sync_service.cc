@@ -1,0 +1,43 @@
+#include "gibkit/saga/sync_service.h"
+
+#include "service_state.h"
+
+namespace gibkit::saga {
+
+std::string_view outcome_name(TimelineOutcome::Kind kind) noexcept {
+  switch (kind) {
+    case TimelineOutcome::Kind::kInSync: return "in_sync";
+    case TimelineOutcome::Kind::kSent: return "sent";
+    case TimelineOutcome::Kind::kReceived: return "received";
+    case TimelineOutcome::Kind::kMerged: return "merged";
+    case TimelineOutcome::Kind::kConflict: return "conflict";
+  }
+  return "unknown";
+}
+
+Result<Signer*> SyncService::State::verifier_for(std::string_view frame_json) const {
+  GIBKIT_ASSIGN_OR_RETURN(IbGib frame, IbGib::parse(frame_json));
+  Signer* verifier = services.verifier_for ? services.verifier_for(frame.ib) : nullptr;
+  if (verifier == nullptr) {
+    return permission_denied("unknown identity: no signer here verifies \"" + frame.ib + "\" frames");
+  }
+  return verifier;
+}
+
+SyncService::SyncService(SyncServices services, std::string domain_tjp, SyncOptions options)
+    : state_(std::make_unique<State>(std::move(services), std::move(domain_tjp), options)) {}
+
+SyncService::~SyncService() = default;
+
+Result<std::string> SyncService::handle(std::string_view request) { return handle_request(*state_, request); }
+
+Result<SyncReport> SyncService::sync(Connection& peer, const std::vector<std::string>& addresses,
+                                     const ProgressCallback& progress) {
+  return run_sender(*state_, peer, addresses, progress);
+}
+
+Status SyncService::trust_peer(std::string_view domain_genesis_json) {
+  return state_.get()->registry.trust(domain_genesis_json);
+}
+
+}  // namespace gibkit::saga

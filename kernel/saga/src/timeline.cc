@@ -1,0 +1,51 @@
+#include "gibkit/saga/timeline.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "gibkit/gib_hash.h"
+
+namespace gibkit::saga {
+
+Result<std::vector<std::string>> timeline_frames(const RecordReader& reader, std::string_view head) {
+  std::vector<std::string> newest_first{std::string(head)};
+  std::unordered_set<std::string> seen{std::string(head)};
+  std::string current(head);
+  while (true) {
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> frame, reader.load(current));
+    if (!frame) return not_found("timeline frame " + current + " is not held");
+    std::vector<std::string> past = frame->rel8d(kRel8nPast);
+    if (past.empty()) break;
+    // A full history: take it all at once.
+    if (std::optional<std::string> tjp = frame->tjp_address(); tjp && past.front() == *tjp) {
+      for (auto it = past.rbegin(); it != past.rend(); ++it) {
+        if (!seen.insert(*it).second) return data_loss("timeline " + std::string(head) + " has a cycle at " + *it);
+        newest_first.push_back(*it);
+      }
+      break;
+    }
+    current = past.back();
+    if (!seen.insert(current).second) return data_loss("timeline " + std::string(head) + " has a cycle at " + current);
+    newest_first.push_back(current);
+  }
+  std::reverse(newest_first.begin(), newest_first.end());
+  return newest_first;
+}
+
+Result<bool> timeline_contains(const RecordReader& reader, std::string_view head, std::string_view ancestor) {
+  if (head == ancestor) return true;
+  GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> frames, timeline_frames(reader, head));
+  return std::find(frames.begin(), frames.end(), ancestor) != frames.end();
+}
+
+IbGib make_stone(std::string ib, json::Object data, json::Object rel8ns) {
+  IbGib stone;
+  stone.ib = std::move(ib);
+  if (!data.empty()) stone.data = std::move(data);
+  if (!rel8ns.empty()) stone.rel8ns = std::move(rel8ns);
+  // compute_gib only fails for malformed rel8ns, which we never build.
+  stone.gib = *compute_gib(stone);
+  return stone;
+}
+
+}  // namespace gibkit::saga
