@@ -1,0 +1,172 @@
+// space-leveldb: a durable Space in a LevelDB directory.
+//
+// Layout: "r:<address>" -> record JSON text, "h:<timeline>" -> head address.
+// Each write() is one LevelDB WriteBatch written with sync=true, so records
+// and head moves land together and are on disk when write() returns. Writers
+// are serialized by a mutex, which makes the read-then-write of a head
+// compare-and-swap sound; readers go straight to LevelDB.
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "gibkit/plugin.h"
+
+namespace {
+
+using gibkit::Result;
+using gibkit::Status;
+
+constexpr std::string_view kRecordPrefix = "r:";
+constexpr std::string_view kHeadPrefix = "h:";
+
+std::string key(std::string_view prefix, std::string_view name) {
+  std::string k(prefix);
+  k.append(name);
+  return k;
+}
+
+leveldb::Slice slice(std::string_view s) { return leveldb::Slice(s.data(), s.size()); }
+
+Status from_leveldb(const leveldb::Status& s, const std::string& what) {
+  if (s.ok()) return Status();
+  if (s.IsCorruption()) return gibkit::data_loss(what + ": storage is corrupt: " + s.ToString());
+  if (s.IsNotFound()) return gibkit::not_found(what + ": " + s.ToString());
+  if (s.IsInvalidArgument()) return gibkit::invalid_argument(what + ": " + s.ToString());
+  return gibkit::unavailable(what + ": " + s.ToString());
+}
+
+class LevelDbSpace final : public gibkit::Space {
+ public:
+  static Result<std::unique_ptr<gibkit::Space>> open(const std::string& path, bool create_if_missing) {
+    leveldb::Options options;
+    options.create_if_missing = create_if_missing;
+    options.paranoid_checks = true;  // surface corruption at open rather than mid-sync
+    leveldb::DB* raw = nullptr;
+    leveldb::Status s = leveldb::DB::Open(options, path, &raw);
+    if (!s.ok()) {
+      const std::string text = s.ToString();
+      if (s.IsIOError() && text.find("lock") != std::string::npos) {
+        return gibkit::unavailable("LevelDB directory " + path +
+                                   " is locked: another process (or another space instance) has it open (" + text +
+                                   ")");
+      }
+      if (s.IsInvalidArgument() && !create_if_missing) {
+        return gibkit::not_found("LevelDB directory " + path + " does not exist and create_if_missing is false (" +
+                                 text + ")");
+      }
+      return from_leveldb(s, "cannot open LevelDB directory " + path);
+    }
+    return std::unique_ptr<gibkit::Space>(new LevelDbSpace(std::unique_ptr<leveldb::DB>(raw)));
+  }
+
+  Status write(const gibkit::WriteBatch& batch) override {
+    GIBKIT_RETURN_IF_ERROR(gibkit::check_write_batch(batch));
+    std::lock_guard lock(write_mutex_);
+    leveldb::WriteBatch out;
+    // Heads first: a failed compare-and-swap must leave nothing written.
+    std::map<std::string, std::string, std::less<>> new_heads;
+    for (const gibkit::HeadUpdate& update : batch.heads) {
+      if (update.expected_head) {
+        std::string current;
+        if (auto it = new_heads.find(update.timeline); it != new_heads.end()) {
+          current = it->second;
+        } else {
+          GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> stored, read(kHeadPrefix, update.timeline));
+          current = stored.value_or("");
+        }
+        if (current != *update.expected_head) {
+          return gibkit::aborted("head of " + update.timeline + " is '" + current + "', expected '" +
+                                 *update.expected_head + "'");
+        }
+      }
+      new_heads[update.timeline] = update.head;
+    }
+    for (const gibkit::StoredRecord& record : batch.puts) {
+      // Content addressed: the first stored bytes stay.
+      GIBKIT_ASSIGN_OR_RETURN(bool stored, has(record.address));
+      if (!stored) out.Put(key(kRecordPrefix, record.address), record.json_text);
+    }
+    for (const std::string& address : batch.erases) out.Delete(key(kRecordPrefix, address));
+    for (const auto& [timeline, head] : new_heads) out.Put(key(kHeadPrefix, timeline), head);
+    leveldb::WriteOptions options;
+    options.sync = true;
+    return from_leveldb(db_->Write(options, &out), "LevelDB write");
+  }
+
+  Result<std::optional<std::string>> get(std::string_view address) override { return read(kRecordPrefix, address); }
+
+  Result<bool> has(std::string_view address) override {
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> value, read(kRecordPrefix, address));
+    return value.has_value();
+  }
+
+  Result<std::optional<std::string>> head(std::string_view timeline) override { return read(kHeadPrefix, timeline); }
+
+  Status for_each_record(const std::function<bool(std::string_view, std::string_view)>& visit) override {
+    return scan(kRecordPrefix, visit);
+  }
+
+  Status for_each_head(const std::function<bool(std::string_view, std::string_view)>& visit) override {
+    return scan(kHeadPrefix, visit);
+  }
+
+ private:
+  explicit LevelDbSpace(std::unique_ptr<leveldb::DB> db) : db_(std::move(db)) {}
+
+  Result<std::optional<std::string>> read(std::string_view prefix, std::string_view name) {
+    std::string value;
+    leveldb::ReadOptions options;
+    options.verify_checksums = true;
+    leveldb::Status s = db_->Get(options, key(prefix, name), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return from_leveldb(s, "LevelDB read of " + std::string(name));
+    return std::optional<std::string>(std::move(value));
+  }
+
+  // Visits one key range from a consistent snapshot (the iterator's).
+  Status scan(std::string_view prefix, const std::function<bool(std::string_view, std::string_view)>& visit) {
+    leveldb::ReadOptions options;
+    options.verify_checksums = true;
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(options));
+    for (it->Seek(slice(prefix)); it->Valid() && it->key().starts_with(slice(prefix)); it->Next()) {
+      std::string_view k(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+      if (!visit(k, std::string_view(it->value().data(), it->value().size()))) break;
+    }
+    return from_leveldb(it->status(), "LevelDB scan");
+  }
+
+  std::mutex write_mutex_;
+  std::unique_ptr<leveldb::DB> db_;
+};
+
+gibkit::PluginSpec<gibkit::Space> leveldb_space_plugin() {
+  return {
+      .name = "space-leveldb",
+      .version = "1.0.0",
+      .description = "Durable records and heads in a LevelDB directory (atomic, synced batches)",
+      .config =
+          {
+              {.key = "path", .type = gibkit::ConfigType::kPath, .required = true,
+               .description = "LevelDB directory (one space instance per directory)"},
+              {.key = "create_if_missing", .type = gibkit::ConfigType::kBoolean,
+               .default_value = gibkit::json::Value(true),
+               .description = "create the directory and database when absent"},
+          },
+      .create = [](const gibkit::json::Object& config) -> Result<std::unique_ptr<gibkit::Space>> {
+        GIBKIT_ASSIGN_OR_RETURN(std::string path, gibkit::json::get_string(config, "path"));
+        GIBKIT_ASSIGN_OR_RETURN(bool create_if_missing, gibkit::json::get_bool(config, "create_if_missing"));
+        if (path.empty()) return gibkit::invalid_argument("space-leveldb: 'path' is empty");
+        return LevelDbSpace::open(path, create_if_missing);
+      },
+  };
+}
+
+}  // namespace
+
+GIBKIT_PLUGIN(leveldb_space_plugin)
