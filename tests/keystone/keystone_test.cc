@@ -1,0 +1,406 @@
+// End-to-end tests of keystone identities through KeystoneSigner: round
+// trips with every replenish rule and both binding modes, and one test per
+// rejection category of verify (see keystone/verify.h).
+#include "keystone/keystone_signer.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include <gtest/gtest.h>
+
+#include "gibkit/gib_hash.h"
+#include "gibkit/ibgib.h"
+#include "keystone/evolve.h"
+#include "keystone/presets.h"
+#include "test_environment.h"
+
+namespace gibkit::keystone {
+namespace {
+
+using testing::category;
+using testing::TestEnvironment;
+
+std::string target(int i) { return "context^" + sha256_hex_upper("turn " + std::to_string(i)); }
+
+IbGib parse(const std::string& text) {
+  auto record = IbGib::parse(text);
+  EXPECT_TRUE(record.ok()) << record.status().to_string();
+  return *record;
+}
+
+// Applies `change` to a frame and recomputes its gib, as an attacker would,
+// so that the check under test (not the gib check) must catch it.
+std::string tampered(const std::string& frame_json, const std::function<void(IbGib&)>& change) {
+  IbGib frame = parse(frame_json);
+  change(frame);
+  frame.gib = *compute_gib(frame);
+  return frame.to_json_text();
+}
+
+json::Object& data_of(IbGib& frame) { return frame.data->as_object(); }
+json::Object& pool_of(IbGib& frame, std::size_t i) {
+  return data_of(frame).find("challengePools")->as_array().at(i).as_object();
+}
+json::Object& challenges_of(IbGib& frame, std::size_t i) { return pool_of(frame, i).find("challenges")->as_object(); }
+json::Object& claim_of(IbGib& frame) {
+  return data_of(frame).find("proofs")->as_array().at(0).as_object().find("claim")->as_object();
+}
+
+class KeystoneTest : public ::testing::Test {
+ protected:
+  KeystoneTest() : signer_(std::make_unique<signer_support::SecretStore>(), env_.env()) {}
+
+  std::string create(const json::Value& options) {
+    auto made = signer_.create_identity(options);
+    EXPECT_TRUE(made.ok()) << made.status().to_string();
+    EXPECT_EQ(made->records_json.size(), 1u);
+    return made->records_json.back();
+  }
+  std::string sign(const std::string& latest, const Claim& claim) {
+    auto made = signer_.sign(latest, claim);
+    EXPECT_TRUE(made.ok()) << made.status().to_string();
+    return made.ok() ? made->records_json.back() : std::string();
+  }
+  std::string session_chain(std::vector<std::string>& frames, int turns) {
+    frames = {create(json::Object{{"preset", "session"}})};
+    for (int i = 0; i < turns; ++i) frames.push_back(sign(frames.back(), {"sync", target(i)}));
+    return frames.back();
+  }
+
+  TestEnvironment env_;
+  KeystoneSigner signer_;
+};
+
+TEST_F(KeystoneTest, GenesisHasReferenceShape) {
+  const IbGib genesis = parse(create(json::Object{{"preset", "domain"}}));
+  EXPECT_EQ(genesis.ib, "keystone");
+  EXPECT_EQ(genesis.gib, *compute_gib(genesis));
+  EXPECT_EQ(genesis.gib.find('.'), std::string::npos);  // a tjp's gib is a plain hash
+  EXPECT_EQ(json::stringify(json::Value(*genesis.rel8ns)), R"({"ancestor":["keystone^gib"]})");
+  const json::Object& data = genesis.data->as_object();
+  EXPECT_EQ(*genesis.n(), 0);
+  EXPECT_TRUE(data.find("isTjp")->as_bool());
+  EXPECT_EQ(data.find("timestamp")->as_string(), "Wed, 29 Apr 2026 12:52:39 GMT");
+  EXPECT_EQ(data.find("timestampMs")->as_number(), 623);
+  EXPECT_EQ(data.find("uuid")->as_string().size(), 64u);
+  EXPECT_EQ(data.find("proofs")->as_array().size(), 0u);
+  const json::Array& pools = data.find("challengePools")->as_array();
+  ASSERT_EQ(pools.size(), 2u);
+  EXPECT_EQ(pools[0].find("id")->as_string(), "endorse");
+  EXPECT_EQ(pools[0].find("challenges")->as_object().size(), 16u + 32 * 16);
+  EXPECT_EQ(pools[1].find("id")->as_string(), "revoke");
+  EXPECT_EQ(pools[1].find("challenges")->as_object().size(), 64u);
+}
+
+TEST_F(KeystoneTest, SignedFramesFollowMut8WithCounter) {
+  std::vector<std::string> frames;
+  session_chain(frames, 3);
+  const IbGib g = parse(frames[0]), f1 = parse(frames[1]), f3 = parse(frames[3]);
+  EXPECT_EQ(*f3.n(), 3);
+  EXPECT_EQ(f3.rel8d("tjp"), std::vector<std::string>{g.address()});
+  EXPECT_EQ(f3.rel8d("past"), (std::vector<std::string>{g.address(), f1.address(), parse(frames[2]).address()}));
+  EXPECT_EQ(f3.rel8d("ancestor"), std::vector<std::string>{"keystone^gib"});
+  EXPECT_EQ(f1.gib.substr(f1.gib.find('.') + 1), g.gib);  // punctiliar.tjpGib
+  EXPECT_FALSE(f1.data->as_object().contains("isTjp"));
+  EXPECT_EQ(f1.data->find("uuid")->as_string(), g.data->find("uuid")->as_string());
+}
+
+struct Mode {
+  Replenish replenish;
+  BindingMode binding;
+};
+
+class KeystoneRoundTripTest : public KeystoneTest, public ::testing::WithParamInterface<Mode> {};
+
+TEST_P(KeystoneRoundTripTest, SignsAndVerifiesEveryTurnUntilThePoolIsSpent) {
+  PoolConfig work;
+  work.salt = "work";
+  work.allowed_verbs = {"sync"};
+  work.behavior = {.size = GetParam().binding == BindingMode::kBucket ? 256 : 48,
+                   .replenish = GetParam().replenish,
+                   .select_sequentially = 1,
+                   .select_randomly = 1,
+                   .target_binding_chars = GetParam().binding == BindingMode::kPositional ? 8 : 2,
+                   .binding_mode = GetParam().binding};
+  json::Array pools{work.to_json(), session_preset()[1].to_json()};
+  std::string latest = create(json::Object{{"pools", pools}});
+  const bool unlimited = GetParam().replenish == Replenish::kTopUp || GetParam().replenish == Replenish::kReplaceAll;
+  int signed_turns = 0;
+  for (int i = 0; i < 6; ++i) {
+    const Claim claim{"sync", target(i)};
+    auto next = signer_.sign(latest, claim);
+    if (!next.ok()) {
+      // consume / scorched-earth pools run dry: a clean refusal, never a bad frame.
+      EXPECT_FALSE(unlimited) << next.status().to_string();
+      EXPECT_EQ(next.status().code(), StatusCode::kResourceExhausted) << next.status().to_string();
+      break;
+    }
+    const std::string& frame = next->records_json.back();
+    ASSERT_TRUE(signer_.verify(latest, frame, claim).ok()) << signer_.verify(latest, frame, claim).to_string();
+    latest = frame;
+    ++signed_turns;
+  }
+  EXPECT_GE(signed_turns, 1);
+  if (unlimited) {
+    EXPECT_EQ(signed_turns, 6);
+  }
+  if (GetParam().replenish == Replenish::kScorchedEarth) {
+    EXPECT_EQ(signed_turns, 1);
+  }
+  // Finally revoke, which verifies too.
+  auto revoked = signer_.revoke(latest, "rotating");
+  ASSERT_TRUE(revoked.ok()) << revoked.status().to_string();
+  EXPECT_TRUE(signer_.verify(latest, revoked->records_json.back(), {"revoke", parse(latest).address()}).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(AllRules, KeystoneRoundTripTest,
+                         ::testing::Values(Mode{Replenish::kTopUp, BindingMode::kBucket},
+                                           Mode{Replenish::kTopUp, BindingMode::kPositional},
+                                           Mode{Replenish::kReplaceAll, BindingMode::kBucket},
+                                           Mode{Replenish::kReplaceAll, BindingMode::kPositional},
+                                           Mode{Replenish::kConsume, BindingMode::kBucket},
+                                           Mode{Replenish::kConsume, BindingMode::kPositional},
+                                           Mode{Replenish::kScorchedEarth, BindingMode::kBucket},
+                                           Mode{Replenish::kScorchedEarth, BindingMode::kPositional}));
+
+TEST_F(KeystoneTest, DomainEndorsesSession) {
+  const std::string domain = create(json::Object{{"preset", "domain"}});
+  const std::string session = create(json::Object{{"preset", "session"}});
+  const Claim endorse{"endorse", parse(session).address()};
+  const std::string endorsement = sign(domain, endorse);
+  EXPECT_TRUE(signer_.verify(domain, endorsement, endorse).ok());
+  // The domain cannot sync and the session cannot endorse.
+  EXPECT_EQ(signer_.sign(endorsement, {"sync", target(0)}).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(signer_.sign(session, endorse).status().code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(KeystoneTest, RejectsWrongSecret) {
+  const std::string genesis = create(json::Object{{"preset", "session"}});
+  const signer_support::Secret wrong(32, 0x42);
+  auto forged = evolve(parse(genesis), {"sync", target(0)}, wrong, env_.env());
+  ASSERT_TRUE(forged.ok());
+  EXPECT_EQ(category(signer_.verify(genesis, forged->to_json_text(), {"sync", target(0)})), "crypto");
+}
+
+TEST_F(KeystoneTest, RejectsReplayedAndSkippedFrames) {
+  std::vector<std::string> f;
+  session_chain(f, 2);
+  EXPECT_EQ(category(signer_.verify(f[1], f[1], {"sync", target(0)})), "counter");  // replay of the same frame
+  EXPECT_EQ(category(signer_.verify(f[2], f[1], {"sync", target(0)})), "counter");  // an older frame
+  EXPECT_EQ(category(signer_.verify(f[0], f[2], {"sync", target(1)})), "counter");  // skipped n
+  const std::string renumbered = tampered(f[1], [](IbGib& r) { data_of(r).set("n", 2); });
+  EXPECT_EQ(category(signer_.verify(f[0], renumbered, {"sync", target(0)})), "counter");
+  // The signer never evolves a frame twice (that would reveal more of its solutions).
+  EXPECT_EQ(signer_.sign(f[1], {"sync", target(9)}).status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(KeystoneTest, RejectsWrongTargetAndWrongVerb) {
+  std::vector<std::string> f;
+  session_chain(f, 1);
+  EXPECT_EQ(category(signer_.verify(f[0], f[1], {"sync", target(1)})), "target");
+  EXPECT_EQ(category(signer_.verify(f[0], f[1], {"endorse", target(0)})), "verb");
+  // A frame whose claim was rewritten to a verb no pool allows.
+  const std::string forbidden = tampered(f[1], [](IbGib& r) { claim_of(r).set("verb", "endorse"); });
+  EXPECT_EQ(category(signer_.verify(f[0], forbidden, {"endorse", target(0)})), "verb");
+  EXPECT_EQ(signer_.sign(f[1], {"endorse", target(0)}).status().code(), StatusCode::kPermissionDenied);
+}
+
+// A man in the middle holds a signed turn for target T and rewrites its claim
+// to T' reusing the revealed solutions. Positional binding (presets) rejects
+// any T' that differs in the first 32 digest chars.
+TEST_F(KeystoneTest, PositionalBindingRejectsForgedTarget) {
+  std::vector<std::string> f;
+  session_chain(f, 1);
+  const std::string other = target(1);
+  const std::string forged = tampered(f[1], [&](IbGib& r) { claim_of(r).set("target", other); });
+  EXPECT_EQ(category(signer_.verify(f[0], forged, {"sync", other})), "policy");
+}
+
+// The reference's bucket binding only fixes the *multiset* of the first N
+// gib chars: a target whose chars are a permutation reuses exactly the same
+// solutions. This documents the weakness (docs/security.md) that positional
+// binding removes.
+TEST_F(KeystoneTest, BucketBindingAcceptsPermutedTargetWhichIsWhyPositionalExists) {
+  PoolConfig bucket;
+  bucket.salt = "sync";
+  bucket.allowed_verbs = {"sync"};
+  bucket.behavior = {.size = 64, .replenish = Replenish::kTopUp, .select_sequentially = 0, .select_randomly = 1,
+                     .target_binding_chars = 4, .binding_mode = BindingMode::kBucket};
+  const std::string genesis = create(json::Object{{"pools", json::Array{bucket.to_json()}}});
+  std::string gib = sha256_hex_upper("victim");
+  const std::string real = "context^" + gib;
+  std::size_t j = 1;
+  while (gib[j] == gib[0]) ++j;
+  std::swap(gib[0], gib[j]);
+  ASSERT_LT(j, 4u);
+  const std::string permuted = "context^" + gib;
+  const std::string turn = sign(genesis, {"sync", real});
+  const std::string forged = tampered(turn, [&](IbGib& r) { claim_of(r).set("target", permuted); });
+  EXPECT_TRUE(signer_.verify(genesis, forged, {"sync", permuted}).ok());
+  // A target with a different multiset fails.
+  const std::string unrelated = tampered(turn, [&](IbGib& r) { claim_of(r).set("target", target(5)); });
+  EXPECT_EQ(category(signer_.verify(genesis, unrelated, {"sync", target(5)})), "policy");
+}
+
+TEST_F(KeystoneTest, RevokedKeystoneSignsNothing) {
+  std::vector<std::string> f;
+  session_chain(f, 1);
+  auto revoked = signer_.revoke(f[1], "device lost");
+  ASSERT_TRUE(revoked.ok()) << revoked.status().to_string();
+  const std::string& r = revoked->records_json.back();
+  const Claim revoke_claim{"revoke", parse(f[1]).address()};
+  EXPECT_TRUE(signer_.verify(f[1], r, revoke_claim).ok());
+  const IbGib frame = parse(r);
+  EXPECT_EQ(frame.data->find("revocationInfo")->find("reason")->as_string(), "device lost");
+  EXPECT_EQ(frame.data->find("challengePools")->as_array()[1].find("challenges")->as_object().size(), 0u);
+  EXPECT_EQ(signer_.sign(r, {"sync", target(3)}).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(signer_.revoke(r, "again").status().code(), StatusCode::kFailedPrecondition);
+  // Whatever follows a revoked frame is refused.
+  EXPECT_EQ(category(signer_.verify(r, f[1], {"sync", target(0)})), "revoked");
+  // A revocation must target the frame it revokes, and carry revocationInfo.
+  EXPECT_EQ(category(signer_.verify(f[1], r, {"revoke", parse(f[0]).address()})), "target");
+  const std::string stripped = tampered(r, [](IbGib& g) { data_of(g).erase("revocationInfo"); });
+  EXPECT_EQ(category(signer_.verify(f[1], stripped, revoke_claim)), "revoked");
+}
+
+TEST_F(KeystoneTest, RejectsTamperedPools) {
+  std::vector<std::string> f;
+  session_chain(f, 1);
+  const Claim claim{"sync", target(0)};
+  // Take a general challenge (FIFO head) of the sync pool for the edits.
+  const IbGib next = parse(f[1]);
+  const std::string first = next.data->find("challengePools")->as_array()[0].find("challenges")->as_object().begin()->first;
+  const std::string second = std::next(next.data->find("challengePools")->as_array()[0].find("challenges")->as_object().begin())->first;
+
+  const std::string removed = tampered(f[1], [&](IbGib& r) { challenges_of(r, 0).erase(first); });
+  EXPECT_EQ(category(signer_.verify(f[0], removed, claim)), "pools");
+
+  const std::string added = tampered(f[1], [&](IbGib& r) {
+    challenges_of(r, 0).set("00000000000000ff", json::Object{{"type", "hash-reveal-v1"}, {"hash", std::string(64, '1')}});
+  });
+  EXPECT_EQ(category(signer_.verify(f[0], added, claim)), "pools");
+
+  const std::string reordered = tampered(f[1], [&](IbGib& r) {
+    json::Object& c = challenges_of(r, 0);
+    json::Value moved = *c.find(first);
+    c.erase(first);
+    c.set(first, moved);  // now last
+  });
+  EXPECT_EQ(category(signer_.verify(f[0], reordered, claim)), "pools");
+  (void)second;
+
+  const std::string untouched_pool_changed = tampered(f[1], [&](IbGib& r) {
+    json::Object& c = challenges_of(r, 1);
+    c.erase(c.begin()->first);
+  });
+  EXPECT_EQ(category(signer_.verify(f[0], untouched_pool_changed, claim)), "pools");
+
+  const std::string config_changed = tampered(f[1], [&](IbGib& r) {
+    pool_of(r, 1).find("config")->as_object().set("rounds", 1);
+  });
+  EXPECT_EQ(category(signer_.verify(f[0], config_changed, claim)), "pools");
+}
+
+TEST_F(KeystoneTest, RejectsWrongReplenish) {
+  // Domain preset: the endorse pool tops up. Put a consumed challenge back
+  // instead of the fresh one (a "consume"-like pool that kept its size).
+  const std::string genesis = create(json::Object{{"preset", "domain"}});
+  const Claim claim{"endorse", target(0)};
+  const std::string turn = sign(genesis, claim);
+  const IbGib prev = parse(genesis);
+  const IbGib next = parse(turn);
+  const auto& solutions = next.data->find("proofs")->as_array()[0].find("solutions")->as_array();
+  const std::string consumed = solutions.back().find("challengeId")->as_string();  // a random pick
+  const json::Value consumed_challenge = *prev.data->find("challengePools")->as_array()[0].find("challenges")->find(consumed);
+
+  const std::string not_removed = tampered(turn, [&](IbGib& r) { challenges_of(r, 0).set(consumed, consumed_challenge); });
+  EXPECT_EQ(category(signer_.verify(genesis, not_removed, claim)), "pools");
+
+  // Dropping the fresh top-up challenges (consume instead of top-up).
+  const std::string no_top_up = tampered(turn, [&](IbGib& r) {
+    json::Object& c = challenges_of(r, 0);
+    const std::string last = std::prev(c.end())->first;
+    c.erase(last);
+  });
+  EXPECT_EQ(category(signer_.verify(genesis, no_top_up, claim)), "pools");
+}
+
+TEST_F(KeystoneTest, RejectsBrokenLinks) {
+  std::vector<std::string> f;
+  session_chain(f, 2);
+  const Claim claim{"sync", target(1)};
+  const std::string g_address = parse(f[0]).address();
+  const std::string short_past = tampered(f[2], [&](IbGib& r) {
+    r.rel8ns->set("past", json::Array{json::Value(parse(f[1]).address())});
+  });
+  EXPECT_EQ(category(signer_.verify(f[1], short_past, claim)), "link");
+  const std::string wrong_last = tampered(f[2], [&](IbGib& r) {
+    r.rel8ns->set("past", json::Array{json::Value(g_address), json::Value(g_address)});
+  });
+  EXPECT_EQ(category(signer_.verify(f[1], wrong_last, claim)), "link");
+  const std::string other_tjp = tampered(f[2], [&](IbGib& r) {
+    r.rel8ns->set("tjp", json::Array{json::Value(parse(f[1]).address())});
+  });
+  EXPECT_EQ(category(signer_.verify(f[1], other_tjp, claim)), "link");
+  const std::string with_dna = tampered(f[2], [&](IbGib& r) { r.rel8ns->set("dna", json::Array{json::Value("mut8^gib")}); });
+  EXPECT_EQ(category(signer_.verify(f[1], with_dna, claim)), "link");
+}
+
+TEST_F(KeystoneTest, RejectsTamperedGib) {
+  std::vector<std::string> f;
+  session_chain(f, 1);
+  const Claim claim{"sync", target(0)};
+  IbGib bad = parse(f[1]);
+  bad.gib[0] = bad.gib[0] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(category(signer_.verify(f[0], bad.to_json_text(), claim)), "gib");
+  IbGib edited = parse(f[1]);
+  data_of(edited).set("frameDetails", "sneaky");  // content changed, gib kept
+  EXPECT_EQ(category(signer_.verify(f[0], edited.to_json_text(), claim)), "gib");
+  EXPECT_EQ(signer_.verify(f[0], "{not json", claim).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(KeystoneTest, OptionsAreValidated) {
+  EXPECT_EQ(signer_.create_identity(json::Object{{"preset", "admin"}}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(signer_.create_identity(json::Object{{"pools", json::Array{}}}).status().code(), StatusCode::kInvalidArgument);
+  json::Value bad = session_preset()[0].to_json();
+  bad.as_object().find("behavior")->as_object().set("replenish", "sometimes");
+  const auto made = signer_.create_identity(json::Object{{"pools", json::Array{bad}}});
+  EXPECT_EQ(made.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(made.status().message().find("sometimes"), std::string::npos);
+}
+
+TEST(KeystoneSecretsTest, SecretStaysInTheStoreAndIsNeededToSign) {
+  namespace fs = std::filesystem;
+  std::string pattern = (fs::temp_directory_path() / "gibkit-keystone-XXXXXX").string();
+  const fs::path dir = ::mkdtemp(pattern.data());
+  TestEnvironment env;
+  auto store = signer_support::SecretStore::open_directory(dir);
+  ASSERT_TRUE(store.ok());
+  KeystoneSigner signer(std::move(*store), env.env());
+  auto genesis = signer.create_identity(json::Value());
+  ASSERT_TRUE(genesis.ok());
+  auto turn = signer.sign(genesis->records_json[0], {"sync", target(0)});
+  ASSERT_TRUE(turn.ok());
+  const fs::path file = dir / (parse(genesis->records_json[0]).gib + ".secret");
+  std::ifstream in(file);
+  std::string secret_hex;
+  std::getline(in, secret_hex);
+  ASSERT_EQ(secret_hex.size(), 64u);
+  EXPECT_EQ(genesis->records_json[0].find(secret_hex), std::string::npos);
+  EXPECT_EQ(turn->records_json[0].find(secret_hex), std::string::npos);
+
+  // Another signer (without the secret) cannot sign for this identity.
+  TestEnvironment other_env(9);
+  KeystoneSigner other(std::make_unique<signer_support::SecretStore>(), other_env.env());
+  EXPECT_EQ(other.sign(turn->records_json[0], {"sync", target(1)}).status().code(), StatusCode::kNotFound);
+  // ...but it can verify.
+  EXPECT_TRUE(other.verify(genesis->records_json[0], turn->records_json[0], {"sync", target(0)}).ok());
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace gibkit::keystone
