@@ -9,6 +9,7 @@
 #include "keystone/challenge_pool.h"
 #include "keystone/keystone_frame.h"
 #include "keystone/requirements.h"
+#include "signer_support/timeline.h"
 
 namespace gibkit::keystone {
 
@@ -107,8 +108,6 @@ Result<IbGib> evolve(const IbGib& prev, const Claim& claim, const Secret& master
   GIBKIT_ASSIGN_OR_RETURN(const std::string prev_gib, compute_gib(prev));
   if (prev_gib != prev.gib) return invalid_argument("keystone: the latest frame's gib does not match its content");
   GIBKIT_ASSIGN_OR_RETURN(KeystoneFrame frame, KeystoneFrame::parse(prev));
-  const std::optional<std::string> tjp = prev.tjp_address();
-  if (!tjp) return invalid_argument("keystone: the latest frame belongs to no timeline");
   if (frame.revoked()) return failed_precondition("keystone: identity is revoked; it signs nothing");
   if (revocation_reason && (claim.verb != kRevokeVerb || claim.target != frame.address)) {
     return internal_error("keystone: a revocation must claim {revoke, latest frame}");
@@ -165,17 +164,10 @@ Result<IbGib> evolve(const IbGib& prev, const Claim& claim, const Secret& master
     data.set("revocationInfo", json::Object{{"reason", *revocation_reason}, {"proof", proof.to_json()}});
   }
 
-  json::Array past;
-  for (const std::string& a : prev.rel8d(kRel8nPast)) past.emplace_back(a);
-  past.emplace_back(frame.address);
-  json::Array ancestor;
-  for (const std::string& a : prev.rel8d(kRel8nAncestor)) ancestor.emplace_back(a);
   IbGib next;
   next.ib = std::string(kKeystoneIb);
   next.data = json::Value(std::move(data));
-  next.rel8ns = json::Object{{std::string(kRel8nAncestor), std::move(ancestor)},
-                             {std::string(kRel8nPast), std::move(past)},
-                             {std::string(kRel8nTjp), json::Array{json::Value(*tjp)}}};
+  GIBKIT_ASSIGN_OR_RETURN(next.rel8ns, signer_support::next_rel8ns(prev));
   return with_gib(std::move(next));
 }
 

@@ -7,6 +7,8 @@
 #include "keystone/keystone_frame.h"
 #include "keystone/presets.h"
 #include "keystone/verify.h"
+#include "signer_support/guarded.h"
+#include "signer_support/timeline.h"
 
 namespace gibkit::keystone {
 
@@ -14,31 +16,13 @@ namespace {
 
 constexpr std::size_t kMasterSecretBytes = 32;
 
-// Library exceptions (Botan, std) stop at this edge.
-template <typename F>
-auto guarded(F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    return internal_error(std::string("keystone signer: ") + e.what());
-  }
-}
-
-// The identity a frame belongs to: the gib of its timeline's genesis.
-Result<std::string> identity_of(const IbGib& frame) {
-  const std::optional<std::string> tjp = frame.tjp_address();
-  if (!tjp) return invalid_argument("keystone signer: frame belongs to no timeline");
-  GIBKIT_ASSIGN_OR_RETURN(const Address address, Address::parse(*tjp));
-  return address.gib();
-}
-
 }  // namespace
 
 KeystoneSigner::KeystoneSigner(std::unique_ptr<signer_support::SecretStore> secrets, signer_support::Environment env)
     : secrets_(std::move(secrets)), env_(std::move(env)) {}
 
 Result<IdentityFrames> KeystoneSigner::create_identity(const json::Value& options) {
-  return guarded([&]() -> Result<IdentityFrames> {
+  return signer_support::guarded("keystone signer", [&]() -> Result<IdentityFrames> {
     GIBKIT_ASSIGN_OR_RETURN(const std::vector<PoolConfig> pools, pools_from_options(options));
     std::lock_guard lock(mutex_);
     const signer_support::Secret master = env_.rng->random_vec(kMasterSecretBytes);
@@ -50,10 +34,10 @@ Result<IdentityFrames> KeystoneSigner::create_identity(const json::Value& option
 
 Result<IdentityFrames> KeystoneSigner::evolve_latest(std::string_view latest_frame_json, const Claim* claim,
                                                      const std::string* revocation_reason) {
-  return guarded([&]() -> Result<IdentityFrames> {
+  return signer_support::guarded("keystone signer", [&]() -> Result<IdentityFrames> {
     GIBKIT_ASSIGN_OR_RETURN(const IbGib latest, IbGib::parse(latest_frame_json));
     if (latest.ib != kKeystoneIb) return invalid_argument("keystone signer: not a keystone frame");
-    GIBKIT_ASSIGN_OR_RETURN(const std::string identity, identity_of(latest));
+    GIBKIT_ASSIGN_OR_RETURN(const std::string identity, signer_support::identity_of(latest));
     const std::optional<double> n = latest.n();
     if (!n) return invalid_argument("keystone signer: frame has no counter n");
     GIBKIT_ASSIGN_OR_RETURN(const signer_support::Secret master, secrets_->get(identity));
@@ -84,7 +68,7 @@ Result<IdentityFrames> KeystoneSigner::revoke(std::string_view latest_frame_json
 
 Status KeystoneSigner::verify(std::string_view prev_frame_json, std::string_view next_frame_json,
                               const Claim& expected) {
-  return guarded([&]() -> Status {
+  return signer_support::guarded("keystone signer", [&]() -> Status {
     Result<IbGib> prev = IbGib::parse(prev_frame_json);
     if (!prev.ok()) return prev.status().with_context("keystone verify: prev frame");
     Result<IbGib> next = IbGib::parse(next_frame_json);

@@ -3,19 +3,17 @@
 #include <algorithm>
 #include <set>
 
-#include "gibkit/gib_hash.h"
 #include "keystone/challenge_pool.h"
 #include "keystone/hash_reveal.h"
 #include "keystone/keystone_frame.h"
 #include "keystone/requirements.h"
+#include "signer_support/timeline.h"
 
 namespace gibkit::keystone {
 
 namespace {
 
-Status denied(std::string_view category, const std::string& detail) {
-  return permission_denied(std::string(category) + ": " + detail);
-}
+using signer_support::denied;
 
 // Replays the fresh challenges found in the next frame's pool, in order, so
 // that the signer's replenish code can rebuild what next should look like.
@@ -32,38 +30,6 @@ class ReplaySource final : public ChallengeSource {
   std::vector<Challenge> fresh_;
   std::size_t position_ = 0;
 };
-
-Status check_gib(const IbGib& frame, std::string_view which) {
-  Result<std::string> gib = compute_gib(frame);
-  if (!gib.ok() || *gib != frame.gib) return denied("gib", std::string(which) + " frame's gib does not match its content");
-  return {};
-}
-
-Status check_links(const KeystoneFrame& prev, const KeystoneFrame& next) {
-  const IbGib& p = prev.record;
-  const IbGib& n = next.record;
-  std::vector<std::string> expected_past = p.rel8d(kRel8nPast);
-  expected_past.push_back(prev.address);
-  const std::optional<std::string> prev_tjp = p.tjp_address();
-  if (!prev_tjp) return invalid_argument("keystone verify: prev frame belongs to no timeline");
-  if (n.rel8d(kRel8nPast) != expected_past) return denied("link", "next.past is not prev.past + [prev]");
-  if (n.rel8d(kRel8nTjp) != std::vector<std::string>{*prev_tjp}) return denied("link", "next.tjp is not prev's timeline");
-  if (n.rel8d(kRel8nAncestor) != p.rel8d(kRel8nAncestor)) return denied("link", "next.ancestor differs from prev");
-  for (const auto& [name, addresses] : *n.rel8ns) {
-    if (name != kRel8nPast && name != kRel8nTjp && name != kRel8nAncestor) {
-      return denied("link", "unexpected rel8n \"" + name + "\" on a keystone frame");
-    }
-  }
-  const json::Object& pd = p.data->as_object();
-  const json::Object& nd = n.data->as_object();
-  if (nd.contains("isTjp")) return denied("link", "next frame claims to start a timeline");
-  const json::Value* pu = pd.find("uuid");
-  const json::Value* nu = nd.find("uuid");
-  if ((pu == nullptr) != (nu == nullptr) || (pu != nullptr && !(*pu == *nu))) {
-    return denied("link", "next.uuid differs from the timeline's");
-  }
-  return {};
-}
 
 // The proof reveals exactly what the policy demands of the pool that signs the verb.
 Status check_policy(const ChallengePool& pool, const Proof& proof) {
@@ -142,8 +108,8 @@ Status check_pools(const KeystoneFrame& prev, const KeystoneFrame& next, const C
 Status verify_evolution(const IbGib& prev_record, const IbGib& next_record, const Claim& expected) {
   Result<KeystoneFrame> prev_frame = KeystoneFrame::parse(prev_record);
   if (!prev_frame.ok()) return prev_frame.status().with_context("keystone verify: prev");
-  GIBKIT_RETURN_IF_ERROR(check_gib(prev_record, "prev"));
-  GIBKIT_RETURN_IF_ERROR(check_gib(next_record, "next"));
+  GIBKIT_RETURN_IF_ERROR(signer_support::check_gib(prev_record, "prev"));
+  GIBKIT_RETURN_IF_ERROR(signer_support::check_gib(next_record, "next"));
   const KeystoneFrame& prev = *prev_frame;
   if (prev.revoked()) return denied("revoked", "prev frame is revoked; it signs nothing");
 
@@ -162,7 +128,7 @@ Status verify_evolution(const IbGib& prev_record, const IbGib& next_record, cons
   }
   const KeystoneFrame& next = *next_frame;
   if (next.n != prev.n + 1) return denied("counter", "next.n must be prev.n + 1");
-  GIBKIT_RETURN_IF_ERROR(check_links(prev, next));
+  GIBKIT_RETURN_IF_ERROR(signer_support::check_timeline_links(prev.record, next.record));
 
   if (next.proofs.size() != 1) return denied("policy", "a keystone frame carries exactly one proof");
   const Proof& proof = next.proofs.front();

@@ -1,0 +1,64 @@
+#include "signer_support/timeline.h"
+
+#include <vector>
+
+#include "gibkit/gib_hash.h"
+
+namespace gibkit::signer_support {
+
+Status denied(std::string_view category, std::string_view detail) {
+  return permission_denied(std::string(category) + ": " + std::string(detail));
+}
+
+Status check_gib(const IbGib& frame, std::string_view which) {
+  Result<std::string> gib = compute_gib(frame);
+  if (!gib.ok() || *gib != frame.gib) return denied("gib", std::string(which) + " frame's gib does not match its content");
+  return {};
+}
+
+Status check_timeline_links(const IbGib& prev, const IbGib& next) {
+  const std::optional<std::string> prev_tjp = prev.tjp_address();
+  if (!prev_tjp) return invalid_argument("prev frame belongs to no timeline");
+  if (next.ib != prev.ib) return denied("link", "next frame has another ib than prev");
+  std::vector<std::string> expected_past = prev.rel8d(kRel8nPast);
+  expected_past.push_back(prev.address());
+  if (next.rel8d(kRel8nPast) != expected_past) return denied("link", "next.past is not prev.past + [prev]");
+  if (next.rel8d(kRel8nTjp) != std::vector<std::string>{*prev_tjp}) return denied("link", "next.tjp is not prev's timeline");
+  if (next.rel8d(kRel8nAncestor) != prev.rel8d(kRel8nAncestor)) return denied("link", "next.ancestor differs from prev");
+  if (next.rel8ns) {
+    for (const auto& [name, addresses] : *next.rel8ns) {
+      if (name != kRel8nPast && name != kRel8nTjp && name != kRel8nAncestor) {
+        return denied("link", "unexpected rel8n \"" + name + "\" on an identity frame");
+      }
+    }
+  }
+  const json::Value* prev_uuid = prev.data ? prev.data->find("uuid") : nullptr;
+  const json::Value* next_uuid = next.data ? next.data->find("uuid") : nullptr;
+  if ((prev_uuid == nullptr) != (next_uuid == nullptr) || (prev_uuid != nullptr && !(*prev_uuid == *next_uuid))) {
+    return denied("link", "next.uuid differs from the timeline's");
+  }
+  if (next.data && next.data->find("isTjp") != nullptr) return denied("link", "next frame claims to start a timeline");
+  return {};
+}
+
+Result<json::Object> next_rel8ns(const IbGib& prev) {
+  const std::optional<std::string> tjp = prev.tjp_address();
+  if (!tjp) return invalid_argument("the latest frame belongs to no timeline");
+  json::Array past;
+  for (const std::string& a : prev.rel8d(kRel8nPast)) past.emplace_back(a);
+  past.emplace_back(prev.address());
+  json::Array ancestor;
+  for (const std::string& a : prev.rel8d(kRel8nAncestor)) ancestor.emplace_back(a);
+  return json::Object{{std::string(kRel8nAncestor), std::move(ancestor)},
+                      {std::string(kRel8nPast), std::move(past)},
+                      {std::string(kRel8nTjp), json::Array{json::Value(*tjp)}}};
+}
+
+Result<std::string> identity_of(const IbGib& frame) {
+  const std::optional<std::string> tjp = frame.tjp_address();
+  if (!tjp) return invalid_argument("frame belongs to no timeline");
+  GIBKIT_ASSIGN_OR_RETURN(const Address address, Address::parse(*tjp));
+  return address.gib();
+}
+
+}  // namespace gibkit::signer_support
