@@ -1,0 +1,169 @@
+#include "gibkit/saga/sync_node.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "gibkit/identity/identity_registry.h"
+
+namespace gibkit::saga {
+namespace {
+
+constexpr std::string_view kDomainKey = "gibkit node domain";
+
+std::vector<std::string> strings(const json::Object& section, std::string_view key) {
+  std::vector<std::string> out;
+  if (const json::Value* list = section.find(key); list != nullptr && list->is_array()) {
+    for (const json::Value& item : list->as_array()) out.push_back(item.as_string());
+  }
+  return out;
+}
+
+std::string string_or_empty(const json::Object& section, std::string_view key) {
+  const json::Value* value = section.find(key);
+  return value != nullptr && value->is_string() ? value->as_string() : std::string();
+}
+
+std::int64_t integer(const json::Object& section, std::string_view key) {
+  const json::Value* value = section.find(key);
+  return value != nullptr && value->is_number() ? static_cast<std::int64_t>(value->as_number()) : 0;
+}
+
+// The instance named `wanted`, or the only one when `wanted` is empty.
+template <typename Config>
+Result<std::string> pick(const std::vector<Config>& instances, const std::string& wanted, std::string_view what) {
+  if (!wanted.empty()) {
+    for (const Config& instance : instances) {
+      if (instance.name == wanted) return wanted;
+    }
+    return invalid_argument("sync." + std::string(what) + ": no " + std::string(what) + " instance named '" +
+                            wanted + "'");
+  }
+  if (instances.size() == 1) return instances.front().name;
+  return invalid_argument("sync." + std::string(what) + ": the deployment has " + std::to_string(instances.size()) +
+                          " " + std::string(what) + " instances; name the one sync uses");
+}
+
+Result<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return not_found("cannot read " + path.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+std::vector<ConfigKey> SyncNode::section_keys() {
+  return {
+      {.key = "signer", .type = ConfigType::kString,
+       .description = "Signer instance holding this node's identities (default: the only signer)"},
+      {.key = "transport", .type = ConfigType::kString,
+       .description = "Transport instance used to reach peers (default: the only transport)"},
+      {.key = "staging", .type = ConfigType::kString,
+       .description = "Space that stages payloads until Commit (default: the space with role temporary)"},
+      {.key = "trust", .type = ConfigType::kStringList,
+       .description = "Files holding the genesis frames of peer domain identities to trust"},
+      {.key = "max_message_bytes", .type = ConfigType::kInteger, .default_value = json::Value(4 * 1024 * 1024),
+       .description = "Payload bytes per saga message"},
+      {.key = "request_timeout_ms", .type = ConfigType::kInteger, .default_value = json::Value(60000),
+       .description = "How long one saga request may take"},
+      {.key = "saga_idle_timeout_ms", .type = ConfigType::kInteger, .default_value = json::Value(300000),
+       .description = "A receiver drops a saga idle this long"},
+      {.key = "endorsement_history", .type = ConfigType::kInteger, .default_value = json::Value(16),
+       .description = "Earlier endorsements an Init carries"},
+      {.key = "push_peers", .type = ConfigType::kStringList,
+       .description = "Peers gibd syncs push_addresses with, at start and every push_interval_ms"},
+      {.key = "push_addresses", .type = ConfigType::kStringList,
+       .description = "Timelines (any of their addresses) and stones gibd pushes"},
+      {.key = "push_interval_ms", .type = ConfigType::kInteger, .default_value = json::Value(0),
+       .description = "Period of the push; 0 pushes once, at start"},
+  };
+}
+
+Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const kernel::Deployment& deployment) {
+  auto found = deployment.sections.find("sync");
+  const json::Object section = found != deployment.sections.end() ? found->second : json::Object{};
+
+  std::unique_ptr<SyncNode> sync(new SyncNode());
+  sync->node_ = &node;
+
+  GIBKIT_ASSIGN_OR_RETURN(std::string signer_name, pick(deployment.signers, string_or_empty(section, "signer"), "signer"));
+  Signer* signer = node.signer(signer_name);
+
+  std::string staging_name = string_or_empty(section, "staging");
+  if (staging_name.empty()) {
+    for (const kernel::SpaceConfig& space : deployment.spaces) {
+      if (space.role == kernel::SpaceRole::kTemporary) staging_name = space.name;
+    }
+  }
+  Space* staging = staging_name.empty() ? nullptr : node.space(staging_name);
+  if (staging == nullptr) {
+    return invalid_argument("sync needs a staging space: add a space with role: temporary, or name one in sync.staging");
+  }
+  if (!deployment.transports.empty() || !string_or_empty(section, "transport").empty()) {
+    GIBKIT_ASSIGN_OR_RETURN(std::string transport_name,
+                            pick(deployment.transports, string_or_empty(section, "transport"), "transport"));
+    sync->transport_ = node.transport(transport_name);
+  }
+
+  // Peer frames are verified by a signer of the plugin that made them:
+  // frames with ib "keystone" by a signer-keystone instance, and so on.
+  std::map<std::string, Signer*, std::less<>> verifiers;
+  for (const kernel::SignerConfig& config : deployment.signers) {
+    const std::string prefix = "signer-";
+    if (config.plugin.rfind(prefix, 0) == 0) verifiers.emplace(config.plugin.substr(prefix.size()), node.signer(config.name));
+  }
+  auto verifier_for = [verifiers](std::string_view frame_ib) -> Signer* {
+    const std::string_view kind = frame_ib.substr(0, frame_ib.find(' '));
+    auto it = verifiers.find(kind);
+    return it == verifiers.end() ? nullptr : it->second;
+  };
+
+  Space& durable = node.durable_space();
+  identity::IdentityRegistry registry(durable);
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> domain, durable.head(kDomainKey));
+  if (!domain) {
+    GIBKIT_ASSIGN_OR_RETURN(std::string created, registry.create_identity(*signer, json::Object{{"preset", "domain"}}));
+    WriteBatch remember;
+    remember.heads.push_back(HeadUpdate{std::string(kDomainKey), created, std::string()});
+    GIBKIT_RETURN_IF_ERROR(durable.write(remember));
+    domain = created;
+  }
+  sync->domain_tjp_ = *domain;
+
+  const SyncOptions options{
+      .max_message_bytes = static_cast<std::size_t>(integer(section, "max_message_bytes")),
+      .endorsement_history = static_cast<std::size_t>(integer(section, "endorsement_history")),
+      .request_timeout = std::chrono::milliseconds(integer(section, "request_timeout_ms")),
+      .saga_idle_timeout = std::chrono::milliseconds(integer(section, "saga_idle_timeout_ms")),
+  };
+  sync->service_ = std::make_unique<SyncService>(SyncServices{&durable, staging, signer, verifier_for}, *domain, options);
+
+  const std::filesystem::path base = deployment.file.parent_path();
+  for (const std::string& file : strings(section, "trust")) {
+    const std::filesystem::path path = std::filesystem::path(file).is_absolute() ? file : base / file;
+    GIBKIT_ASSIGN_OR_RETURN(std::string genesis, read_file(path));
+    Status trusted = sync->service_->trust_peer(genesis);
+    if (!trusted.ok()) return trusted.with_context("sync.trust " + path.string());
+  }
+
+  sync->push_ = PushPlan{strings(section, "push_peers"), strings(section, "push_addresses"),
+                         std::chrono::milliseconds(integer(section, "push_interval_ms"))};
+  return sync;
+}
+
+SyncNode::~SyncNode() = default;
+
+RequestHandler SyncNode::handler() {
+  SyncService* service = service_.get();
+  return [service](std::string_view request) { return service->handle(request); };
+}
+
+Result<SyncReport> SyncNode::sync_with(std::string_view peer, const std::vector<std::string>& addresses,
+                                       const ProgressCallback& progress) {
+  if (transport_ == nullptr) return failed_precondition("the deployment has no transport to reach " + std::string(peer));
+  GIBKIT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, transport_->connect(peer));
+  return service_->sync(*connection, addresses, progress);
+}
+
+}  // namespace gibkit::saga
