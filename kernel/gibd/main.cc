@@ -4,7 +4,11 @@
 //   gibd validate FILE [--plugin-dir DIR]...   check a deployment, print OK or the errors
 //   gibd plugins [--plugin-dir DIR]...         list loadable plugins and their config keys
 //   gibd --help
+#include <atomic>
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -14,11 +18,18 @@
 #include "gibkit/kernel/config/deployment.h"
 #include "gibkit/kernel/node/node.h"
 #include "gibkit/kernel/plugin/plugin_registry.h"
+#include "gibkit/saga/sync_node.h"
 
 namespace {
 
-using gibkit::kernel::DeploymentLoader;
 using gibkit::kernel::PluginRegistry;
+
+// The loader every command uses: the kernel's sections plus the saga's `sync:`.
+gibkit::kernel::DeploymentLoader deployment_loader() {
+  gibkit::kernel::DeploymentLoader loader;
+  loader.set_section("sync", gibkit::saga::SyncNode::section_keys());
+  return loader;
+}
 
 constexpr const char* kUsage = R"(usage:
   gibd --config FILE [--plugin-dir DIR]...   run the node described by FILE until SIGINT/SIGTERM
@@ -119,7 +130,7 @@ int run(const Options& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   PluginRegistry registry;
-  auto deployment = DeploymentLoader().load_file(options.config, registry, options.plugin_dirs);
+  auto deployment = deployment_loader().load_file(options.config, registry, options.plugin_dirs);
   if (!deployment.ok()) {
     std::cerr << deployment.status().message() << "\n";
     return 1;
@@ -129,22 +140,53 @@ int run(const Options& options) {
     std::cerr << "gibd: cannot create node: " << node.status().to_string() << "\n";
     return 1;
   }
-  // Until the saga coordinator registers itself, the node serves no sync
-  // requests and says so to peers.
-  gibkit::RequestHandler handler = [name = (*node)->name()](std::string_view) -> gibkit::Result<std::string> {
-    return gibkit::failed_precondition("node '" + name + "' has no sync coordinator");
-  };
-  gibkit::Status started = (*node)->start(handler);
+  auto sync = gibkit::saga::SyncNode::create(**node, *deployment);
+  if (!sync.ok()) {
+    std::cerr << "gibd: cannot set up sync: " << sync.status().to_string() << "\n";
+    return 1;
+  }
+  gibkit::Status started = (*node)->start((*sync)->handler());
   if (!started.ok()) {
     std::cerr << "gibd: cannot start: " << started.to_string() << "\n";
     return 1;
   }
-  std::cout << "gibd: node '" << (*node)->name() << "' running";
+  std::cout << "gibd: node '" << (*node)->name() << "' running; domain identity " << (*sync)->domain_tjp();
   for (const auto& [name, endpoint] : (*node)->endpoints()) std::cout << "; " << name << " at " << endpoint;
   std::cout << std::endl;
+
+  // The push plan runs beside the signal wait; a stop signal ends both.
+  std::atomic<bool> stopping{false};
+  std::mutex wake_mutex;
+  std::condition_variable wake;
+  std::thread pusher([&] {
+    const gibkit::saga::PushPlan& plan = (*sync)->push_plan();
+    if (plan.peers.empty() || plan.addresses.empty()) return;
+    while (!stopping) {
+      for (const std::string& peer : plan.peers) {
+        auto report = (*sync)->sync_with(peer, plan.addresses);
+        if (report.ok()) {
+          std::cout << "gibd: synced with " << peer << ": saga " << report->saga_id << ", sent "
+                    << report->records_sent << ", received " << report->records_received << " records in "
+                    << report->turns << " turns" << std::endl;
+        } else {
+          std::cerr << "gibd: sync with " << peer << " failed: " << report.status().to_string() << std::endl;
+        }
+      }
+      if (plan.interval.count() == 0) return;
+      std::unique_lock lock(wake_mutex);
+      wake.wait_for(lock, plan.interval, [&] { return stopping.load(); });
+    }
+  });
+
   int signal = 0;
   sigwait(&stop_signals, &signal);
   std::cout << "gibd: " << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping" << std::endl;
+  {
+    std::lock_guard lock(wake_mutex);
+    stopping = true;
+  }
+  wake.notify_all();
+  pusher.join();
   (*node)->stop();
   return 0;
 }
@@ -165,7 +207,7 @@ int main(int argc, char** argv) {
     if (options.command == "plugins") return list_plugins(options);
     if (options.command == "validate") {
       PluginRegistry registry;
-      auto deployment = DeploymentLoader().load_file(options.config, registry, options.plugin_dirs);
+      auto deployment = deployment_loader().load_file(options.config, registry, options.plugin_dirs);
       if (!deployment.ok()) {
         std::cerr << deployment.status().message() << "\n";
         return 1;

@@ -141,7 +141,7 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
 
   const std::filesystem::path base = deployment.file.parent_path();
   for (const std::string& file : strings(section, "trust")) {
-    const std::filesystem::path path = std::filesystem::path(file).is_absolute() ? file : base / file;
+    const std::filesystem::path path = std::filesystem::path(file).is_absolute() ? std::filesystem::path(file) : base / file;
     GIBKIT_ASSIGN_OR_RETURN(std::string genesis, read_file(path));
     Status trusted = sync->service_->trust_peer(genesis);
     if (!trusted.ok()) return trusted.with_context("sync.trust " + path.string());
