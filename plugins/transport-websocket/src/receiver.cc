@@ -1,0 +1,389 @@
+#include "receiver.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <libwebsockets.h>
+
+#include "envelope.h"
+#include "event_loop.h"
+#include "wire_limits.h"
+
+namespace gibkit::plugins::websocket {
+namespace {
+
+// RFC 6455 close code 1013 "Try Again Later" (IANA registry), which the
+// libwebsockets 4.1 enum lacks.
+constexpr auto kCloseTryAgainLater = static_cast<lws_close_status>(1013);
+
+// How long a connection that broke the protocol is still read (and its input
+// discarded) after the error part was written, before it is closed.
+constexpr lws_usec_t kLingerMicros = 300 * 1000;
+
+// A request whose parts are still arriving.
+struct Assembly {
+  std::string body;
+  std::uint32_t next_part = 0;
+  std::uint32_t parts = 0;
+};
+
+// One peer connection; owned by the loop thread.
+struct Session {
+  std::uint64_t serial = 0;  // never reused, so late worker results find no stranger
+  lws* wsi = nullptr;
+  bool counted = false;      // holds one of max_connections
+  std::string message;       // websocket message being received
+  std::map<std::uint64_t, Assembly> assembling;
+  std::size_t assembling_bytes = 0;
+  std::set<std::uint64_t> running;  // ids handed to the handler, not yet answered
+  std::deque<std::string> outbox;   // whole websocket messages, each with LWS_PRE headroom
+  std::size_t outbox_bytes = 0;
+  bool reading = true;
+  bool closing = false;
+  bool lingering = false;  // error part written; waiting to close
+  lws_close_status close_status = LWS_CLOSE_STATUS_NORMAL;
+  std::string close_reason;
+};
+
+}  // namespace
+
+class Receiver::Impl {
+ public:
+  Impl(const WebsocketConfig& config, RequestHandler handler)
+      : config_(config), handler_(std::move(handler)), pool_(static_cast<std::size_t>(config.worker_threads)) {}
+
+  ~Impl() {
+    // Running handlers finish and post their results to a loop that still
+    // runs; queued ones are abandoned. Then the loop closes every socket.
+    pool_.stop();
+    pool_.join();
+    loop_.reset();
+    for (auto& [serial, session] : sessions_) delete session;
+  }
+
+  Status start() {
+    std::string scheme = "ws";
+    if (config_.tls_enabled()) {
+      for (const std::string* file : {&config_.tls_cert, &config_.tls_key}) {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(*file, ec)) {
+          return invalid_argument("TLS file \"" + *file + "\" is not a readable file");
+        }
+      }
+      scheme = "wss";
+    }
+    protocols_[0] = lws_protocols{kSubprotocol, &Impl::callback, sizeof(Session*), kReadChunkBytes, 0, this, 0};
+    protocols_[1] = lws_protocols{nullptr, nullptr, 0, 0, 0, nullptr, 0};
+
+    lws_context_creation_info info{};
+    info.protocols = protocols_;
+    info.vhost_name = kVhostName;
+    info.iface = config_.address.c_str();
+    info.port = config_.port;
+    info.user = this;
+    info.timeout_secs = static_cast<unsigned>(config_.handshake_timeout_s);
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (config_.address.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (config_.tls_enabled()) {
+      info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+      info.ssl_cert_filepath = config_.tls_cert.c_str();
+      info.ssl_private_key_filepath = config_.tls_key.c_str();
+    }
+    std::string where = config_.address + ":" + std::to_string(config_.port);
+    GIBKIT_ASSIGN_OR_RETURN(loop_, EventLoop::create(info, "websocket receiver on " + where));
+    int port = lws_get_vhost_listen_port(lws_get_vhost_by_name(loop_->context(), kVhostName));
+    if (port <= 0) return unavailable("websocket receiver could not listen on " + where);
+    endpoint_ = scheme + "://" + config_.address + ":" + std::to_string(port);
+    loop_->run();
+    return Status();
+  }
+
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  static constexpr char kVhostName[] = "gibkit-receiver";
+
+  static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
+    auto* self = static_cast<Impl*>(lws_context_user(lws_get_context(wsi)));
+    Session** slot = static_cast<Session**>(user);
+    switch (reason) {
+      case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (self->loop_) self->loop_->run_posted();
+        return 0;
+      case LWS_CALLBACK_ESTABLISHED:
+        *slot = self->open_session(wsi);
+        return 0;
+      case LWS_CALLBACK_RECEIVE:
+        if (*slot != nullptr) self->on_receive(**slot, static_cast<const char*>(in), len);
+        return 0;
+      case LWS_CALLBACK_SERVER_WRITEABLE:
+        return *slot == nullptr ? 0 : self->on_writeable(**slot);
+      case LWS_CALLBACK_TIMER:
+        return *slot != nullptr && (*slot)->lingering ? self->on_linger_end(**slot) : 0;
+      case LWS_CALLBACK_CLOSED:
+        if (*slot != nullptr) self->close_session(*slot);
+        *slot = nullptr;
+        return 0;
+      default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+  }
+
+  Session* open_session(lws* wsi) {
+    auto* session = new Session;
+    session->serial = ++last_serial_;
+    session->wsi = wsi;
+    sessions_[session->serial] = session;
+    if (open_connections_ >= config_.max_connections) {
+      fail(*session, 0,
+           resource_exhausted("too many connections (max_connections " + std::to_string(config_.max_connections) +
+                              ")"),
+           kCloseTryAgainLater);
+      return session;
+    }
+    session->counted = true;
+    ++open_connections_;
+    refresh_idle_timer(*session);
+    return session;
+  }
+
+  void close_session(Session* session) {
+    if (session->counted) --open_connections_;
+    sessions_.erase(session->serial);
+    delete session;
+  }
+
+  void on_receive(Session& session, const char* data, std::size_t len) {
+    if (session.closing) return;  // whatever follows a protocol error is ignored
+    if (lws_frame_is_binary(session.wsi)) {
+      fail(session, 0, invalid_argument("binary websocket messages are not accepted; send text"),
+           LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE);
+      return;
+    }
+    if (session.message.size() + len > config_.max_frame_bytes + kMaxHeaderBytes) {
+      fail(session, 0,
+           resource_exhausted("websocket message exceeds max_frame_bytes " + std::to_string(config_.max_frame_bytes)),
+           LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+      return;
+    }
+    session.message.append(data, len);
+    if (!lws_is_final_fragment(session.wsi) || lws_remaining_packet_payload(session.wsi) != 0) return;
+    std::string message;
+    message.swap(session.message);
+    on_message(session, message);
+    refresh_idle_timer(session);
+  }
+
+  void on_message(Session& session, std::string_view wire) {
+    Result<Part> decoded = decode_part(wire, config_.max_frame_bytes);
+    if (!decoded.ok()) {
+      bool too_big = decoded.status().code() == StatusCode::kResourceExhausted;
+      fail(session, 0, decoded.status(),
+           too_big ? LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE : LWS_CLOSE_STATUS_PROTOCOL_ERR);
+      return;
+    }
+    const PartHeader& header = decoded->header;
+    if (header.kind != PartKind::kRequest) {
+      fail(session, header.id, invalid_argument("a receiver accepts only request parts"),
+           LWS_CLOSE_STATUS_PROTOCOL_ERR);
+      return;
+    }
+    if (session.running.contains(header.id) || (header.part == 0 && session.assembling.contains(header.id))) {
+      fail(session, header.id, invalid_argument("duplicate request id " + std::to_string(header.id)),
+           LWS_CLOSE_STATUS_PROTOCOL_ERR);
+      return;
+    }
+    std::string_view body = decoded->body;
+    if (session.assembling_bytes + body.size() > config_.max_message_bytes) {
+      fail(session, header.id,
+           resource_exhausted("request exceeds max_message_bytes " + std::to_string(config_.max_message_bytes)),
+           LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+      return;
+    }
+    if (header.part == 0 && header.parts == 1) {
+      dispatch(session, header.id, std::string(body));
+      return;
+    }
+    if (header.part == 0) {
+      Assembly& assembly = session.assembling[header.id];
+      assembly.parts = header.parts;
+      assembly.next_part = 1;
+      assembly.body.assign(body);
+      session.assembling_bytes += body.size();
+      return;
+    }
+    auto it = session.assembling.find(header.id);
+    if (it == session.assembling.end() || it->second.next_part != header.part || it->second.parts != header.parts) {
+      fail(session, header.id,
+           invalid_argument("part " + std::to_string(header.part) + " of request " + std::to_string(header.id) +
+                            " is unexpected (unknown id, wrong order or changed part count)"),
+           LWS_CLOSE_STATUS_PROTOCOL_ERR);
+      return;
+    }
+    it->second.body.append(body);
+    session.assembling_bytes += body.size();
+    if (++it->second.next_part < it->second.parts) return;
+    std::string whole = std::move(it->second.body);
+    session.assembling.erase(it);
+    session.assembling_bytes -= whole.size();
+    dispatch(session, header.id, std::move(whole));
+  }
+
+  void dispatch(Session& session, std::uint64_t id, std::string request) {
+    session.running.insert(id);
+    refresh_reading(session);
+    boost::asio::post(pool_, [this, serial = session.serial, id, request = std::move(request)] {
+      Result<std::string> response = run_handler(request);
+      loop_->post([this, serial, id, response = std::move(response)]() mutable {
+        deliver(serial, id, std::move(response));
+      });
+    });
+  }
+
+  // Worker thread. The handler is the kernel's; an exception from it must not
+  // take the worker (and the process) down.
+  Result<std::string> run_handler(std::string_view request) {
+    try {
+      return handler_(request);
+    } catch (const std::exception& e) {
+      return internal_error(std::string("request handler threw: ") + e.what());
+    } catch (...) {
+      return internal_error("request handler threw a non-standard exception");
+    }
+  }
+
+  void deliver(std::uint64_t serial, std::uint64_t id, Result<std::string> response) {
+    auto it = sessions_.find(serial);
+    if (it == sessions_.end()) return;  // the peer left; nobody waits for this answer
+    Session& session = *it->second;
+    session.running.erase(id);
+    if (!session.closing) {
+      if (!response.ok()) {
+        enqueue(session, encode_error(id, response.status(), /*fatal=*/false, LWS_PRE));
+      } else if (response->size() > config_.max_message_bytes) {
+        enqueue(session, encode_error(id,
+                                      resource_exhausted("response exceeds max_message_bytes " +
+                                                         std::to_string(config_.max_message_bytes)),
+                                      /*fatal=*/false, LWS_PRE));
+      } else {
+        for (std::string& part : encode_message(PartKind::kResponse, id, *response, config_.max_frame_bytes, LWS_PRE)) {
+          enqueue(session, std::move(part));
+        }
+      }
+    }
+    refresh_reading(session);
+    refresh_idle_timer(session);
+  }
+
+  void enqueue(Session& session, std::string wire) {
+    session.outbox_bytes += wire.size();
+    session.outbox.push_back(std::move(wire));
+    lws_callback_on_writable(session.wsi);
+  }
+
+  int on_writeable(Session& session) {
+    if (!session.outbox.empty()) {
+      std::string wire = std::move(session.outbox.front());
+      session.outbox.pop_front();
+      session.outbox_bytes -= wire.size();
+      auto* payload = reinterpret_cast<unsigned char*>(wire.data()) + LWS_PRE;
+      std::size_t size = wire.size() - LWS_PRE;
+      if (lws_write(session.wsi, payload, size, LWS_WRITE_TEXT) < static_cast<int>(size)) return -1;
+      if (!session.outbox.empty() || session.closing) lws_callback_on_writable(session.wsi);
+      refresh_reading(session);
+      refresh_idle_timer(session);
+      return 0;
+    }
+    if (session.closing && !session.lingering) {
+      // libwebsockets 4.1 drops the socket right after the close frame. If
+      // the peer is still sending, that unread input makes the kernel reset
+      // the connection, and the peer may lose the error part and the close
+      // frame before reading them. So keep reading (and discarding) for a
+      // moment before closing.
+      session.lingering = true;
+      lws_set_timer_usecs(session.wsi, kLingerMicros);  // LWS_CALLBACK_TIMER then closes
+    }
+    return 0;
+  }
+
+  // The linger after a protocol error is over: close with the recorded code.
+  int on_linger_end(Session& session) {
+    lws_close_reason(session.wsi, session.close_status,
+                     reinterpret_cast<unsigned char*>(session.close_reason.data()), session.close_reason.size());
+    return -1;
+  }
+
+  // Reports a protocol violation to the peer, then closes its connection once
+  // the error part (and any answers queued before it) are written.
+  void fail(Session& session, std::uint64_t id, const Status& status, lws_close_status close_status) {
+    if (session.closing) return;
+    session.closing = true;
+    session.close_status = close_status;
+    // A close reason must fit in a control frame (125 bytes with the code).
+    session.close_reason = std::string(status_code_name(status.code()));
+    session.message.clear();
+    // The peer gets this long to take the error before the socket is cut.
+    lws_set_timeout(session.wsi, PENDING_TIMEOUT_USER_OK, config_.handshake_timeout_s);
+    session.assembling.clear();
+    session.assembling_bytes = 0;
+    enqueue(session, encode_error(id, status, /*fatal=*/true, LWS_PRE));
+    refresh_reading(session);
+  }
+
+  // Reads only while the peer's requests and our unsent answers are within
+  // bounds. A closing connection keeps reading (and discarding): closing a
+  // socket with unread input makes the kernel send a reset, which can destroy
+  // the error part before the peer reads it.
+  void refresh_reading(Session& session) {
+    bool want = session.closing || (session.running.size() < static_cast<std::size_t>(config_.max_in_flight) &&
+                                    session.outbox_bytes < config_.max_send_queue_bytes);
+    if (want != session.reading) {
+      session.reading = want;
+      lws_rx_flow_control(session.wsi, want ? 1 : 0);
+    }
+  }
+
+  // A connection is idle when nothing is running or waiting to be written;
+  // only then may the idle timeout close it.
+  void refresh_idle_timer(Session& session) {
+    if (session.closing) return;  // fail() set the closing deadline
+    if (session.running.empty() && session.outbox.empty()) {
+      lws_set_timeout(session.wsi, PENDING_TIMEOUT_USER_OK, config_.idle_timeout_s);
+    } else {
+      lws_set_timeout(session.wsi, NO_PENDING_TIMEOUT, 0);
+    }
+  }
+
+  const WebsocketConfig config_;
+  const RequestHandler handler_;
+  boost::asio::thread_pool pool_;
+  lws_protocols protocols_[2];
+  std::unique_ptr<EventLoop> loop_;
+  std::string endpoint_;
+  // Loop thread only.
+  std::unordered_map<std::uint64_t, Session*> sessions_;
+  std::uint64_t last_serial_ = 0;
+  int open_connections_ = 0;
+};
+
+Result<std::unique_ptr<Receiver>> Receiver::start(const WebsocketConfig& config, RequestHandler handler) {
+  auto impl = std::make_unique<Impl>(config, std::move(handler));
+  GIBKIT_RETURN_IF_ERROR(impl->start());
+  return std::unique_ptr<Receiver>(new Receiver(std::move(impl)));
+}
+
+Receiver::Receiver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Receiver::~Receiver() = default;
+
+const std::string& Receiver::endpoint() const { return impl_->endpoint(); }
+
+}  // namespace gibkit::plugins::websocket

@@ -1,0 +1,48 @@
+// File: plugins/transport-websocket/src/receiver.h
+//
+// The listening end of the websocket transport. Requests arrive on the
+// libwebsockets thread, are reassembled, and run on a small worker pool so
+// that a slow handler never stalls the event loop; responses go back through
+// the loop, one lws_write per WRITEABLE callback.
+//
+// Back-pressure, per connection: at most max_in_flight requests run at once
+// and at most max_send_queue_bytes of responses wait to be written (plus, at
+// worst, the responses of requests already running); past either bound the
+// receiver stops reading from that peer (lws_rx_flow_control) until it drains.
+// A peer that breaks the protocol gets an error part (docs/transport.md) and a
+// close frame; other peers are unaffected.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "gibkit/status.h"
+#include "gibkit/transport.h"
+#include "websocket_config.h"
+
+namespace gibkit::plugins::websocket {
+
+class Receiver {
+ public:
+  // Binds and starts serving; kUnavailable when the address cannot be bound,
+  // kInvalidArgument when the TLS files cannot be read.
+  [[nodiscard]] static Result<std::unique_ptr<Receiver>> start(const WebsocketConfig& config,
+                                                               RequestHandler handler);
+
+  // Waits for running handlers, then closes every connection. Requests not
+  // yet answered are lost; their senders see the connection drop (kUnavailable).
+  ~Receiver();
+
+  Receiver(const Receiver&) = delete;
+  Receiver& operator=(const Receiver&) = delete;
+
+  // "ws://address:port" or "wss://address:port", with the bound port.
+  [[nodiscard]] const std::string& endpoint() const;
+
+ private:
+  class Impl;
+  explicit Receiver(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gibkit::plugins::websocket

@@ -1,0 +1,72 @@
+// Configuration of the websocket transport: defaults, validation, schema.
+#include "websocket_config.h"
+
+#include <gtest/gtest.h>
+
+namespace gibkit::plugins::websocket {
+namespace {
+
+Result<WebsocketConfig> parse_text(std::string_view text) {
+  Result<json::Value> value = json::parse(text);
+  EXPECT_TRUE(value.ok()) << text;
+  return parse_websocket_config(value->as_object());
+}
+
+TEST(WebsocketConfig, EmptyObjectGivesDefaults) {
+  Result<WebsocketConfig> config = parse_text("{}");
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->address, "127.0.0.1");
+  EXPECT_EQ(config->port, 0);
+  EXPECT_EQ(config->max_message_bytes, 16u * 1024 * 1024);
+  EXPECT_FALSE(config->tls_enabled());
+}
+
+TEST(WebsocketConfig, ReadsEveryKind) {
+  Result<WebsocketConfig> config =
+      parse_text(R"({"port": 4100, "tls_insecure_skip_verify": true, "max_frame_bytes": 4096, "tls_ca": "ca.pem"})");
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_EQ(config->port, 4100);
+  EXPECT_TRUE(config->tls_insecure_skip_verify);
+  EXPECT_EQ(config->max_frame_bytes, 4096u);
+  EXPECT_EQ(config->tls_ca, "ca.pem");
+}
+
+TEST(WebsocketConfig, RejectsBadInputNamingTheKey) {
+  struct Case {
+    const char* text;
+    const char* names;
+  } cases[] = {
+      {R"({"prot": 1})", "prot"},
+      {R"({"port": 70000})", "port"},
+      {R"({"port": 1.5})", "port"},
+      {R"({"port": "80"})", "port"},
+      {R"({"tls_insecure_skip_verify": 1})", "tls_insecure_skip_verify"},
+      {R"({"tls_cert": "c.pem"})", "tls_key"},
+      {R"({"max_frame_bytes": 2})", "max_frame_bytes"},
+      {R"({"max_frame_bytes": 2048, "max_message_bytes": 1024})", "max_frame_bytes"},
+  };
+  for (const Case& c : cases) {
+    Result<WebsocketConfig> config = parse_text(c.text);
+    ASSERT_FALSE(config.ok()) << c.text;
+    EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(config.status().message().find(c.names), std::string::npos) << config.status().message();
+  }
+}
+
+TEST(WebsocketConfig, SchemaListsEveryKeyWithItsDefault) {
+  std::vector<ConfigKey> schema = websocket_config_schema();
+  json::Object defaults;
+  for (const ConfigKey& key : schema) {
+    ASSERT_TRUE(key.default_value.has_value()) << key.key;
+    EXPECT_FALSE(key.description.empty()) << key.key;
+    defaults.set(key.key, *key.default_value);
+  }
+  // The schema's defaults are themselves a valid configuration.
+  Result<WebsocketConfig> config = parse_websocket_config(defaults);
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_EQ(config->idle_timeout_s, WebsocketConfig().idle_timeout_s);
+  EXPECT_EQ(schema.size(), 15u);
+}
+
+}  // namespace
+}  // namespace gibkit::plugins::websocket
