@@ -8,6 +8,7 @@
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,12 @@ Status from_leveldb(const leveldb::Status& s, const std::string& what) {
 class LevelDbSpace final : public gibkit::Space {
  public:
   static Result<std::unique_ptr<gibkit::Space>> open(const std::string& path, bool create_if_missing) {
+    if (create_if_missing) {
+      // LevelDB creates only the last path component; make the parents too.
+      std::error_code ec;
+      std::filesystem::create_directories(path, ec);
+      if (ec) return gibkit::unavailable("cannot create LevelDB directory " + path + ": " + ec.message());
+    }
     leveldb::Options options;
     options.create_if_missing = create_if_missing;
     options.paranoid_checks = true;  // surface corruption at open rather than mid-sync

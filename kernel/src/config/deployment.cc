@@ -9,8 +9,6 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "gibkit/kernel/config/sync_section.h"
-
 namespace gibkit::kernel {
 namespace {
 
@@ -335,8 +333,6 @@ std::vector<ConfigKey> node_keys() {
 }
 
 }  // namespace
-
-DeploymentLoader::DeploymentLoader() { set_section("sync", sync_section_keys()); }
 
 void DeploymentLoader::set_section(std::string name, std::vector<ConfigKey> keys) {
   sections_[std::move(name)] = std::move(keys);

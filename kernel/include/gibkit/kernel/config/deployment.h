@@ -54,11 +54,9 @@ struct Deployment {
 
 class DeploymentLoader {
  public:
-  // Registers the built-in extension sections (see sync_section.h).
-  DeploymentLoader();
-
   // Adds (or replaces) a top-level section validated against `keys`, so a
-  // subsystem (e.g. the saga) owns its settings without editing the loader.
+  // subsystem owns its settings without editing the loader (gibd registers
+  // the saga's `sync:` keys, gibkit::saga::SyncNode::section_keys()).
   void set_section(std::string name, std::vector<ConfigKey> keys);
 
   // Reads and validates `file`, loading plugins into `registry` from the

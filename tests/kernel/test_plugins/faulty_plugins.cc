@@ -1,0 +1,97 @@
+// Plugins of each kind whose objects misbehave in ways a real plugin might:
+// they throw from every method. The kernel must see Status values, never an
+// exception. The kind is chosen at build time (GIBKIT_TEST_KIND).
+#include <stdexcept>
+
+#include "gibkit/plugin.h"
+
+namespace {
+
+using gibkit::Result;
+using gibkit::Status;
+
+[[noreturn]] void fail() { throw std::runtime_error("faulty plugin threw"); }
+
+class FaultySpace final : public gibkit::Space {
+ public:
+  Status write(const gibkit::WriteBatch&) override { fail(); }
+  Result<std::optional<std::string>> get(std::string_view) override { fail(); }
+  Result<bool> has(std::string_view) override { fail(); }
+  Result<std::optional<std::string>> head(std::string_view) override { fail(); }
+  Status for_each_record(const std::function<bool(std::string_view, std::string_view)>&) override { fail(); }
+  Status for_each_head(const std::function<bool(std::string_view, std::string_view)>&) override { fail(); }
+};
+
+// Echoes requests back to its own handler in process: listen() keeps the
+// handler, connect() returns a connection that calls it, so both directions
+// of the transport ABI (including the handler callback) are exercised.
+class EchoTransport final : public gibkit::Transport {
+ public:
+  Status listen(gibkit::RequestHandler handler) override {
+    handler_ = std::move(handler);
+    return Status();
+  }
+  void stop() override { handler_ = nullptr; }
+  std::string endpoint() const override { return handler_ ? "echo://self" : ""; }
+  Result<std::unique_ptr<gibkit::Connection>> connect(std::string_view peer) override {
+    if (peer == "throw") fail();
+    if (!handler_) return gibkit::unavailable("not listening");
+    struct Loop final : gibkit::Connection {
+      explicit Loop(gibkit::RequestHandler* h) : handler(h) {}
+      Result<std::string> request(std::string_view message, std::chrono::milliseconds) override {
+        return (*handler)(message);
+      }
+      gibkit::RequestHandler* handler;
+    };
+    return std::unique_ptr<gibkit::Connection>(std::make_unique<Loop>(&handler_));
+  }
+
+ private:
+  gibkit::RequestHandler handler_;
+};
+
+// Signs by echoing the claim; verify throws.
+class EchoSigner final : public gibkit::Signer {
+ public:
+  Result<gibkit::IdentityFrames> create_identity(const gibkit::json::Value& options) override {
+    return gibkit::IdentityFrames{{gibkit::json::stringify(options)}, "id^gib"};
+  }
+  Result<gibkit::IdentityFrames> sign(std::string_view latest, const gibkit::Claim& claim) override {
+    return gibkit::IdentityFrames{{std::string(latest), claim.verb + ":" + claim.target}, "id2^gib"};
+  }
+  Result<gibkit::IdentityFrames> revoke(std::string_view, std::string_view reason) override {
+    return gibkit::permission_denied("cannot revoke: " + std::string(reason));
+  }
+  Status verify(std::string_view, std::string_view, const gibkit::Claim&) override { fail(); }
+};
+
+#if GIBKIT_TEST_KIND == 1
+gibkit::PluginSpec<gibkit::Space> spec() {
+  return {.name = "test-faulty-space", .version = "0", .description = "throws", .config = {},
+          .create = [](const gibkit::json::Object&) -> Result<std::unique_ptr<gibkit::Space>> {
+            return std::unique_ptr<gibkit::Space>(std::make_unique<FaultySpace>());
+          }};
+}
+#elif GIBKIT_TEST_KIND == 2
+gibkit::PluginSpec<gibkit::Transport> spec() {
+  return {.name = "test-echo-transport", .version = "0", .description = "loops back", .config = {},
+          .create = [](const gibkit::json::Object&) -> Result<std::unique_ptr<gibkit::Transport>> {
+            return std::unique_ptr<gibkit::Transport>(std::make_unique<EchoTransport>());
+          }};
+}
+#else
+gibkit::PluginSpec<gibkit::Signer> spec() {
+  return {.name = "test-echo-signer", .version = "0", .description = "echoes claims",
+          .config = {{.key = "label", .type = gibkit::ConfigType::kString, .required = true,
+                      .description = "any text"},
+                     {.key = "retries", .type = gibkit::ConfigType::kInteger,
+                      .default_value = gibkit::json::Value(3), .description = "a number"}},
+          .create = [](const gibkit::json::Object&) -> Result<std::unique_ptr<gibkit::Signer>> {
+            return std::unique_ptr<gibkit::Signer>(std::make_unique<EchoSigner>());
+          }};
+}
+#endif
+
+}  // namespace
+
+GIBKIT_PLUGIN(spec)

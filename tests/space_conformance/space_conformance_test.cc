@@ -1,0 +1,238 @@
+// The Space contract (gibkit/space.h), checked against every space plugin
+// through the kernel: each plugin is loaded from the build's plugin
+// directory and used only through the host-side proxy, as the node uses it.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <ostream>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "gibkit/kernel/plugin/loaded_plugin.h"
+#include "support/temp_dir.h"
+
+namespace gibkit {
+namespace {
+
+using kernel::LoadedPlugin;
+
+struct SpacePluginCase {
+  std::string plugin;  // file stem in the plugin directory
+  bool durable;        // survives being closed and reopened
+};
+
+// Readable names in ctest output instead of a byte dump.
+void PrintTo(const SpacePluginCase& c, std::ostream* os) { *os << c.plugin; }
+
+std::string PrintCase(const ::testing::TestParamInfo<SpacePluginCase>& info) {
+  std::string name = info.param.plugin;
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return name;
+}
+
+class SpaceConformance : public ::testing::TestWithParam<SpacePluginCase> {
+ protected:
+  void SetUp() override {
+    auto loaded = LoadedPlugin::load(std::filesystem::path(GIBKIT_PLUGIN_DIR) /
+                                     ("libgibkit-" + GetParam().plugin + ".so"));
+    ASSERT_TRUE(loaded.ok()) << loaded.status().to_string();
+    plugin_ = *loaded;
+    ASSERT_EQ(plugin_->kind(), kernel::PluginKind::kSpace);
+    space_ = open();
+    ASSERT_NE(space_, nullptr);
+  }
+
+  // Config for an instance stored in `dir_` (ignored by non-durable spaces).
+  json::Object config() const {
+    json::Object config;
+    if (GetParam().durable) {
+      config.set("path", json::Value((dir_.path() / "db").string()));
+      config.set("create_if_missing", json::Value(true));
+    }
+    return config;
+  }
+
+  std::unique_ptr<Space> open() {
+    auto space = plugin_->create_space(config());
+    EXPECT_TRUE(space.ok()) << space.status().to_string();
+    return space.ok() ? std::move(*space) : nullptr;
+  }
+
+  static StoredRecord record(const std::string& ib, const std::string& data = "1") {
+    return StoredRecord{ib + "^gib", R"({"ib":")" + ib + R"(","gib":"gib","data":)" + data + "}"};
+  }
+
+  std::optional<std::string> get(std::string_view address) {
+    auto r = space_->get(address);
+    EXPECT_TRUE(r.ok()) << r.status().to_string();
+    return r.ok() ? *r : std::nullopt;
+  }
+
+  std::optional<std::string> head(std::string_view timeline) {
+    auto r = space_->head(timeline);
+    EXPECT_TRUE(r.ok()) << r.status().to_string();
+    return r.ok() ? *r : std::nullopt;
+  }
+
+  std::map<std::string, std::string> all_records() {
+    std::map<std::string, std::string> out;
+    EXPECT_TRUE(space_->for_each_record([&](std::string_view a, std::string_view j) {
+      out.emplace(a, j);
+      return true;
+    }).ok());
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::shared_ptr<LoadedPlugin> plugin_;
+  std::unique_ptr<Space> space_;
+};
+
+TEST_P(SpaceConformance, PutThenGetAndHas) {
+  StoredRecord a = record("a");
+  ASSERT_TRUE(space_->write(WriteBatch{{a}, {}, {}}).ok());
+  EXPECT_EQ(get(a.address), a.json_text);
+  EXPECT_EQ(get("missing^gib"), std::nullopt);
+  EXPECT_TRUE(*space_->has(a.address));
+  EXPECT_FALSE(*space_->has("missing^gib"));
+}
+
+TEST_P(SpaceConformance, PutOfStoredAddressKeepsFirstBytes) {
+  StoredRecord first = record("a", "1");
+  StoredRecord second = record("a", "2");
+  ASSERT_TRUE(space_->write(WriteBatch{{first}, {}, {}}).ok());
+  ASSERT_TRUE(space_->write(WriteBatch{{second}, {}, {}}).ok());
+  EXPECT_EQ(get("a^gib"), first.json_text);
+  EXPECT_EQ(all_records().size(), 1u);
+}
+
+TEST_P(SpaceConformance, HeadIsLatestWritten) {
+  EXPECT_EQ(head("t^gib"), std::nullopt);
+  ASSERT_TRUE(space_->write(WriteBatch{{}, {{"t^gib", "t1^gib", std::nullopt}}, {}}).ok());
+  EXPECT_EQ(head("t^gib"), "t1^gib");
+  ASSERT_TRUE(space_->write(WriteBatch{{}, {{"t^gib", "t2^gib", std::nullopt}}, {}}).ok());
+  EXPECT_EQ(head("t^gib"), "t2^gib");
+}
+
+TEST_P(SpaceConformance, CompareAndSwapMovesHeadWhenExpectedMatches) {
+  ASSERT_TRUE(space_->write(WriteBatch{{}, {{"t^gib", "t1^gib", std::string()}}, {}}).ok());
+  ASSERT_TRUE(space_->write(WriteBatch{{}, {{"t^gib", "t2^gib", std::string("t1^gib")}}, {}}).ok());
+  EXPECT_EQ(head("t^gib"), "t2^gib");
+}
+
+TEST_P(SpaceConformance, CompareAndSwapFailureWritesNothing) {
+  ASSERT_TRUE(space_->write(WriteBatch{{}, {{"t^gib", "t1^gib", std::nullopt}}, {}}).ok());
+  StoredRecord a = record("a");
+  WriteBatch batch{{a}, {{"u^gib", "u1^gib", std::nullopt}, {"t^gib", "t2^gib", std::string("stale^gib")}}, {}};
+  Status s = space_->write(batch);
+  EXPECT_EQ(s.code(), StatusCode::kAborted) << s.to_string();
+  EXPECT_FALSE(*space_->has(a.address));
+  EXPECT_EQ(head("t^gib"), "t1^gib");
+  EXPECT_EQ(head("u^gib"), std::nullopt);
+}
+
+TEST_P(SpaceConformance, CompareAndSwapSeesEarlierUpdateInSameBatch) {
+  WriteBatch batch{{}, {{"t^gib", "t1^gib", std::string()}, {"t^gib", "t2^gib", std::string("t1^gib")}}, {}};
+  ASSERT_TRUE(space_->write(batch).ok());
+  EXPECT_EQ(head("t^gib"), "t2^gib");
+}
+
+TEST_P(SpaceConformance, BatchAppliesRecordsAndHeadsTogether) {
+  StoredRecord a = record("a");
+  StoredRecord b = record("b");
+  ASSERT_TRUE(space_->write(WriteBatch{{a, b}, {{"t^gib", b.address, std::string()}}, {}}).ok());
+  EXPECT_EQ(all_records().size(), 2u);
+  EXPECT_EQ(head("t^gib"), b.address);
+}
+
+TEST_P(SpaceConformance, InvalidBatchIsRejectedWhole) {
+  StoredRecord a = record("a");
+  Status s = space_->write(WriteBatch{{a, StoredRecord{"", "{}"}}, {}, {}});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.to_string();
+  EXPECT_FALSE(*space_->has(a.address));
+}
+
+TEST_P(SpaceConformance, EraseRemovesRecord) {
+  StoredRecord a = record("a");
+  ASSERT_TRUE(space_->write(WriteBatch{{a}, {}, {}}).ok());
+  ASSERT_TRUE(space_->write(WriteBatch{{}, {}, {a.address}}).ok());
+  EXPECT_FALSE(*space_->has(a.address));
+}
+
+TEST_P(SpaceConformance, IterationVisitsEveryRecordAndHeadAndCanStop) {
+  ASSERT_TRUE(space_->write(WriteBatch{{record("a"), record("b"), record("c")},
+                                       {{"t^gib", "a^gib", std::nullopt}, {"u^gib", "b^gib", std::nullopt}},
+                                       {}})
+                  .ok());
+  std::map<std::string, std::string> records = all_records();
+  EXPECT_EQ(records.size(), 3u);
+  EXPECT_EQ(records["b^gib"], record("b").json_text);
+  std::map<std::string, std::string> heads;
+  ASSERT_TRUE(space_->for_each_head([&](std::string_view t, std::string_view h) {
+    heads.emplace(t, h);
+    return true;
+  }).ok());
+  EXPECT_EQ(heads, (std::map<std::string, std::string>{{"t^gib", "a^gib"}, {"u^gib", "b^gib"}}));
+  int visited = 0;
+  ASSERT_TRUE(space_->for_each_record([&](std::string_view, std::string_view) { return ++visited < 2; }).ok());
+  EXPECT_EQ(visited, 2);
+}
+
+TEST_P(SpaceConformance, VisitorExceptionIsReportedNotPropagated) {
+  ASSERT_TRUE(space_->write(WriteBatch{{record("a")}, {}, {}}).ok());
+  Status s = space_->for_each_record([](std::string_view, std::string_view) -> bool { throw std::runtime_error("x"); });
+  EXPECT_EQ(s.code(), StatusCode::kInternal);
+}
+
+// What only a durable space promises; instantiated for durable plugins only.
+class DurableSpaceConformance : public SpaceConformance {};
+
+TEST_P(DurableSpaceConformance, SurvivesRestart) {
+  StoredRecord a = record("a");
+  ASSERT_TRUE(space_->write(WriteBatch{{a}, {{"t^gib", a.address, std::nullopt}}, {}}).ok());
+  space_.reset();
+  space_ = open();
+  ASSERT_NE(space_, nullptr);
+  EXPECT_EQ(get(a.address), a.json_text);
+  EXPECT_EQ(head("t^gib"), a.address);
+}
+
+TEST_P(DurableSpaceConformance, RefusesLockedDirectory) {
+  auto second = plugin_->create_space(config());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(second.status().message().find("locked"), std::string::npos) << second.status().message();
+}
+
+TEST_P(DurableSpaceConformance, ReportsCorruptDirectory) {
+  space_.reset();
+  // CURRENT names the live manifest; pointing it at garbage is a corrupt store.
+  std::ofstream(dir_.path() / "db" / "CURRENT", std::ios::trunc) << "not-a-manifest";
+  auto reopened = plugin_->create_space(config());
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_EQ(reopened.status().code(), StatusCode::kDataLoss) << reopened.status().to_string();
+  EXPECT_NE(reopened.status().message().find(dir_.path().string()), std::string::npos)
+      << reopened.status().message();
+}
+
+TEST_P(DurableSpaceConformance, HonoursCreateIfMissingFalse) {
+  json::Object c;
+  c.set("path", json::Value((dir_.path() / "absent").string()));
+  c.set("create_if_missing", json::Value(false));
+  auto space = plugin_->create_space(c);
+  ASSERT_FALSE(space.ok());
+  EXPECT_EQ(space.status().code(), StatusCode::kNotFound) << space.status().to_string();
+}
+
+INSTANTIATE_TEST_SUITE_P(Plugins, SpaceConformance,
+                         ::testing::Values(SpacePluginCase{"space-memory", false},
+                                           SpacePluginCase{"space-leveldb", true}),
+                         PrintCase);
+INSTANTIATE_TEST_SUITE_P(Plugins, DurableSpaceConformance,
+                         ::testing::Values(SpacePluginCase{"space-leveldb", true}), PrintCase);
+
+}  // namespace
+}  // namespace gibkit
