@@ -1,0 +1,211 @@
+#include "saga_fixture.h"
+
+#include <filesystem>
+
+#include "gibkit/identity/identity_registry.h"
+#include "gibkit/json.h"
+#include "gibkit/kernel/plugin/loaded_plugin.h"
+#include "gibkit/saga/record_graph.h"
+#include "gibkit/saga/timeline.h"
+
+namespace gibkit::saga::testing {
+namespace {
+
+std::shared_ptr<kernel::LoadedPlugin> plugin(const std::string& name) {
+  static std::map<std::string, std::shared_ptr<kernel::LoadedPlugin>> loaded;
+  auto it = loaded.find(name);
+  if (it != loaded.end()) return it->second;
+  auto result = kernel::LoadedPlugin::load(std::filesystem::path(GIBKIT_TEST_PLUGIN_DIR) / ("libgibkit-" + name + ".so"));
+  if (!result) {
+    ADD_FAILURE() << result.status().to_string();
+    return nullptr;
+  }
+  return loaded[name] = *result;
+}
+
+template <typename T>
+std::unique_ptr<T> require(Result<std::unique_ptr<T>> result) {
+  if (!result) {
+    ADD_FAILURE() << result.status().to_string();
+    return nullptr;
+  }
+  return std::move(*result);
+}
+
+void write(Space& space, const std::vector<IbGib>& records, const std::string& tjp, const std::string& head) {
+  WriteBatch batch;
+  for (const IbGib& record : records) batch.puts.push_back(StoredRecord{record.address(), record.to_json_text()});
+  if (!tjp.empty()) batch.heads.push_back(HeadUpdate{tjp, head, std::nullopt});
+  ASSERT_TRUE(space.write(batch).ok());
+}
+
+// Deterministic clock and randomness, so runs are repeatable.
+TransformEnv test_env() {
+  static std::int64_t now = 1'790'000'000'000;
+  static std::uint8_t counter = 0;
+  TransformEnv env = TransformEnv::system();
+  env.now_ms = [] { return now += 1000; };
+  env.random_bytes = [](std::span<std::uint8_t> out) {
+    for (std::uint8_t& byte : out) byte = ++counter;
+  };
+  return env;
+}
+
+std::set<std::string> addresses_of(Space& space) {
+  std::set<std::string> out;
+  EXPECT_TRUE(space.for_each_record([&](std::string_view address, std::string_view) {
+                    out.emplace(address);
+                    return true;
+                  })
+                  .ok());
+  return out;
+}
+
+}  // namespace
+
+std::set<std::string> TestNode::durable_addresses() const { return addresses_of(*durable); }
+std::set<std::string> TestNode::staged_addresses() const { return addresses_of(*staging); }
+
+std::optional<std::string> TestNode::head(const std::string& tjp) const {
+  auto head = durable->head(tjp);
+  EXPECT_TRUE(head.ok());
+  return head ? *head : std::nullopt;
+}
+
+bool TestNode::holds(const std::string& address) const {
+  auto held = durable->has(address);
+  EXPECT_TRUE(held.ok());
+  return held && *held;
+}
+
+std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options) {
+  auto node = std::make_unique<TestNode>();
+  node->name = name;
+  node->durable = require(plugin("space-memory")->create_space(json::Object{}));
+  node->staging = require(plugin("space-memory")->create_space(json::Object{}));
+  node->signer = require(plugin("signer-keystone")->create_signer(json::Object{}));
+  node->transport = require(plugin("transport-innerspace")->create_transport(json::Object{{"name", name}}));
+  if (!node->durable || !node->staging || !node->signer || !node->transport) return nullptr;
+
+  identity::IdentityRegistry registry(*node->durable);
+  auto domain = registry.create_identity(*node->signer, json::Object{{"preset", "domain"}});
+  if (!domain) {
+    ADD_FAILURE() << domain.status().to_string();
+    return nullptr;
+  }
+  node->domain_tjp = *domain;
+  node->domain_genesis_json = **node->durable->get(*domain);
+
+  Signer* signer = node->signer.get();
+  SyncServices services{node->durable.get(), node->staging.get(), signer,
+                        [signer](std::string_view ib) { return ib == "keystone" ? signer : nullptr; }};
+  node->service = std::make_unique<SyncService>(services, node->domain_tjp, options);
+  SyncService* service = node->service.get();
+  Status listening = node->transport->listen([service](std::string_view request) { return service->handle(request); });
+  EXPECT_TRUE(listening.ok()) << listening.to_string();
+  return node;
+}
+
+void enroll(const TestNode& sender, TestNode& receiver) {
+  Status trusted = receiver.service->trust_peer(sender.domain_genesis_json);
+  ASSERT_TRUE(trusted.ok()) << trusted.to_string();
+}
+
+std::unique_ptr<Connection> connect(TestNode& from, const TestNode& to) {
+  auto connection = from.transport->connect("innerspace://" + to.name);
+  EXPECT_TRUE(connection.ok()) << connection.status().to_string();
+  return connection ? std::move(*connection) : nullptr;
+}
+
+TimelineBuilder::TimelineBuilder(TestNode& node, const std::string& ib) : node_(&node) {
+  IbGib primitive;
+  primitive.ib = ib;
+  primitive.gib = "gib";
+  ForkOptions options;
+  options.dna = true;
+  options.dest_ib = ib;
+  options.tjp_timestamp = true;
+  options.tjp_uuid = true;
+  options.n_counter = true;
+  auto result = fork(primitive, options, test_env());
+  EXPECT_TRUE(result.ok()) << result.status().to_string();
+  tjp_ = result->frame.address();
+  store(*result);
+}
+
+TimelineBuilder::TimelineBuilder(TestNode& node, std::string tjp, IbGib head)
+    : node_(&node), tjp_(std::move(tjp)), head_(std::move(head)), head_address_(head_.address()) {}
+
+void TimelineBuilder::store(const TransformResult& result) {
+  std::vector<IbGib> records;
+  if (result.dna) records.push_back(*result.dna);
+  records.push_back(result.frame);
+  write(*node_->durable, records, tjp_, result.frame.address());
+  head_ = result.frame;
+  head_address_ = head_.address();
+}
+
+TimelineBuilder& TimelineBuilder::patch(json::Object data) {
+  Mut8Options options;
+  options.dna = true;
+  options.n_counter = true;
+  options.data_to_add_or_patch = std::move(data);
+  auto result = mut8(head_, options, test_env());
+  EXPECT_TRUE(result.ok()) << result.status().to_string();
+  store(*result);
+  return *this;
+}
+
+TimelineBuilder& TimelineBuilder::relate(const std::string& name, const std::vector<std::string>& addresses) {
+  Rel8Options options;
+  options.dna = true;
+  options.n_counter = true;
+  options.rel8ns_to_add = json::Object{{name, json::Array(addresses.begin(), addresses.end())}};
+  auto result = rel8(head_, options, test_env());
+  EXPECT_TRUE(result.ok()) << result.status().to_string();
+  store(*result);
+  return *this;
+}
+
+TimelineBuilder TimelineBuilder::on(TestNode& other) const {
+  auto head = other.durable->head(tjp_);
+  EXPECT_TRUE(head.ok() && head->has_value()) << "the other node does not hold timeline " << tjp_;
+  auto text = other.durable->get(**head);
+  return TimelineBuilder(other, tjp_, *IbGib::parse(**text));
+}
+
+std::string put_stone(TestNode& node, const std::string& ib, json::Object data) {
+  IbGib stone = make_stone(ib, std::move(data), json::Object{});
+  write(*node.durable, {stone}, "", "");
+  return stone.address();
+}
+
+std::set<std::string> domain_graph(const TestNode& node, const std::vector<std::string>& roots) {
+  RecordReader reader({node.durable.get()});
+  auto closure = dependency_closure(reader, roots);
+  EXPECT_TRUE(closure.ok()) << closure.status().to_string();
+  return closure ? std::set<std::string>(closure->begin(), closure->end()) : std::set<std::string>();
+}
+
+InterceptingConnection::InterceptingConnection(std::unique_ptr<Connection> inner, RequestHook on_request,
+                                               ResponseHook on_response)
+    : inner_(std::move(inner)), on_request_(std::move(on_request)), on_response_(std::move(on_response)) {}
+
+Result<std::string> InterceptingConnection::request(std::string_view message, std::chrono::milliseconds timeout) {
+  std::string outgoing(message);
+  if (on_request_) {
+    GIBKIT_ASSIGN_OR_RETURN(outgoing, on_request_(std::move(outgoing)));
+  }
+  GIBKIT_ASSIGN_OR_RETURN(std::string response, inner_->request(outgoing, timeout));
+  if (on_response_) on_response_(outgoing, response);
+  return response;
+}
+
+std::string leg_of(const std::string& message) {
+  auto value = json::parse(message);
+  if (!value || !value->is_object()) return "";
+  auto leg = json::get_string(value->as_object(), "leg");
+  return leg ? *leg : "";
+}
+
+}  // namespace gibkit::saga::testing

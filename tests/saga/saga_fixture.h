@@ -1,0 +1,97 @@
+// Two (or more) nodes in one process, each with memory spaces, a keystone
+// signer and an innerspace transport, loaded as plugins the way gibd loads
+// them; plus helpers to grow timelines and compare domain graphs.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "gibkit/ibgib.h"
+#include "gibkit/saga/sync_service.h"
+#include "gibkit/signer.h"
+#include "gibkit/space.h"
+#include "gibkit/transforms.h"
+#include "gibkit/transport.h"
+
+namespace gibkit::saga::testing {
+
+struct TestNode {
+  std::string name;
+  std::unique_ptr<Space> durable;
+  std::unique_ptr<Space> staging;
+  std::unique_ptr<Signer> signer;
+  std::unique_ptr<Transport> transport;
+  std::unique_ptr<SyncService> service;
+  std::string domain_tjp;
+  std::string domain_genesis_json;
+
+  // Every record held, by address (ignoring which space).
+  [[nodiscard]] std::set<std::string> durable_addresses() const;
+  [[nodiscard]] std::set<std::string> staged_addresses() const;
+  [[nodiscard]] std::optional<std::string> head(const std::string& tjp) const;
+  [[nodiscard]] bool holds(const std::string& address) const;
+};
+
+// Listens on innerspace://<name>. `options` tune the saga.
+std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options = {});
+
+// `receiver` trusts `sender`'s domain identity.
+void enroll(const TestNode& sender, TestNode& receiver);
+
+// Opens a connection from `from` to `to`.
+std::unique_ptr<Connection> connect(TestNode& from, const TestNode& to);
+
+// A timeline of domain records built with the SDK transforms (with dna),
+// written to `node`'s durable space with its head moved.
+class TimelineBuilder {
+ public:
+  TimelineBuilder(TestNode& node, const std::string& ib);
+  // mut8: patches data.
+  TimelineBuilder& patch(json::Object data);
+  // rel8: relates `addresses` under `name` (e.g. a stone made by make_stone).
+  TimelineBuilder& relate(const std::string& name, const std::vector<std::string>& addresses);
+  [[nodiscard]] const std::string& tjp() const { return tjp_; }
+  [[nodiscard]] const std::string& head() const { return head_address_; }
+  // Continue the same timeline on another node that holds it.
+  TimelineBuilder on(TestNode& other) const;
+
+ private:
+  TimelineBuilder(TestNode& node, std::string tjp, IbGib head);
+  void store(const TransformResult& result);
+
+  TestNode* node_;
+  std::string tjp_;
+  IbGib head_;
+  std::string head_address_;
+};
+
+// A stone (no timeline) stored in `node`'s durable space.
+std::string put_stone(TestNode& node, const std::string& ib, json::Object data);
+
+// The dependency closure of `roots` in a node's durable space.
+std::set<std::string> domain_graph(const TestNode& node, const std::vector<std::string>& roots);
+
+// A connection that lets a test look at or rewrite each request before it
+// is sent, and observe each response.
+class InterceptingConnection : public Connection {
+ public:
+  using RequestHook = std::function<Result<std::string>(std::string request)>;
+  using ResponseHook = std::function<void(const std::string& request, const std::string& response)>;
+  InterceptingConnection(std::unique_ptr<Connection> inner, RequestHook on_request, ResponseHook on_response = {});
+  Result<std::string> request(std::string_view message, std::chrono::milliseconds timeout) override;
+
+ private:
+  std::unique_ptr<Connection> inner_;
+  RequestHook on_request_;
+  ResponseHook on_response_;
+};
+
+// The leg of an encoded request ("init", "delta", ...).
+std::string leg_of(const std::string& message);
+
+}  // namespace gibkit::saga::testing

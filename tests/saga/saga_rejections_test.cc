@@ -1,0 +1,227 @@
+// Turns the receiver must refuse, each leaving nothing of the sender's domain
+// graph in the receiver's durable or staging space.
+#include <gtest/gtest.h>
+
+#include "gibkit/gib_hash.h"
+#include "gibkit/identity/identity_registry.h"
+#include "gibkit/saga/sync_messages.h"
+#include "gibkit/saga/timeline.h"
+#include "saga_fixture.h"
+
+namespace gibkit::saga::testing {
+namespace {
+
+// Rewrites one part of an encoded message.
+std::string rewrite(const std::string& message, const std::function<void(json::Object&)>& edit) {
+  json::Value value = *json::parse(message);
+  edit(value.as_object());
+  return json::stringify(value);
+}
+
+// Replaces a record inside a message after `edit`, recomputing its gib so
+// that only the signature can tell.
+json::Value reseal(const json::Value& record_json, const std::function<void(IbGib&)>& edit) {
+  IbGib record = *IbGib::from_json(record_json);
+  edit(record);
+  record.gib = *compute_gib(record);
+  return record.to_json();
+}
+
+class SagaRejectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int counter = 0;
+    const std::string suffix = std::to_string(++counter);
+    alice = make_node("alice-r" + suffix);
+    bob = make_node("bob-r" + suffix);
+    ASSERT_TRUE(alice && bob);
+    enroll(*alice, *bob);
+    notes = std::make_unique<TimelineBuilder>(*alice, "notes");
+    notes->patch({{"text", "domain payload"}});
+    payload = domain_graph(*alice, {notes->head()});
+  }
+
+  // Syncs through `hook`; returns the failure.
+  Status sync_with(InterceptingConnection::RequestHook hook) {
+    InterceptingConnection tampering(connect(*alice, *bob), std::move(hook));
+    auto report = alice->service->sync(tampering, {notes->head()});
+    return report.status();
+  }
+
+  // Nothing of the payload reached Bob, durable or staged.
+  void expect_nothing_of_the_domain_at_bob() {
+    const auto durable = bob->durable_addresses();
+    for (const std::string& address : payload) EXPECT_FALSE(durable.count(address)) << address;
+    EXPECT_TRUE(bob->staged_addresses().empty());
+    EXPECT_FALSE(bob->head(notes->tjp()).has_value());
+  }
+
+  static InterceptingConnection::RequestHook on_leg(const std::string& leg,
+                                                    std::function<std::string(const std::string&)> edit) {
+    return [leg, edit](std::string request) -> Result<std::string> {
+      return leg_of(request) == leg ? edit(request) : request;
+    };
+  }
+
+  std::unique_ptr<TestNode> alice;
+  std::unique_ptr<TestNode> bob;
+  std::unique_ptr<TimelineBuilder> notes;
+  std::set<std::string> payload;
+};
+
+TEST_F(SagaRejectionTest, UnknownIdentity) {
+  auto stranger = make_node("stranger");
+  ASSERT_TRUE(stranger);
+  TimelineBuilder theirs(*stranger, "notes");
+  auto report = stranger->service->sync(*connect(*stranger, *bob), {theirs.head()});
+  EXPECT_EQ(report.status().code(), StatusCode::kPermissionDenied) << report.status().to_string();
+  EXPECT_NE(report.status().message().find("unknown identity"), std::string::npos);
+  EXPECT_FALSE(bob->holds(theirs.tjp()));
+}
+
+TEST_F(SagaRejectionTest, UnendorsedSession) {
+  // Swap the endorsed session for one the domain never endorsed.
+  auto rogue = alice->signer->create_identity(json::Object{{"preset", "session"}});
+  ASSERT_TRUE(rogue.ok());
+  Status status = sync_with(on_leg("init", [&](const std::string& request) {
+    return rewrite(request, [&](json::Object& message) {
+      message["session"].as_object().set("genesis", *json::parse(rogue->records_json.back()));
+    });
+  }));
+  EXPECT_EQ(status.code(), StatusCode::kPermissionDenied) << status.to_string();
+  EXPECT_NE(status.message().find("unendorsed"), std::string::npos) << status.to_string();
+  expect_nothing_of_the_domain_at_bob();
+}
+
+TEST_F(SagaRejectionTest, TamperedSessionFrame) {
+  Status status = sync_with(on_leg("delta", [](const std::string& request) {
+    return rewrite(request, [](json::Object& message) {
+      // A revealed solution changed in transit (gib recomputed to match).
+      message.set("signedSessionIdentity", reseal(message["signedSessionIdentity"], [](IbGib& frame) {
+                    json::Value& solution =
+                        frame.data->as_object()["proofs"].as_array().front().as_object()["solutions"].as_array().front();
+                    std::string& value = solution.as_object()["value"].as_string();
+                    value[0] = value[0] == 'a' ? 'b' : 'a';
+                  }));
+    });
+  }));
+  EXPECT_EQ(status.code(), StatusCode::kPermissionDenied) << status.to_string();
+  expect_nothing_of_the_domain_at_bob();
+}
+
+TEST_F(SagaRejectionTest, SessionFrameWithABrokenGib) {
+  Status status = sync_with(on_leg("delta", [](const std::string& request) {
+    return rewrite(request, [](json::Object& message) {
+      message["signedSessionIdentity"].as_object()["data"].as_object().set("n", 99);
+    });
+  }));
+  EXPECT_EQ(status.code(), StatusCode::kDataLoss) << status.to_string();
+  expect_nothing_of_the_domain_at_bob();
+}
+
+TEST_F(SagaRejectionTest, ReplayedInit) {
+  std::string init;
+  InterceptingConnection recording(connect(*alice, *bob), on_leg("init", [&](const std::string& request) {
+                                     init = request;
+                                     return request;
+                                   }));
+  ASSERT_TRUE(alice->service->sync(recording, {notes->head()}).ok());
+  auto answer = connect(*alice, *bob)->request(init, std::chrono::seconds(5));
+  ASSERT_TRUE(answer.ok());
+  auto response = decode_response(*answer);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->leg, Leg::kError);
+  EXPECT_EQ(response->error.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(response->error.message().find("replay"), std::string::npos) << response->error.to_string();
+}
+
+TEST_F(SagaRejectionTest, ReplayedDelta) {
+  std::string delta;
+  auto raw = connect(*alice, *bob);
+  Status status = sync_with([&](std::string request) -> Result<std::string> {
+    const std::string leg = leg_of(request);
+    if (leg == "delta") delta = request;
+    if (leg == "commit") {
+      // The attacker replays the accepted delta before the commit.
+      auto answer = raw->request(delta, std::chrono::seconds(5));
+      EXPECT_TRUE(answer.ok());
+      auto response = decode_response(*answer);
+      EXPECT_EQ(response->leg, Leg::kError);
+      EXPECT_EQ(response->error.code(), StatusCode::kPermissionDenied) << response->error.to_string();
+    }
+    return request;
+  });
+  // The receiver abandoned the saga on the replay, so the commit fails too.
+  EXPECT_FALSE(status.ok());
+  expect_nothing_of_the_domain_at_bob();
+}
+
+TEST_F(SagaRejectionTest, SkippedCounter) {
+  Status status = sync_with(on_leg("delta", [&](const std::string& request) {
+    return rewrite(request, [&](json::Object& message) {
+      // Evolve the session once more than the receiver has seen.
+      IbGib signed_frame = *IbGib::from_json(message["signedSessionIdentity"]);
+      IbGib context = *IbGib::from_json(message["context"]);
+      identity::IdentityRegistry registry(*alice->durable);
+      auto skipped = registry.sign(*alice->signer, *signed_frame.tjp_address(),
+                                   Claim{"sync", context.address()});
+      message.set("signedSessionIdentity", *json::parse(*skipped));
+    });
+  }));
+  EXPECT_EQ(status.code(), StatusCode::kPermissionDenied) << status.to_string();
+  expect_nothing_of_the_domain_at_bob();
+}
+
+TEST_F(SagaRejectionTest, SignatureTargetingAnotherContext) {
+  Status status = sync_with(on_leg("delta", [](const std::string& request) {
+    return rewrite(request, [](json::Object& message) {
+      message.set("context", reseal(message["context"], [](IbGib& context) {
+                    context.data->as_object().set("note", "not what was signed");
+                  }));
+    });
+  }));
+  EXPECT_EQ(status.code(), StatusCode::kPermissionDenied) << status.to_string();
+  expect_nothing_of_the_domain_at_bob();
+}
+
+TEST_F(SagaRejectionTest, PayloadWhoseGibDoesNotMatch) {
+  Status status = sync_with(on_leg("delta", [](const std::string& request) {
+    return rewrite(request, [](json::Object& message) {
+      json::Value& first = message["payloads"].as_array().front();
+      first.as_object().set("ib", "forged");
+    });
+  }));
+  EXPECT_EQ(status.code(), StatusCode::kDataLoss) << status.to_string();
+  expect_nothing_of_the_domain_at_bob();
+}
+
+TEST_F(SagaRejectionTest, PayloadNotNamedByTheSignedContext) {
+  IbGib extra = make_stone("smuggled", {{"evil", true}}, {});
+  Status status = sync_with(on_leg("delta", [&](const std::string& request) {
+    return rewrite(request, [&](json::Object& message) { message["payloads"].as_array().push_back(extra.to_json()); });
+  }));
+  EXPECT_EQ(status.code(), StatusCode::kPermissionDenied) << status.to_string();
+  EXPECT_FALSE(bob->holds(extra.address()));
+  expect_nothing_of_the_domain_at_bob();
+}
+
+TEST_F(SagaRejectionTest, AbortedMidwayCommitsNothingAndARetrySucceeds) {
+  std::vector<std::string> legs;
+  Status status = sync_with([&](std::string request) -> Result<std::string> {
+    legs.push_back(leg_of(request));
+    if (legs.back() == "commit") return unavailable("link dropped");
+    return request;
+  });
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.to_string();
+  EXPECT_EQ(legs, (std::vector<std::string>{"init", "delta", "commit", "abort"}));
+  expect_nothing_of_the_domain_at_bob();
+  EXPECT_TRUE(alice->staged_addresses().empty());
+
+  auto retry = alice->service->sync(*connect(*alice, *bob), {notes->head()});
+  ASSERT_TRUE(retry.ok()) << retry.status().to_string();
+  EXPECT_EQ(bob->head(notes->tjp()), notes->head());
+  EXPECT_EQ(domain_graph(*bob, {notes->head()}), payload);
+}
+
+}  // namespace
+}  // namespace gibkit::saga::testing

@@ -1,0 +1,288 @@
+// The sync scenarios of docs/protocol.md, each ending with both domain
+// graphs compared.
+#include <gtest/gtest.h>
+
+#include "gibkit/saga/timeline.h"
+#include "saga_fixture.h"
+
+namespace gibkit::saga::testing {
+namespace {
+
+using Kind = TimelineOutcome::Kind;
+
+class SagaScenarioTest : public ::testing::Test {
+ protected:
+  void SetUp() override { make_nodes({}); }
+
+  void make_nodes(SyncOptions options) {
+    static int counter = 0;
+    const std::string suffix = std::to_string(++counter);
+    alice = make_node("alice-" + suffix, options);
+    bob = make_node("bob-" + suffix, options);
+    ASSERT_TRUE(alice && bob);
+    enroll(*alice, *bob);
+  }
+
+  SyncReport sync(const std::vector<std::string>& addresses) {
+    auto connection = connect(*alice, *bob);
+    auto report = alice->service->sync(*connection, addresses);
+    EXPECT_TRUE(report.ok()) << report.status().to_string();
+    return report ? *report : SyncReport{};
+  }
+
+  // Equal heads and equal dependency graphs for every timeline, and nothing
+  // left in either staging space.
+  void expect_equal_graphs(const std::vector<const TimelineBuilder*>& timelines) {
+    for (const TimelineBuilder* timeline : timelines) {
+      auto alice_head = alice->head(timeline->tjp());
+      auto bob_head = bob->head(timeline->tjp());
+      ASSERT_TRUE(alice_head && bob_head);
+      EXPECT_EQ(*alice_head, *bob_head);
+      EXPECT_EQ(domain_graph(*alice, {*alice_head}), domain_graph(*bob, {*bob_head}));
+    }
+    EXPECT_TRUE(alice->staged_addresses().empty());
+    EXPECT_TRUE(bob->staged_addresses().empty());
+  }
+
+  static Kind outcome(const SyncReport& report, const std::string& tjp) {
+    for (const TimelineOutcome& timeline : report.timelines) {
+      if (timeline.timeline == tjp) return timeline.kind;
+    }
+    ADD_FAILURE() << "no outcome for " << tjp;
+    return Kind::kInSync;
+  }
+
+  std::unique_ptr<TestNode> alice;
+  std::unique_ptr<TestNode> bob;
+};
+
+TEST_F(SagaScenarioTest, ReceiverEmptyGetsTheWholeTimeline) {
+  TimelineBuilder notes(*alice, "notes");
+  notes.patch({{"text", "first"}}).patch({{"text", "second"}});
+  const std::string stone = put_stone(*alice, "quote", {{"text", "a constant"}});
+
+  SyncReport report = sync({notes.head(), stone});
+
+  EXPECT_EQ(outcome(report, notes.tjp()), Kind::kSent);
+  // fork + 2 mut8 frames, each with its dna, plus the stone.
+  EXPECT_EQ(report.records_sent, 7u);
+  EXPECT_EQ(report.records_received, 0u);
+  EXPECT_TRUE(bob->holds(stone));
+  expect_equal_graphs({&notes});
+}
+
+TEST_F(SagaScenarioTest, ReceiverBehindGetsOnlyTheNewFrames) {
+  TimelineBuilder notes(*alice, "notes");
+  notes.patch({{"text", "first"}});
+  sync({notes.head()});
+  notes.patch({{"text", "second"}}).patch({{"text", "third"}});
+
+  SyncReport report = sync({notes.head()});
+
+  EXPECT_EQ(outcome(report, notes.tjp()), Kind::kSent);
+  EXPECT_EQ(report.records_sent, 4u);  // two frames, two dna
+  expect_equal_graphs({&notes});
+}
+
+TEST_F(SagaScenarioTest, ReceiverAheadSendsItsFramesBack) {
+  TimelineBuilder notes(*alice, "notes");
+  notes.patch({{"text", "first"}});
+  sync({notes.head()});
+  TimelineBuilder on_bob = notes.on(*bob);
+  on_bob.patch({{"text", "bob's"}});
+
+  SyncReport report = sync({notes.head()});
+
+  EXPECT_EQ(outcome(report, notes.tjp()), Kind::kReceived);
+  EXPECT_EQ(report.records_sent, 0u);
+  EXPECT_EQ(report.records_received, 2u);
+  EXPECT_EQ(alice->head(notes.tjp()), on_bob.head());
+  expect_equal_graphs({&notes});
+}
+
+TEST_F(SagaScenarioTest, SeveralTimelinesEachGetTheirOwnOutcome) {
+  TimelineBuilder fresh(*alice, "fresh");
+  TimelineBuilder behind(*alice, "behind");
+  TimelineBuilder same(*alice, "same");
+  sync({behind.head(), same.head()});
+  behind.patch({{"v", 2}});
+  fresh.patch({{"v", 1}});
+
+  SyncReport report = sync({fresh.head(), behind.head(), same.head()});
+
+  EXPECT_EQ(outcome(report, fresh.tjp()), Kind::kSent);
+  EXPECT_EQ(outcome(report, behind.tjp()), Kind::kSent);
+  EXPECT_EQ(outcome(report, same.tjp()), Kind::kInSync);
+  expect_equal_graphs({&fresh, &behind, &same});
+}
+
+TEST_F(SagaScenarioTest, DeepUpdatesBringWhatNewFramesRelate) {
+  TimelineBuilder tags(*alice, "tags");
+  tags.patch({{"name", "urgent"}});
+  const std::string attachment = put_stone(*alice, "attachment", {{"bytes", "..."}});
+  TimelineBuilder notes(*alice, "notes");
+  sync({notes.head()});
+  notes.relate("tag", {tags.head()}).relate("attachment", {attachment});
+
+  SyncReport report = sync({notes.head()});
+
+  EXPECT_EQ(outcome(report, notes.tjp()), Kind::kSent);
+  EXPECT_TRUE(bob->holds(attachment));
+  EXPECT_TRUE(bob->holds(tags.head()));
+  EXPECT_TRUE(bob->holds(tags.tjp()));
+  expect_equal_graphs({&notes});
+}
+
+TEST_F(SagaScenarioTest, PartialUpdateSyncsOnlyTheNamedTimelines) {
+  TimelineBuilder shared(*alice, "shared");
+  TimelineBuilder private_notes(*alice, "private");
+  private_notes.patch({{"secret", true}});
+
+  sync({shared.head()});
+
+  expect_equal_graphs({&shared});
+  EXPECT_FALSE(bob->holds(private_notes.tjp()));
+  EXPECT_FALSE(bob->head(private_notes.tjp()).has_value());
+}
+
+TEST_F(SagaScenarioTest, NothingToDoSendsNoPayload) {
+  TimelineBuilder notes(*alice, "notes");
+  sync({notes.head()});
+
+  SyncReport report = sync({notes.head()});
+
+  EXPECT_EQ(outcome(report, notes.tjp()), Kind::kInSync);
+  EXPECT_EQ(report.records_sent, 0u);
+  EXPECT_EQ(report.records_received, 0u);
+  EXPECT_EQ(report.turns, 2u);  // init and commit, no delta
+  expect_equal_graphs({&notes});
+}
+
+TEST_F(SagaScenarioTest, DivergentTimelinesWithDnaAreReplayedOntoTheReceiversHead) {
+  TimelineBuilder notes(*alice, "notes");
+  notes.patch({{"title", "draft"}});
+  sync({notes.head()});
+  TimelineBuilder on_bob = notes.on(*bob);
+  on_bob.patch({{"bob", "was here"}});
+  notes.patch({{"alice", "was here"}});
+  const std::string alice_branch = notes.head();
+  const std::string bob_branch = on_bob.head();
+
+  SyncReport report = sync({notes.head()});
+
+  EXPECT_EQ(outcome(report, notes.tjp()), Kind::kMerged);
+  auto merged = alice->head(notes.tjp());
+  ASSERT_TRUE(merged);
+  EXPECT_EQ(bob->head(notes.tjp()), merged);
+  // The merged frame descends from Bob's branch and carries both changes.
+  auto text = alice->durable->get(*merged);
+  auto frame = IbGib::parse(**text);
+  ASSERT_TRUE(frame.ok());
+  EXPECT_EQ(frame->data->find("alice")->as_string(), "was here");
+  EXPECT_EQ(frame->data->find("bob")->as_string(), "was here");
+  RecordReader reader({alice->durable.get()});
+  EXPECT_TRUE(*timeline_contains(reader, *merged, bob_branch));
+  // Neither side lost a frame.
+  for (TestNode* node : {alice.get(), bob.get()}) {
+    EXPECT_TRUE(node->holds(alice_branch)) << node->name;
+    EXPECT_TRUE(node->holds(bob_branch)) << node->name;
+  }
+  expect_equal_graphs({&notes});
+}
+
+TEST_F(SagaScenarioTest, DivergentTimelinesWithoutDnaKeepBothHeadsAndReportAConflict) {
+  // A timeline of frames made without dna cannot be replayed.
+  IbGib genesis = make_stone("plain", {{"isTjp", true}, {"n", 0}}, {});
+  auto evolve = [](const IbGib& from, const char* key) {
+    Mut8Options options;
+    options.n_counter = true;
+    options.data_to_add_or_patch = json::Object{{key, true}};
+    return mut8(from, options)->frame;
+  };
+  auto put_frames = [&](TestNode& node, const std::vector<IbGib>& frames) {
+    WriteBatch batch;
+    for (const IbGib& frame : frames) batch.puts.push_back({frame.address(), frame.to_json_text()});
+    batch.heads.push_back({genesis.address(), frames.back().address(), std::nullopt});
+    ASSERT_TRUE(node.durable->write(batch).ok());
+  };
+  IbGib base = evolve(genesis, "base");
+  put_frames(*alice, {genesis, base});
+  put_frames(*bob, {genesis, base});
+  IbGib ours = evolve(base, "alice");
+  IbGib theirs = evolve(base, "bob");
+  put_frames(*alice, {ours});
+  put_frames(*bob, {theirs});
+
+  SyncReport report = sync({ours.address()});
+
+  ASSERT_EQ(report.timelines.size(), 1u);
+  EXPECT_EQ(report.timelines[0].kind, Kind::kConflict);
+  EXPECT_EQ(report.timelines[0].head, ours.address());
+  EXPECT_EQ(report.timelines[0].peer_head, theirs.address());
+  EXPECT_EQ(alice->head(genesis.address()), ours.address());
+  EXPECT_EQ(bob->head(genesis.address()), theirs.address());
+  for (TestNode* node : {alice.get(), bob.get()}) {
+    EXPECT_TRUE(node->holds(ours.address())) << node->name;
+    EXPECT_TRUE(node->holds(theirs.address())) << node->name;
+  }
+}
+
+TEST_F(SagaScenarioTest, ControlGoesDurableAtOnceAndPayloadsOnlyAtCommit) {
+  TimelineBuilder notes(*alice, "notes");
+  notes.patch({{"text", "payload"}});
+  const std::set<std::string> payload = domain_graph(*alice, {notes.head()});
+  std::vector<std::string> checked;
+
+  auto inner = connect(*alice, *bob);
+  InterceptingConnection watched(std::move(inner), nullptr, [&](const std::string& request, const std::string&) {
+    const std::string leg = leg_of(request);
+    checked.push_back(leg);
+    const auto durable = bob->durable_addresses();
+    const auto staged = bob->staged_addresses();
+    // The signed context of every leg is durable as soon as it was accepted.
+    auto context = IbGib::from_json(*json::parse(request)->find("context"));
+    EXPECT_TRUE(durable.count(context->address())) << leg;
+    for (const std::string& address : payload) {
+      if (leg == "commit") {
+        EXPECT_TRUE(durable.count(address)) << leg << " " << address;
+        EXPECT_FALSE(staged.count(address)) << leg << " " << address;
+      } else {
+        EXPECT_FALSE(durable.count(address)) << leg << " " << address;
+        EXPECT_EQ(staged.count(address), leg == "delta" ? 1u : 0u) << leg << " " << address;
+      }
+    }
+  });
+  auto report = alice->service->sync(watched, {notes.head()});
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  EXPECT_EQ(checked, (std::vector<std::string>{"init", "delta", "commit"}));
+  expect_equal_graphs({&notes});
+}
+
+TEST_F(SagaScenarioTest, LargeDeltasAreSplitIntoSizeBoundedMessages) {
+  make_nodes(SyncOptions{.max_message_bytes = 16384});
+  TimelineBuilder notes(*alice, "notes");
+  for (int i = 0; i < 20; ++i) notes.patch({{"line", std::string(300, static_cast<char>('a' + i))}});
+  std::size_t largest = 0;  // payload bytes of one message
+  auto inner = connect(*alice, *bob);
+  InterceptingConnection watched(std::move(inner), [&](std::string request) -> Result<std::string> {
+    const json::Value message = *json::parse(request);
+    const json::Value* payloads = message.find("payloads");
+    std::size_t bytes = 0;
+    if (payloads != nullptr) {
+      for (const json::Value& record : payloads->as_array()) bytes += json::stringify(record).size();
+    }
+    largest = std::max(largest, bytes);
+    return request;
+  });
+
+  auto report = alice->service->sync(watched, {notes.head()});
+
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  EXPECT_GT(report->turns, 4u);
+  EXPECT_GT(largest, 0u);
+  EXPECT_LE(largest, 16384u);
+  expect_equal_graphs({&notes});
+}
+
+}  // namespace
+}  // namespace gibkit::saga::testing
