@@ -7,7 +7,7 @@
 namespace gibkit::tools {
 
 std::span<const Command> commands() {
-  static const std::array<Command, 2> table = {{
+  static const std::array<Command, 10> table = {{
       {"hash", "compute the gib of each record read on stdin",
        "usage: gib hash [--legacy] < records.jsonl\n"
        "\n"
@@ -41,6 +41,116 @@ std::span<const Command> commands() {
        "\n"
        "exit status: 0 all valid, 1 some record invalid, 2 usage or I/O error\n",
        &run_verify},
+      {"put", "store records read one JSON per line",
+       "usage: gib put --config FILE [--all-or-nothing] [RECORDS|-]\n"
+       "\n"
+       "Stores ibgib records, one JSON object per line, read from RECORDS or stdin\n"
+       "('-' or nothing), in the node's durable space. Every line is checked first:\n"
+       "it must parse, be intrinsically valid (gib matches content), and every\n"
+       "address it relates must be stored already or be in the input, so the space\n"
+       "keeps complete graphs. Bad lines are reported on stderr as FILE:LINE: reason.\n"
+       "\n"
+       "Then all valid records are written in one atomic batch (never part of it).\n"
+       "With --all-or-nothing, any bad line means nothing is stored. put does not\n"
+       "move timeline heads; use fork, mut8 and rel8 to edit timelines.\n"
+       "A summary \"N stored, M invalid\" ends the output on stderr.\n"
+       "\n"
+       "options:\n"
+       "  --config FILE      the node's deployment (required)\n"
+       "  --all-or-nothing   store nothing unless every line is valid\n"
+       "\n"
+       "exit status: 0 all stored, 1 some line invalid, 2 usage, deployment or\n"
+       "unreadable input, 3 the node could not be opened (locked) or written\n",
+       &run_put},
+      {"get", "print a stored record",
+       "usage: gib get --config FILE ADDRESS\n"
+       "\n"
+       "Prints the record stored at ADDRESS (ib^gib) as one line of JSON.\n"
+       "\n"
+       "exit status: 0 printed, 1 not stored, 2 usage or bad address, 3 node failure\n",
+       &run_get},
+      {"fork", "start a new timeline",
+       "usage: gib fork --config FILE --ib IB [--data JSON]\n"
+       "\n"
+       "Starts a timeline as an ibgib app does: forks the root ib^gib into a frame\n"
+       "with ib IB that is its own tjp (uuid, timestamp, n 0, fork dna); with --data\n"
+       "(a JSON object) a mut8 frame adding that data follows (n 1). The frames and\n"
+       "their dna records are stored, and the new timeline's head set, in one batch.\n"
+       "Prints the timeline's latest address; any of its addresses names it.\n"
+       "\n"
+       "exit status: 0 created, 2 usage or bad JSON, 3 node failure\n",
+       &run_fork},
+      {"mut8", "change the data of a timeline",
+       "usage: gib mut8 --config FILE ADDRESS [--data JSON] [--remove KEY]...\n"
+       "\n"
+       "Evolves the timeline ADDRESS belongs to (any of its frames names it; the\n"
+       "change applies to its latest frame): --data adds or patches keys (a JSON\n"
+       "object), --remove removes a key (repeatable). The new frame (n + 1, past,\n"
+       "tjp, mut8 dna) and its dna are stored and the head moved by compare-and-swap:\n"
+       "if another writer moved it meanwhile, nothing is stored. Prints the new head.\n"
+       "\n"
+       "exit status: 0 stored, 1 unknown address or not a timeline, 2 usage or bad\n"
+       "JSON, 3 node failure or the head moved meanwhile\n",
+       &run_mut8},
+      {"rel8", "link a timeline to other records",
+       "usage: gib rel8 --config FILE ADDRESS --rel8n NAME=TARGET...\n"
+       "\n"
+       "Evolves the timeline ADDRESS belongs to with a frame relating each TARGET\n"
+       "under NAME (repeatable; past, ancestor, dna and tjp are reserved). Every\n"
+       "TARGET must be stored in the node (or be a primitive X^gib), so that a sync\n"
+       "can send the complete graph. Stored and the head moved as mut8 does;\n"
+       "prints the new head.\n"
+       "\n"
+       "exit status: 0 stored, 1 unknown address or target, 2 usage, 3 node failure\n",
+       &run_rel8},
+      {"log", "show a timeline's history",
+       "usage: gib log --config FILE ADDRESS\n"
+       "\n"
+       "Prints the frames of the timeline ADDRESS belongs to, newest (the head)\n"
+       "first, one per line, tab separated:\n"
+       "  n  timestamp  address  change\n"
+       "where change comes from the frame's dna: \"fork ib=IB\", \"mut8 set=K,..\n"
+       "removed=K,..\", \"rel8 +NAME:ADDRESS ..\" (\"-\" for frames without dna).\n"
+       "\n"
+       "exit status: 0 printed, 1 unknown address or not a timeline, 2 usage,\n"
+       "3 node failure\n",
+       &run_log},
+      {"keystone", "create, show and export identities",
+       "usage: gib keystone --config FILE create [--preset domain|session]\n"
+       "       gib keystone --config FILE show ADDRESS\n"
+       "       gib keystone --config FILE export FILE|-\n"
+       "\n"
+       "create  makes a new identity with the node's signer (sync.signer, or the\n"
+       "        only signer), stores its genesis frame and prints its address.\n"
+       "        --preset chooses the pools (default domain).\n"
+       "show    prints the frames of the identity ADDRESS belongs to, genesis to\n"
+       "        latest: n, timestamp, address, each proof's claim (verb target),\n"
+       "        revocation, and each challenge pool with its size.\n"
+       "export  writes the genesis frame of the node's domain identity (created\n"
+       "        first if the node has none, exactly as gibd would) to FILE, for a\n"
+       "        peer's sync.trust list, and prints the domain's address. FILE is\n"
+       "        replaced atomically; '-' prints the frame instead.\n"
+       "\n"
+       "exit status: 0 done, 1 unknown address, 2 usage, 3 node or signer failure\n",
+       &run_keystone},
+      {"sync", "sync timelines with a peer",
+       "usage: gib sync --config FILE --peer URL ADDRESS...\n"
+       "\n"
+       "Runs the sync saga as sender with the peer at URL (e.g. ws://127.0.0.1:4100)\n"
+       "over the node's sync transport, for the timelines (any of their addresses)\n"
+       "and stones named. Each request turn is signed by a session identity the\n"
+       "node's domain identity endorses; the peer must trust that domain\n"
+       "(gib keystone export, then the peer's sync.trust).\n"
+       "\n"
+       "Progress goes to stderr: one line redrawn in place on a terminal, otherwise\n"
+       "a log line (event=sync.progress) per leg and at most one per second. At the\n"
+       "end a summary goes to stdout: each timeline's outcome (in_sync, sent,\n"
+       "received, merged, conflict) and head, records and bytes each way, time,\n"
+       "signed turns and legs.\n"
+       "\n"
+       "exit status: 0 synced, 2 usage, 3 the node could not be opened or the sync\n"
+       "failed (nothing was committed on either side; the error says why)\n",
+       &run_sync},
   }};
   return table;
 }

@@ -1,23 +1,50 @@
-// gib: the command-line tool for ibgib records. Dispatches to a subcommand.
+// gib: the command-line tool for ibgib records and gibkit nodes. Dispatches
+// to a subcommand; `--log-level LEVEL` may appear anywhere and sets the
+// level of the structured log lines written on stderr.
+#include <unistd.h>
+
+#include <algorithm>
 #include <exception>
 #include <iostream>
 #include <string_view>
 #include <vector>
 
 #include "command.h"
+#include "gibkit/log/log.h"
 
 namespace {
 
 void print_usage(std::ostream& out) {
-  out << "usage: gib <command> [options] [args]\n\ncommands:\n";
+  out << "usage: gib [--log-level error|warn|info|debug] <command> [options] [args]\n\ncommands:\n";
   for (const gibkit::tools::Command& command : gibkit::tools::commands()) {
     out << "  " << command.name << std::string(10 - std::min<std::size_t>(command.name.size(), 9), ' ')
         << command.summary << '\n';
   }
-  out << "\nRun 'gib <command> --help' for a command's options.\n";
+  out << "\nRun 'gib <command> --help' for a command's options. Commands that work on\n"
+         "a node take --config FILE, the node's deployment (docs/config.md).\n";
+}
+
+// Removes `--log-level LEVEL` from `args` and applies it. False (after
+// printing why) when the level is missing or unknown.
+bool apply_log_level(std::vector<std::string_view>& args) {
+  auto flag = std::find(args.begin(), args.end(), std::string_view("--log-level"));
+  if (flag == args.end()) return true;
+  if (flag + 1 == args.end()) {
+    std::cerr << "gib: --log-level needs a value (error, warn, info or debug)\n";
+    return false;
+  }
+  gibkit::Result<gibkit::log::Level> level = gibkit::log::parse_level(*(flag + 1));
+  if (!level.ok()) {
+    std::cerr << "gib: " << level.status().message() << '\n';
+    return false;
+  }
+  gibkit::log::set_level(*level);
+  args.erase(flag, flag + 2);
+  return true;
 }
 
 int dispatch(std::vector<std::string_view> args) {
+  if (!apply_log_level(args)) return gibkit::tools::kExitUsage;
   if (args.empty()) {
     print_usage(std::cerr);
     return gibkit::tools::kExitUsage;
@@ -35,7 +62,7 @@ int dispatch(std::vector<std::string_view> args) {
         return gibkit::tools::kExitOk;
       }
     }
-    gibkit::tools::CommandIo io{std::cin, std::cout, std::cerr};
+    gibkit::tools::CommandIo io{std::cin, std::cout, std::cerr, isatty(STDERR_FILENO) == 1};
     return command.run(rest, io);
   }
   std::cerr << "gib: unknown command '" << args[0] << "'\n";

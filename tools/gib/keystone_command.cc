@@ -1,0 +1,153 @@
+// gib keystone: the node's identities.
+//   create [--preset domain|session]   new identity with the node's signer
+//   show ADDRESS                       its frames, genesis to latest
+//   export FILE                        the node's domain genesis, for a peer's sync.trust
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+
+#include "command.h"
+#include "gibkit/identity/identity_registry.h"
+#include "gibkit/saga/record_graph.h"
+#include "gibkit/saga/timeline.h"
+#include "timeline_edit.h"
+
+namespace gibkit::tools {
+namespace {
+
+constexpr std::string_view kName = "keystone";
+
+int create(const Arguments& args, CommandIo& io) {
+  const std::string preset = args.value("--preset").value_or("domain");
+  if (preset != "domain" && preset != "session") {
+    return usage_error(io, kName, "--preset must be domain or session, not '" + preset + "'");
+  }
+  int exit_code = kExitOk;
+  std::unique_ptr<NodeSession> session = open_node(args, io, kName, exit_code);
+  if (!session) return exit_code;
+  Result<Signer*> signer = session->identity_signer();
+  if (!signer.ok()) return report_failure(io, kName, signer.status(), kExitUsage);
+  identity::IdentityRegistry registry(session->durable());
+  Result<std::string> tjp = registry.create_identity(**signer, json::Object{{"preset", preset}});
+  if (!tjp.ok()) return report_failure(io, kName, tjp.status(), kExitFailed);
+  io.out << *tjp << '\n';
+  return kExitOk;
+}
+
+const json::Value* member(const IbGib& frame, std::string_view key) {
+  return frame.data ? frame.data->find(key) : nullptr;
+}
+
+std::string text_of(const json::Value* value) {
+  if (value == nullptr) return "-";
+  return value->is_string() ? value->as_string() : json::stringify(*value);
+}
+
+// One frame: its counter, time and address, then what it claims and the
+// challenge pools it leaves for the next frame.
+void print_frame(const IbGib& frame, std::ostream& out) {
+  out << "frame " << text_of(member(frame, "n")) << "  " << text_of(member(frame, "timestamp")) << "  "
+      << frame.address() << '\n';
+  bool claimed = false;
+  if (const json::Value* proofs = member(frame, "proofs"); proofs != nullptr && proofs->is_array()) {
+    for (const json::Value& proof : proofs->as_array()) {
+      const json::Value* claim = proof.find("claim");
+      if (claim == nullptr) continue;
+      out << "  claim: " << text_of(claim->find("verb")) << ' ' << text_of(claim->find("target")) << '\n';
+      claimed = true;
+    }
+  }
+  if (!claimed) out << "  claim: none\n";
+  if (const json::Value* revocation = member(frame, "revocationInfo"); revocation != nullptr) {
+    out << "  revoked: " << text_of(revocation->find("reason")) << '\n';
+  }
+  if (const json::Value* pools = member(frame, "challengePools"); pools != nullptr && pools->is_array()) {
+    for (const json::Value& pool : pools->as_array()) {
+      const json::Value* challenges = pool.find("challenges");
+      const std::size_t size = challenges != nullptr && challenges->is_object() ? challenges->as_object().size() : 0;
+      out << "  pool " << text_of(pool.find("id")) << ": " << size << " challenges\n";
+    }
+  }
+}
+
+int show(const Arguments& args, CommandIo& io) {
+  if (args.positionals().size() != 2) return usage_error(io, kName, "show expects one ADDRESS");
+  int exit_code = kExitOk;
+  std::unique_ptr<NodeSession> session = open_node(args, io, kName, exit_code);
+  if (!session) return exit_code;
+  Space& space = session->durable();
+  const saga::RecordReader reader({&space});
+  auto print_all = [&]() -> Status {
+    GIBKIT_ASSIGN_OR_RETURN(TimelineHead head, find_timeline_head(space, args.positionals()[1]));
+    GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> frames, saga::timeline_frames(reader, head.frame.address()));
+    io.out << "identity " << head.tjp << " (" << frames.size() << " frames)\n";
+    for (const std::string& address : frames) {
+      GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> frame, reader.load(address));
+      if (!frame) return data_loss("identity frame " + address + " is not stored");
+      print_frame(*frame, io.out);
+    }
+    return Status();
+  };
+  Status printed = print_all();
+  return printed.ok() ? kExitOk : report_failure(io, kName, printed);
+}
+
+// Written next to FILE and renamed over it, so FILE is never half-written.
+Status write_file_atomically(const std::filesystem::path& file, std::string_view text) {
+  const std::filesystem::path temporary = file.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text << '\n';
+    out.close();
+    if (!out) return unavailable("cannot write " + temporary.string());
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, file, error);
+  if (error) {
+    std::filesystem::remove(temporary, error);
+    return unavailable("cannot write " + file.string());
+  }
+  return Status();
+}
+
+int export_domain(const Arguments& args, CommandIo& io) {
+  if (args.positionals().size() != 2) return usage_error(io, kName, "export expects one FILE ('-' for stdout)");
+  int exit_code = kExitOk;
+  std::unique_ptr<NodeSession> session = open_node(args, io, kName, exit_code);
+  if (!session) return exit_code;
+  Result<std::unique_ptr<saga::SyncNode>> sync = session->sync_node();
+  if (!sync.ok()) return report_failure(io, kName, sync.status().with_context("cannot set up the node's sync"), kExitFailed);
+  const std::string& domain = (*sync)->domain_tjp();
+  Result<std::optional<std::string>> genesis = session->durable().get(domain);
+  if (!genesis.ok()) return report_failure(io, kName, genesis.status(), kExitFailed);
+  if (!*genesis) return report_failure(io, kName, data_loss("domain genesis " + domain + " is not stored"), kExitFailed);
+  const std::string& file = args.positionals()[1];
+  if (file == "-") {
+    io.out << **genesis << '\n';
+    return kExitOk;
+  }
+  if (Status written = write_file_atomically(file, **genesis); !written.ok()) {
+    return report_failure(io, kName, written, kExitFailed);
+  }
+  io.out << domain << '\n';
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_keystone(std::span<const std::string_view> args, CommandIo& io) {
+  Result<Arguments> parsed = Arguments::parse(args, {kConfigFlag, {"--preset", true}});
+  if (!parsed.ok()) return usage_error(io, kName, parsed.status().message());
+  const std::string action = parsed->positionals().empty() ? "" : parsed->positionals()[0];
+  if (parsed->has("--preset") && action != "create") return usage_error(io, kName, "--preset applies to create only");
+  if (action == "create") {
+    if (parsed->positionals().size() != 1) return usage_error(io, kName, "create takes no arguments");
+    return create(*parsed, io);
+  }
+  if (action == "show") return show(*parsed, io);
+  if (action == "export") return export_domain(*parsed, io);
+  return usage_error(io, kName, action.empty() ? "missing action (create, show or export)"
+                                               : "unknown action '" + action + "'");
+}
+
+}  // namespace gibkit::tools

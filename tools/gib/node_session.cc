@@ -1,0 +1,62 @@
+#include "node_session.h"
+
+#include <string>
+
+namespace gibkit::tools {
+namespace {
+
+constexpr std::string_view kLockedMarker = " is locked";
+
+// The loader gibd uses (kernel/gibd/main.cc): kernel sections plus `sync:`.
+kernel::DeploymentLoader deployment_loader() {
+  kernel::DeploymentLoader loader;
+  loader.set_section("sync", saga::SyncNode::section_keys());
+  return loader;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NodeSession>> NodeSession::open(const std::filesystem::path& config) {
+  std::unique_ptr<NodeSession> session(new NodeSession());
+  Result<kernel::Deployment> deployment = deployment_loader().load_file(config, session->registry_);
+  if (!deployment.ok()) return deployment.status();
+  session->deployment_ = std::move(deployment).value();
+  Result<std::unique_ptr<kernel::Node>> node = kernel::Node::create(session->deployment_, session->registry_);
+  if (!node.ok()) {
+    const Status& status = node.status();
+    if (status.message().find(kLockedMarker) != std::string::npos) {
+      return unavailable(status.message() + "; is gibd running on " + config.string() +
+                         "? Stop it before using gib on this node");
+    }
+    return status.with_context("cannot open node " + config.string());
+  }
+  session->node_ = std::move(node).value();
+  return session;
+}
+
+NodeSession::~NodeSession() = default;
+
+Result<Signer*> NodeSession::identity_signer() const {
+  std::string wanted;
+  if (auto sync = deployment_.sections.find("sync"); sync != deployment_.sections.end()) {
+    if (const json::Value* name = sync->second.find("signer"); name != nullptr && name->is_string()) {
+      wanted = name->as_string();
+    }
+  }
+  if (wanted.empty()) {
+    if (deployment_.signers.size() != 1) {
+      return failed_precondition("the deployment has " + std::to_string(deployment_.signers.size()) +
+                                 " signers; name the node's signer in sync.signer");
+    }
+    wanted = deployment_.signers.front().name;
+  }
+  Signer* signer = node_->signer(wanted);
+  if (signer == nullptr) return failed_precondition("sync.signer: no signer instance named '" + wanted + "'");
+  return signer;
+}
+
+Result<std::unique_ptr<saga::SyncNode>> NodeSession::sync_node() {
+  return saga::SyncNode::create(*node_, deployment_);
+}
+
+}  // namespace gibkit::tools

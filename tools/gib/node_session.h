@@ -1,0 +1,52 @@
+// A node opened for one `gib` command: the deployment loaded exactly as gibd
+// loads it (kernel sections plus the saga's `sync:` section), its plugins,
+// and its instances. Commands work on the node's durable space.
+//
+// Opening a LevelDB space takes its directory lock, so a command on a node
+// that gibd is running fails with kUnavailable and says so; nothing is
+// written in that case.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "gibkit/kernel/config/deployment.h"
+#include "gibkit/kernel/node/node.h"
+#include "gibkit/kernel/plugin/plugin_registry.h"
+#include "gibkit/saga/sync_node.h"
+#include "gibkit/signer.h"
+#include "gibkit/space.h"
+#include "gibkit/status.h"
+
+namespace gibkit::tools {
+
+class NodeSession {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<NodeSession>> open(const std::filesystem::path& config);
+
+  NodeSession(const NodeSession&) = delete;
+  NodeSession& operator=(const NodeSession&) = delete;
+  ~NodeSession();
+
+  [[nodiscard]] Space& durable() const { return node_->durable_space(); }
+  [[nodiscard]] kernel::Node& node() const { return *node_; }
+  [[nodiscard]] const kernel::Deployment& deployment() const { return deployment_; }
+
+  // The signer holding the node's identities: sync.signer, else the only one.
+  [[nodiscard]] Result<Signer*> identity_signer() const;
+
+  // The node wired to the saga as gibd wires it; creates the node's domain
+  // identity on first use.
+  [[nodiscard]] Result<std::unique_ptr<saga::SyncNode>> sync_node();
+
+ private:
+  NodeSession() = default;
+
+  // Declaration order matters: the node is destroyed before the registry
+  // unloads the plugins its instances came from.
+  kernel::PluginRegistry registry_;
+  kernel::Deployment deployment_;
+  std::unique_ptr<kernel::Node> node_;
+};
+
+}  // namespace gibkit::tools

@@ -1,0 +1,60 @@
+#include "timeline_edit.h"
+
+#include <algorithm>
+
+#include "gibkit/json.h"
+#include "gibkit/saga/record_graph.h"
+
+namespace gibkit::tools {
+
+Result<TimelineHead> find_timeline_head(Space& space, std::string_view address) {
+  GIBKIT_RETURN_IF_ERROR(Address::parse(address).status());
+  const saga::RecordReader reader({&space});
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> record, reader.load(address));
+  if (!record) return not_found("no record " + std::string(address) + " in this node");
+  std::optional<std::string> tjp = record->tjp_address();
+  if (!tjp) return failed_precondition(std::string(address) + " is not a timeline frame (it has no tjp); fork it first");
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> head, space.head(*tjp));
+  if (!head) return not_found("timeline " + *tjp + " has no head in this node");
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> frame, reader.load(*head));
+  if (!frame) return data_loss("the head " + *head + " of timeline " + *tjp + " is not stored");
+  return TimelineHead{*tjp, std::move(*frame)};
+}
+
+Result<std::string> store_frames(Space& space, const std::string& tjp, const std::string& expected_head,
+                                 const std::vector<TransformResult>& steps) {
+  if (steps.empty()) return internal_error("store_frames: nothing to store");
+  WriteBatch batch;
+  for (const TransformResult& step : steps) {
+    // A fork of the root links no dna (the reference gives it no rel8ns);
+    // an unlinked dna record would only be an orphan, so it is not stored.
+    const std::vector<std::string> linked = step.frame.rel8d(kRel8nDna);
+    if (step.dna && std::find(linked.begin(), linked.end(), step.dna->address()) != linked.end()) {
+      batch.puts.push_back({step.dna->address(), step.dna->to_json_text()});
+    }
+    batch.puts.push_back({step.frame.address(), step.frame.to_json_text()});
+  }
+  const std::string new_head = steps.back().frame.address();
+  batch.heads.push_back(HeadUpdate{tjp, new_head, expected_head});
+  Status written = space.write(batch);
+  if (written.code() == StatusCode::kAborted) {
+    return aborted("timeline " + tjp + " moved while it was being edited; nothing was stored, try again");
+  }
+  GIBKIT_RETURN_IF_ERROR(written);
+  return new_head;
+}
+
+Result<std::string> evolve_timeline(Space& space, std::string_view address, const FrameTransform& transform) {
+  GIBKIT_ASSIGN_OR_RETURN(TimelineHead head, find_timeline_head(space, address));
+  GIBKIT_ASSIGN_OR_RETURN(TransformResult step, transform(head.frame));
+  return store_frames(space, head.tjp, head.frame.address(), {std::move(step)});
+}
+
+Result<json::Object> parse_json_object(std::string_view text, std::string_view what) {
+  Result<json::Value> value = json::parse(text);
+  if (!value.ok()) return value.status().with_context(std::string(what) + " is not valid JSON");
+  if (!value->is_object()) return invalid_argument(std::string(what) + " must be a JSON object");
+  return std::move(value->as_object());
+}
+
+}  // namespace gibkit::tools

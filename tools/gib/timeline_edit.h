@@ -1,0 +1,44 @@
+// Evolving timelines in a node's durable space: find a timeline's latest
+// frame from any of its addresses, and store new frames with their dna while
+// moving the head by compare-and-swap, all in one atomic batch. fork, mut8
+// and rel8 share this.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gibkit/ibgib.h"
+#include "gibkit/space.h"
+#include "gibkit/status.h"
+#include "gibkit/transforms.h"
+
+namespace gibkit::tools {
+
+struct TimelineHead {
+  std::string tjp;  // the timeline's address (its first frame)
+  IbGib frame;      // its latest frame in this space
+};
+
+// The timeline `address` belongs to. kNotFound when the record or the
+// timeline's head is not in `space`; kFailedPrecondition when the record is
+// not a timeline frame (a stone).
+[[nodiscard]] Result<TimelineHead> find_timeline_head(Space& space, std::string_view address);
+
+// Stores `steps` (each frame with its dna, oldest first) and moves the head of
+// `tjp` from `expected_head` ("" = none yet) to the last frame, in one batch.
+// kAborted when the head moved meanwhile (nothing stored). Returns the new head.
+[[nodiscard]] Result<std::string> store_frames(Space& space, const std::string& tjp, const std::string& expected_head,
+                                               const std::vector<TransformResult>& steps);
+
+// Applies `transform` to the latest frame of the timeline of `address` and
+// stores the result (store_frames). Returns the new head's address.
+using FrameTransform = std::function<Result<TransformResult>(const IbGib& head)>;
+[[nodiscard]] Result<std::string> evolve_timeline(Space& space, std::string_view address,
+                                                  const FrameTransform& transform);
+
+// Parses `text` as a JSON object (for --data); kInvalidArgument otherwise.
+[[nodiscard]] Result<json::Object> parse_json_object(std::string_view text, std::string_view what);
+
+}  // namespace gibkit::tools
