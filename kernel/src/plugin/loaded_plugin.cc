@@ -1,5 +1,7 @@
 #include "gibkit/kernel/plugin/loaded_plugin.h"
 
+#include <dlfcn.h>
+
 #include <exception>
 
 #include <boost/dll/import.hpp>
@@ -71,8 +73,13 @@ Result<std::shared_ptr<LoadedPlugin>> LoadedPlugin::load(const std::filesystem::
   plugin->path_ = path;
   const std::string where = "plugin " + path.string();
   try {
-    plugin->library_.load(boost::dll::fs::path(path.string()), boost::dll::load_mode::rtld_now |
-                                                                    boost::dll::load_mode::rtld_local);
+    // RTLD_NODELETE: a plugin's code stays mapped for the life of the
+    // process. Libraries plugins use start threads and never-destroyed
+    // singletons (LevelDB's Env::Default() has a detached background thread),
+    // so unmapping them is never safe (Boost.DLL issue #68). Boost.DLL passes
+    // native dlopen flags through on POSIX.
+    plugin->library_.load(boost::dll::fs::path(path.string()),
+                          static_cast<boost::dll::load_mode::type>(RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE));
     if (!plugin->library_.has(GIBKIT_PLUGIN_ENTRY_NAME)) {
       return invalid_argument(where + ": not a gibkit plugin (it exports no '" GIBKIT_PLUGIN_ENTRY_NAME "')");
     }

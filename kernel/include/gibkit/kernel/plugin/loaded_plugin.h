@@ -5,8 +5,10 @@
 // through the plugin's factory and hands them out as the C++ interfaces
 // (host-side proxies over the C tables), so no kernel code sees the ABI.
 //
-// Every instance keeps its LoadedPlugin alive: the library is unloaded only
-// after the last object created from it is gone (Boost.DLL issue #65/#68).
+// Every instance keeps its LoadedPlugin alive, and the library itself is
+// loaded with RTLD_NODELETE: its code stays mapped until the process exits,
+// because libraries plugins use leave threads and singletons behind that
+// cannot be unloaded safely (Boost.DLL issue #68).
 #pragma once
 
 #include <filesystem>
