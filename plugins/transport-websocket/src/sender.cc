@@ -97,7 +97,8 @@ struct Link {
   // Ids with a part written to the current socket: their remaining parts
   // must never go to another socket, whose peer would see a part out of order.
   std::set<std::uint64_t> started;
-  bool closing = false;  // its Connection is gone
+  bool closing = false;   // its Connection is gone
+  bool dropping = false;  // this end is closing the current socket; nothing more goes on it
   std::string message;   // websocket message being received
 };
 
@@ -292,7 +293,7 @@ class Sender::Impl {
     if (link->closing) return;
     if (link->phase == Phase::kIdle) {
       open_socket(link);
-    } else if (link->phase == Phase::kOpen) {
+    } else if (link->phase == Phase::kOpen && !link->dropping) {
       lws_callback_on_writable(link->wsi);
     }
   }
@@ -310,6 +311,7 @@ class Sender::Impl {
   }
 
   int on_writeable(Link& link) {
+    if (link.dropping) return 0;  // the close is under way; queued parts wait for the next socket
     if (link.closing) {
       lws_close_reason(link.wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
       return -1;
@@ -350,6 +352,7 @@ class Sender::Impl {
 
     if (decoded->header.kind == PartKind::kError && decoded->header.fatal) {
       on_fatal_error(link, decoded->header);
+      link.dropping = true;
       lws_close_reason(link.wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
       return -1;
     }
@@ -421,6 +424,7 @@ class Sender::Impl {
       std::lock_guard lock(link.mutex);
       fail_sent(link, Status(status.code(), "peer broke the protocol: " + status.message()));
     }
+    link.dropping = true;
     lws_close_reason(link.wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, nullptr, 0);
     return -1;
   }
@@ -433,6 +437,7 @@ class Sender::Impl {
     if (wsi != nullptr && link->wsi != nullptr && link->wsi != wsi) return;  // an older socket
     if (link->wsi != nullptr) sockets_.erase(link->wsi);
     link->wsi = nullptr;
+    link->dropping = false;
     link->message.clear();
     bool retry;
     {
@@ -457,7 +462,8 @@ class Sender::Impl {
       retry = !link->outbox.empty() && !link->closing;
     }
     link->changed.notify_all();
-    if (retry) loop_->post([this, link] { open_socket(link); });
+    // loop_ is null while the loop is being destroyed (no connection is left then).
+    if (retry && loop_) loop_->post([this, link] { open_socket(link); });
   }
 
   const WebsocketConfig config_;
