@@ -18,18 +18,12 @@
 #include "gibkit/kernel/config/deployment.h"
 #include "gibkit/kernel/node/node.h"
 #include "gibkit/kernel/plugin/plugin_registry.h"
+#include "gibkit/log/log.h"
 #include "gibkit/saga/sync_node.h"
 
 namespace {
 
 using gibkit::kernel::PluginRegistry;
-
-// The loader every command uses: the kernel's sections plus the saga's `sync:`.
-gibkit::kernel::DeploymentLoader deployment_loader() {
-  gibkit::kernel::DeploymentLoader loader;
-  loader.set_section("sync", gibkit::saga::SyncNode::section_keys());
-  return loader;
-}
 
 constexpr const char* kUsage = R"(usage:
   gibd --config FILE [--plugin-dir DIR]...   run the node described by FILE until SIGINT/SIGTERM
@@ -38,6 +32,8 @@ constexpr const char* kUsage = R"(usage:
   gibd plugins [--plugin-dir DIR]...         list the plugins found and their config keys
   gibd --help                                show this help
 
+--log-level error|warn|info|debug sets which structured log lines (logfmt, on
+stderr) are written; the default is info.
 --plugin-dir replaces the plugin directories of the deployment (node.plugin_dirs,
 default <gibd dir>/../lib/gibkit/plugins); repeat it for several directories.
 The deployment format is described in docs/config.md.
@@ -69,6 +65,15 @@ bool parse_args(int argc, char** argv, Options& options) {
       if (v == nullptr) return false;
       options.config = *v;
       if (options.command.empty()) options.command = "run";
+    } else if (a == "--log-level") {
+      const std::string* v = value("--log-level");
+      if (v == nullptr) return false;
+      auto level = gibkit::log::parse_level(*v);
+      if (!level.ok()) {
+        std::cerr << "gibd: " << level.status().message() << "\n";
+        return false;
+      }
+      gibkit::log::set_level(*level);
     } else if (a == "--plugin-dir") {
       const std::string* v = value("--plugin-dir");
       if (v == nullptr) return false;
@@ -130,7 +135,7 @@ int run(const Options& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   PluginRegistry registry;
-  auto deployment = deployment_loader().load_file(options.config, registry, options.plugin_dirs);
+  auto deployment = gibkit::saga::SyncNode::deployment_loader().load_file(options.config, registry, options.plugin_dirs);
   if (!deployment.ok()) {
     std::cerr << deployment.status().message() << "\n";
     return 1;
@@ -153,6 +158,7 @@ int run(const Options& options) {
   std::cout << "gibd: node '" << (*node)->name() << "' running; domain identity " << (*sync)->domain_tjp();
   for (const auto& [name, endpoint] : (*node)->endpoints()) std::cout << "; " << name << " at " << endpoint;
   std::cout << std::endl;
+  gibkit::log::info("node.running", {{"node", (*node)->name()}, {"domain", (*sync)->domain_tjp()}});
 
   // The push plan runs beside the signal wait; a stop signal ends both.
   std::atomic<bool> stopping{false};
@@ -165,11 +171,14 @@ int run(const Options& options) {
       for (const std::string& peer : plan.peers) {
         auto report = (*sync)->sync_with(peer, plan.addresses);
         if (report.ok()) {
-          std::cout << "gibd: synced with " << peer << ": saga " << report->saga_id << ", sent "
-                    << report->records_sent << ", received " << report->records_received << " records in "
-                    << report->turns << " turns" << std::endl;
+          gibkit::log::info("push.done", {{"peer", peer},
+                                          {"saga", report->saga_id},
+                                          {"sent", report->records_sent},
+                                          {"received", report->records_received},
+                                          {"turns", report->turns},
+                                          {"ms", report->elapsed.count()}});
         } else {
-          std::cerr << "gibd: sync with " << peer << " failed: " << report.status().to_string() << std::endl;
+          gibkit::log::error("push.failed", {{"peer", peer}, {"error", report.status().to_string()}});
         }
       }
       if (plan.interval.count() == 0) return;
@@ -180,7 +189,7 @@ int run(const Options& options) {
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
-  std::cout << "gibd: " << (signal == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping" << std::endl;
+  gibkit::log::info("node.stopping", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
   {
     std::lock_guard lock(wake_mutex);
     stopping = true;
@@ -207,7 +216,7 @@ int main(int argc, char** argv) {
     if (options.command == "plugins") return list_plugins(options);
     if (options.command == "validate") {
       PluginRegistry registry;
-      auto deployment = deployment_loader().load_file(options.config, registry, options.plugin_dirs);
+      auto deployment = gibkit::saga::SyncNode::deployment_loader().load_file(options.config, registry, options.plugin_dirs);
       if (!deployment.ok()) {
         std::cerr << deployment.status().message() << "\n";
         return 1;

@@ -51,9 +51,7 @@ std::unique_ptr<BenchNode> make_node(const std::string& name, bool leveldb, cons
                                    << "config: {name: " << name << ", max_message_bytes: 67108864}}\n"
                                    << "sync:\n  trust: [" << trust_file << "]\n";
   auto node = std::make_unique<BenchNode>();
-  kernel::DeploymentLoader loader;
-  loader.set_section("sync", saga::SyncNode::section_keys());
-  auto deployment = loader.load_file(dir / "node.yaml", node->registry);
+  auto deployment = saga::SyncNode::deployment_loader().load_file(dir / "node.yaml", node->registry);
   if (!deployment) throw std::runtime_error(deployment.status().to_string());
   node->deployment = std::move(*deployment);
   auto created = kernel::Node::create(node->deployment, node->registry);
@@ -110,7 +108,7 @@ void sync_records(benchmark::State& state, bool leveldb) {
     const fs::path dir = fs::temp_directory_path() / ("gibkit-saga-bench-" + std::to_string(::getpid()) + "-" +
                                                       std::to_string(++run));
     const std::string suffix = std::to_string(run);
-    auto alice = make_node("alice" + suffix, leveldb, dir / "alice", "[]");
+    auto alice = make_node("alice" + suffix, leveldb, dir / "alice", "");
     // Trust is enrolled through the deployment, as an operator would.
     const fs::path alice_domain = dir / "alice-domain.json";
     std::ofstream(alice_domain) << **alice->node->durable_space().get(alice->sync->domain_tjp());

@@ -7,18 +7,11 @@ namespace {
 
 constexpr std::string_view kLockedMarker = " is locked";
 
-// The loader gibd uses (kernel/gibd/main.cc): kernel sections plus `sync:`.
-kernel::DeploymentLoader deployment_loader() {
-  kernel::DeploymentLoader loader;
-  loader.set_section("sync", saga::SyncNode::section_keys());
-  return loader;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<NodeSession>> NodeSession::open(const std::filesystem::path& config) {
   std::unique_ptr<NodeSession> session(new NodeSession());
-  Result<kernel::Deployment> deployment = deployment_loader().load_file(config, session->registry_);
+  Result<kernel::Deployment> deployment = saga::SyncNode::deployment_loader().load_file(config, session->registry_);
   if (!deployment.ok()) return deployment.status();
   session->deployment_ = std::move(deployment).value();
   Result<std::unique_ptr<kernel::Node>> node = kernel::Node::create(session->deployment_, session->registry_);

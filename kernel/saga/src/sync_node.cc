@@ -80,9 +80,19 @@ std::vector<ConfigKey> SyncNode::section_keys() {
   };
 }
 
+kernel::DeploymentLoader SyncNode::deployment_loader() {
+  kernel::DeploymentLoader loader;
+  loader.set_section("sync", section_keys());
+  return loader;
+}
+
 Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const kernel::Deployment& deployment) {
+  // The loader fills defaults only into a section the file has.
   auto found = deployment.sections.find("sync");
-  const json::Object section = found != deployment.sections.end() ? found->second : json::Object{};
+  json::Object section = found != deployment.sections.end() ? found->second : json::Object{};
+  for (const ConfigKey& key : section_keys()) {
+    if (key.default_value && !section.contains(key.key)) section.set(key.key, *key.default_value);
+  }
 
   std::unique_ptr<SyncNode> sync(new SyncNode());
   sync->node_ = &node;

@@ -39,6 +39,10 @@ class SyncNode {
   // The `sync:` section's keys, for DeploymentLoader::set_section.
   [[nodiscard]] static std::vector<ConfigKey> section_keys();
 
+  // A loader that knows the `sync:` section: what gibd and gib load
+  // deployments with.
+  [[nodiscard]] static kernel::DeploymentLoader deployment_loader();
+
   // Resolves the section against `node`'s instances, imports trusted peer
   // domains, and finds or creates the node's domain identity. `node` must
   // outlive the SyncNode.
