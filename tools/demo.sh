@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/demo.sh: two gibkit nodes on this machine sync signed timelines.
 #
-#   tools/demo.sh            (builds into build/ first if build/bin/gibd is missing)
+#   bash tools/demo.sh       (first run: installs the Debian packages gibkit
+#                             needs and builds into build/)
 #
 # Alice and Bob each get a node (configs/demo/*.yaml): records in LevelDB in a
 # temporary directory, keystone identities, websocket on loopback. Alice
@@ -16,7 +17,8 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${GIBKIT_BUILD_DIR:-$repo/build}
 if [ ! -x "$build/bin/gibd" ] || [ ! -x "$build/bin/gib" ]; then
-  echo "== building gibkit into $build (first run only)"
+  echo "== installing dependencies and building gibkit into $build (first run only)"
+  bash "$repo/tools/install-deps.sh"
   cmake -S "$repo" -B "$build" && cmake --build "$build" -j"$(nproc)"
 fi
 gib=$build/bin/gib
