@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include <botan/hex.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -70,7 +72,7 @@ TEST(ChallengePoolTest, DecimalLookingIdsKeepJavaScriptInsertionOrder) {
   auto pool = ChallengePool::from_json(*value);
   ASSERT_TRUE(pool.ok()) << pool.status().to_string();
   EXPECT_EQ(pool->challenge_ids(), ids);
-  auto req = select_requirements(*pool, {}, "x^gib");
+  auto req = select_requirements(*pool, {}, binding_chars(pool->config(), {.target = "x^gib"}));
   ASSERT_TRUE(req.ok());
   EXPECT_EQ(req->mandatory, ids);  // FIFO 3 = insertion order
   // The bucket keys "1" and "0" ARE array indices: JS puts them first,
@@ -104,12 +106,14 @@ TEST(ChallengePoolTest, BucketBindingTakesFirstAvailableIdPerTargetChar) {
   auto bound = ChallengePool::from_json(with_binding);
   ASSERT_TRUE(bound.ok());
   // Target gib "AA..." binds bucket a twice: both a-ids, in order.
-  auto req = select_requirements(*bound, {}, "x^AAB0");
+  const PoolConfig& bc = bound->config();
+  auto req = select_requirements(*bound, {}, binding_chars(bc, {.target = "x^AAB0"}));
   ASSERT_TRUE(req.ok()) << req.status().to_string();
   EXPECT_THAT(req->mandatory, ElementsAre("a000000000000001", "a000000000000002"));
   EXPECT_THAT(req->available, ElementsAre("b000000000000001"));
   // A gib starting with 'c' finds an empty bucket: entropy exhaustion.
-  EXPECT_EQ(select_requirements(*bound, {}, "x^C0").status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(select_requirements(*bound, {}, binding_chars(bc, {.target = "x^C0"})).status().code(),
+            StatusCode::kResourceExhausted);
 }
 
 TEST(ChallengePoolTest, PositionalBindingRevealsOneSlotPerPosition) {
@@ -117,10 +121,9 @@ TEST(ChallengePoolTest, PositionalBindingRevealsOneSlotPerPosition) {
   CountingSource source;
   ASSERT_TRUE(pool.fill(source).ok());
   EXPECT_EQ(pool.challenge_count(), 4u + 8 * 16);
-  const std::string target = "sync^0123";
-  const std::string digest = binding_chars(pool.config(), target);
+  const std::string digest = binding_chars(pool.config(), {.prev_address = "keystone^A", .verb = "sync", .target = "sync^0123"});
   ASSERT_EQ(digest.size(), 8u);
-  auto req = select_requirements(pool, {}, target);
+  auto req = select_requirements(pool, {}, digest);
   ASSERT_TRUE(req.ok());
   ASSERT_EQ(req->mandatory.size(), 9u);  // 8 slots + 1 FIFO
   for (int p = 0; p < 8; ++p) {
@@ -130,6 +133,34 @@ TEST(ChallengePoolTest, PositionalBindingRevealsOneSlotPerPosition) {
   EXPECT_EQ(req->mandatory[8], pool.challenge_ids()[0]);
   EXPECT_EQ(req->available.size(), 3u);
   for (const std::string& id : req->available) EXPECT_FALSE(pool.slot_bound_ids().contains(id));
+}
+
+// The exact bytes of docs/security.md ("Positional binding: exact bytes"),
+// checked against an independent computation (Python hashlib):
+//   str(x) = struct.pack('>I', len(x)) + x
+//   P = sha256(str("sync") + pack('>I', 1) + str("0123456789abcdef") + str("e"*64)
+//              + str("revoke") + pack('>I', 0))
+//   D = sha256(str("gibkit/keystone/positional-binding/v2") + str("keystone^A.B")
+//              + str(verb) + str(target) + u8(revoking) + str(reason) + P)
+TEST(ChallengePoolTest, BindingDigestBytes) {
+  const std::vector<Challenge> added = {{"0123456789abcdef", std::string(64, 'e')}};
+  const std::vector<Challenge> none;
+  const std::string p = pools_commitment({{"sync", &added}, {"revoke", &none}});
+  EXPECT_EQ(Botan::hex_encode(reinterpret_cast<const std::uint8_t*>(p.data()), p.size(), false),
+            "cdefc9f487862825a0a1b4853ddf0bd9609297ef33307df256e6496883c7aa05");
+  EXPECT_EQ(binding_digest({.prev_address = "keystone^A.B", .verb = "sync", .target = "context^C", .pools_commitment = p}),
+            "0674c109233bf66ce25729f7a59b157d9bff88014ed33d443df1129b7fc48e0f");
+  const std::string reason = "lost";
+  EXPECT_EQ(binding_digest({.prev_address = "keystone^A.B",
+                            .verb = "revoke",
+                            .target = "keystone^A.B",
+                            .revocation_reason = &reason,
+                            .pools_commitment = p}),
+            "5350a50d5219cd94296849a1f49a6dae9e51fdd19bcd1623199f721549dcd386");
+  // Any other fresh challenge, or the same ones in another pool, is another P.
+  const std::vector<Challenge> other = {{"0123456789abcdef", std::string(64, 'f')}};
+  EXPECT_NE(pools_commitment({{"sync", &other}, {"revoke", &none}}), p);
+  EXPECT_NE(pools_commitment({{"sync", &none}, {"revoke", &added}}), p);
 }
 
 TEST(ChallengePoolTest, ReplenishRules) {

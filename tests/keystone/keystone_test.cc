@@ -5,7 +5,9 @@
 
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -14,7 +16,9 @@
 
 #include "gibkit/gib_hash.h"
 #include "gibkit/ibgib.h"
+#include "keystone/challenge_pool.h"
 #include "keystone/evolve.h"
+#include "keystone/hash_reveal.h"
 #include "keystone/presets.h"
 #include "test_environment.h"
 
@@ -218,6 +222,76 @@ TEST_F(KeystoneTest, PositionalBindingRejectsForgedTarget) {
   const std::string other = target(1);
   const std::string forged = tampered(f[1], [&](IbGib& r) { claim_of(r).set("target", other); });
   EXPECT_EQ(category(signer_.verify(f[0], forged, {"sync", other})), "policy");
+}
+
+// A man in the middle's fresh challenges: ids he picks, hashes from his own
+// secret, so that he would know the next solutions.
+class AttackerSource final : public ChallengeSource {
+ public:
+  Result<Challenge> next() override {
+    char id[17];
+    std::snprintf(id, sizeof id, "%016x", 0xbad000u + count_++);
+    const std::string solution = derive_solution(HashAlgo::kSha256, 1, "attacker secret", id);
+    return Challenge{id, derive_challenge_hash(HashAlgo::kSha256, 1, solution, id)};
+  }
+
+ private:
+  unsigned count_ = 0;
+};
+
+// The attack of docs/security.md ("MITM of revealed solutions"): frame n+1
+// republished with the same claim and solutions, but with next pools that
+// the pool's own rule builds from the attacker's fresh challenges, and the
+// gib recomputed. Returns the forged frame.
+std::string substitute_fresh_challenges(const std::string& prev_json, const std::string& next_json) {
+  const IbGib prev = parse(prev_json);
+  IbGib next = parse(next_json);
+  auto pool = ChallengePool::from_json(prev.data->find("challengePools")->as_array()[0]);
+  EXPECT_TRUE(pool.ok());
+  std::set<std::string> revealed;
+  for (const json::Value& s : next.data->find("proofs")->as_array()[0].find("solutions")->as_array()) {
+    revealed.insert(s.find("challengeId")->as_string());
+  }
+  std::vector<std::string> consumed;
+  for (const std::string& id : pool->challenge_ids()) {
+    if (revealed.contains(id)) consumed.push_back(id);
+  }
+  AttackerSource attacker;
+  EXPECT_TRUE(pool->consume(consumed, attacker).ok());
+  return tampered(next_json, [&](IbGib& r) { data_of(r).find("challengePools")->as_array()[0] = pool->to_json(); });
+}
+
+// Positional binding covers the challenges the next frame adds: the
+// substitution changes D, so the revealed slots no longer match (a match
+// would take 2^128 tries). Both replenish rules of the presets.
+TEST_F(KeystoneTest, PositionalBindingRejectsSubstitutedNextPools) {
+  for (const char* preset : {"session", "domain"}) {
+    SCOPED_TRACE(preset);
+    const std::string genesis = create(json::Object{{"preset", preset}});
+    const Claim claim{std::string(preset) == "session" ? "sync" : "endorse", target(0)};
+    const std::string turn = sign(genesis, claim);
+    const std::string forged = substitute_fresh_challenges(genesis, turn);
+    ASSERT_NE(parse(forged).gib, parse(turn).gib);
+    const Status status = signer_.verify(genesis, forged, claim);
+    EXPECT_EQ(category(status), "policy") << status.to_string();
+    EXPECT_NE(status.message().find("binding"), std::string::npos) << status.to_string();
+    EXPECT_TRUE(signer_.verify(genesis, turn, claim).ok());
+  }
+}
+
+// The reference's bucket mode binds the target only: the same substitution
+// is accepted. This is why docs/security.md says bucket mode does not
+// protect the next pools.
+TEST_F(KeystoneTest, BucketBindingDoesNotCoverNextPools) {
+  PoolConfig bucket;
+  bucket.salt = "sync";
+  bucket.allowed_verbs = {"sync"};
+  bucket.behavior = {.size = 64, .replenish = Replenish::kReplaceAll, .select_sequentially = 1, .select_randomly = 1,
+                     .target_binding_chars = 4, .binding_mode = BindingMode::kBucket};
+  const std::string genesis = create(json::Object{{"pools", json::Array{bucket.to_json()}}});
+  const Claim claim{"sync", target(0)};
+  const std::string forged = substitute_fresh_challenges(genesis, sign(genesis, claim));
+  EXPECT_TRUE(signer_.verify(genesis, forged, claim).ok());
 }
 
 // The reference's bucket binding only fixes the *multiset* of the first N

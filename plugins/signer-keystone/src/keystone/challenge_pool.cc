@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 namespace gibkit::keystone {
 
@@ -31,17 +32,23 @@ std::string ChallengePool::slot_key(int position, char hex_char) {
 
 ChallengePool::ChallengePool(PoolConfig config) : config_(std::move(config)) {}
 
+Result<Challenge> ListSource::next() {
+  if (position_ == fresh_.size()) {
+    return permission_denied("pools: next frame lacks fresh challenges for the replenish rule");
+  }
+  return fresh_[position_++];
+}
+
 std::vector<std::string> ChallengePool::challenge_ids() const {
   std::vector<std::string> ids;
   ids.reserve(challenges_.size());
-  for (const auto& [id, challenge] : challenges_) ids.push_back(id);
+  for (const Challenge& challenge : challenges_) ids.push_back(challenge.id);
   return ids;
 }
 
 const std::string* ChallengePool::challenge_hash(std::string_view id) const {
-  const json::Value* challenge = challenges_.find(id);
-  if (challenge == nullptr) return nullptr;
-  return &challenge->find("hash")->as_string();
+  const auto it = position_.find(id);
+  return it == position_.end() ? nullptr : &challenges_[it->second].hash;
 }
 
 std::vector<std::string> ChallengePool::bound_ids(std::string_view key) const {
@@ -52,8 +59,8 @@ std::vector<std::string> ChallengePool::bound_ids(std::string_view key) const {
   return ids;
 }
 
-std::set<std::string, std::less<>> ChallengePool::slot_bound_ids() const {
-  std::set<std::string, std::less<>> ids;
+std::unordered_set<std::string_view> ChallengePool::slot_bound_ids() const {
+  std::unordered_set<std::string_view> ids;
   if (config_.behavior.binding_mode != BindingMode::kPositional) return ids;
   for (const auto& [key, list] : binding_map_) {
     for (const json::Value& bound : list.as_array()) ids.insert(bound.as_string());
@@ -61,9 +68,34 @@ std::set<std::string, std::less<>> ChallengePool::slot_bound_ids() const {
   return ids;
 }
 
+std::size_t ChallengePool::full_count() const noexcept {
+  const PoolBehavior& b = config_.behavior;
+  const std::size_t slots =
+      b.binding_mode == BindingMode::kPositional ? kHexChars.size() * static_cast<std::size_t>(b.target_binding_chars) : 0;
+  return static_cast<std::size_t>(b.size) + slots;
+}
+
+std::size_t ChallengePool::fresh_count(std::size_t consumed) const noexcept {
+  switch (config_.behavior.replenish) {
+    case Replenish::kTopUp: return consumed;
+    case Replenish::kReplaceAll: return full_count();
+    case Replenish::kConsume:
+    case Replenish::kScorchedEarth: return 0;
+  }
+  return 0;
+}
+
+std::vector<Challenge> ChallengePool::fresh_in(const ChallengePool& next) const {
+  std::vector<Challenge> fresh;
+  for (const Challenge& challenge : next.challenges_) {
+    if (!contains(challenge.id)) fresh.push_back(challenge);
+  }
+  return fresh;
+}
+
 Status ChallengePool::add(ChallengeSource& source, const std::optional<std::string>& slot) {
   GIBKIT_ASSIGN_OR_RETURN(Challenge challenge, source.next());
-  if (!is_challenge_id(challenge.id) || challenges_.contains(challenge.id)) {
+  if (!is_challenge_id(challenge.id) || contains(challenge.id)) {
     return malformed(id(), "fresh challenge id \"" + challenge.id + "\" is malformed or already present");
   }
   std::optional<std::string> key = slot;
@@ -73,11 +105,21 @@ Status ChallengePool::add(ChallengeSource& source, const std::optional<std::stri
     if (!list.is_array()) list = json::Array{};
     list.as_array().emplace_back(challenge.id);
   }
-  challenges_.set(challenge.id, json::Object{{"type", std::string(kHashRevealType)}, {"hash", std::move(challenge.hash)}});
+  position_.emplace(challenge.id, challenges_.size());
+  challenges_.push_back(std::move(challenge));
   return {};
 }
 
+void ChallengePool::clear() {
+  challenges_.clear();
+  position_.clear();
+  binding_map_ = json::Object();
+}
+
 Status ChallengePool::fill(ChallengeSource& source) {
+  const std::size_t total = full_count() + challenges_.size();
+  challenges_.reserve(total);
+  position_.reserve(total);
   for (int i = 0; i < config_.behavior.size; ++i) GIBKIT_RETURN_IF_ERROR(add(source, std::nullopt));
   if (config_.behavior.binding_mode == BindingMode::kPositional) {
     for (int p = 0; p < config_.behavior.target_binding_chars; ++p) {
@@ -88,44 +130,88 @@ Status ChallengePool::fill(ChallengeSource& source) {
 }
 
 Status ChallengePool::consume(const std::vector<std::string>& consumed, ChallengeSource& source) {
-  // Remember each consumed id's slot before removing it, for top-up.
-  std::vector<std::optional<std::string>> slots;
+  // One pass over the binding map and one over the challenges, whatever the
+  // number consumed. Each consumed id's slot is remembered for top-up.
+  std::unordered_map<std::string_view, std::optional<std::string>> slot_of;
   for (const std::string& gone : consumed) {
-    if (!challenges_.erase(gone)) return malformed(id(), "consumed challenge " + gone + " is not in the pool");
-    std::optional<std::string> slot;
-    for (auto& [key, list] : binding_map_) {
-      json::Array& ids = list.as_array();
-      const auto it = std::find_if(ids.begin(), ids.end(), [&](const json::Value& v) { return v.as_string() == gone; });
-      if (it != ids.end()) {
-        ids.erase(it);
-        slot = key;
-      }
+    if (!contains(gone) || !slot_of.emplace(gone, std::nullopt).second) {
+      return malformed(id(), "consumed challenge " + gone + " is not in the pool");
     }
-    slots.push_back(config_.behavior.binding_mode == BindingMode::kPositional ? slot : std::nullopt);
   }
+  const bool positional = config_.behavior.binding_mode == BindingMode::kPositional;
+  for (auto& [key, list] : binding_map_) {
+    const std::string& slot = key;
+    std::erase_if(list.as_array(), [&](const json::Value& v) {
+      const auto it = slot_of.find(v.as_string());
+      if (it == slot_of.end()) return false;
+      if (positional) it->second = slot;
+      return true;
+    });
+  }
+  std::vector<std::optional<std::string>> slots;
+  slots.reserve(consumed.size());
+  for (const std::string& gone : consumed) slots.push_back(slot_of[gone]);
+  std::erase_if(challenges_, [&](const Challenge& c) { return slot_of.contains(c.id); });
+  position_.clear();
+  for (std::size_t i = 0; i < challenges_.size(); ++i) position_.emplace(challenges_[i].id, i);
+
   switch (config_.behavior.replenish) {
     case Replenish::kTopUp:
       for (const auto& slot : slots) GIBKIT_RETURN_IF_ERROR(add(source, slot));
       return {};
     case Replenish::kReplaceAll:
-      challenges_ = json::Object();
-      binding_map_ = json::Object();
+      clear();
       return fill(source);
     case Replenish::kConsume:
       return {};
     case Replenish::kScorchedEarth:
-      challenges_ = json::Object();
-      binding_map_ = json::Object();
+      clear();
       return {};
   }
   return internal_error("unknown replenish strategy");
 }
 
+json::Object ChallengePool::challenge_json(const Challenge& challenge) {
+  return json::Object{{"type", std::string(kHashRevealType)}, {"hash", challenge.hash}};
+}
+
 json::Value ChallengePool::to_json() const {
+  std::vector<json::Object::Member> challenges;
+  challenges.reserve(challenges_.size());
+  for (const Challenge& challenge : challenges_) challenges.emplace_back(challenge.id, challenge_json(challenge));
   return json::Object{{"id", config_.salt},
                       {"config", config_.to_json()},
-                      {"challenges", challenges_},
+                      {"challenges", json::Object::from_members(std::move(challenges))},
                       {"bindingMap", binding_map_}};
+}
+
+bool ChallengePool::matches_json(const json::Value& value) const {
+  static constexpr std::string_view kMembers[] = {"id", "config", "challenges", "bindingMap"};
+  if (!value.is_object() || value.as_object().size() != std::size(kMembers)) return false;
+  auto member = value.as_object().begin();
+  for (std::string_view key : kMembers) {
+    if (member++->first != key) return false;
+  }
+  const json::Value* challenges = value.find("challenges");
+  const json::Value* binding_map = value.find("bindingMap");
+  if (!(*value.find("id") == json::Value(config_.salt)) || !(*value.find("config") == config_.to_json()) ||
+      !challenges->is_object() || challenges->as_object().size() != challenges_.size() ||
+      !binding_map->is_object() || !(binding_map->as_object() == binding_map_)) {
+    return false;
+  }
+  // Member by member rather than against challenge_json(): no allocation.
+  auto it = challenges_.begin();
+  for (const auto& [cid, challenge] : challenges->as_object()) {
+    if (cid != it->id || !challenge.is_object() || challenge.as_object().size() != 2) return false;
+    const auto type = challenge.as_object().begin();
+    const auto hash = std::next(type);
+    if (type->first != "type" || !type->second.is_string() || type->second.as_string() != kHashRevealType ||
+        hash->first != "hash" || !hash->second.is_string() || hash->second.as_string() != it->hash) {
+      return false;
+    }
+    ++it;
+  }
+  return true;
 }
 
 Result<ChallengePool> ChallengePool::from_json(const json::Value& value) {
@@ -156,7 +242,12 @@ Result<ChallengePool> ChallengePool::from_json(const json::Value& value) {
       return malformed(pool_id, "challenge " + cid + " is malformed");
     }
   }
-  pool.challenges_ = *challenges;
+  pool.challenges_.reserve(challenges->size());
+  pool.position_.reserve(challenges->size());
+  for (const auto& [cid, challenge] : *challenges) {
+    pool.position_.emplace(cid, pool.challenges_.size());
+    pool.challenges_.push_back({cid, challenge.find("hash")->as_string()});
+  }
 
   GIBKIT_ASSIGN_OR_RETURN(const json::Object* binding_map, json::get_object(o, "bindingMap"));
   std::set<std::string> bound;

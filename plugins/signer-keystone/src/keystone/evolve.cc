@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 
 #include <botan/hex.h>
 
@@ -20,32 +21,33 @@ using signer_support::Secret;
 
 constexpr std::size_t kChallengeIdBytes = 8;
 
-// Fresh challenges for one pool: random 64-bit ids never seen in this pool,
-// hashes derived from the pool secret.
-class GeneratingSource final : public ChallengeSource {
- public:
-  GeneratingSource(const PoolConfig& config, std::string pool_secret, Botan::RandomNumberGenerator& rng,
-                   std::set<std::string> taken)
-      : config_(config), pool_secret_(std::move(pool_secret)), rng_(rng), taken_(std::move(taken)) {}
-  ~GeneratingSource() override { std::fill(pool_secret_.begin(), pool_secret_.end(), '\0'); }
-
-  Result<Challenge> next() override {
-    std::string id;
-    do {
-      std::uint8_t bytes[kChallengeIdBytes];
-      rng_.randomize(bytes, sizeof bytes);
-      id = Botan::hex_encode(bytes, sizeof bytes, false);
-    } while (!taken_.insert(id).second);
-    const std::string solution = derive_solution(config_.algo, config_.rounds, pool_secret_, id);
-    return Challenge{id, derive_challenge_hash(config_.algo, config_.rounds, solution, id)};
+// `count` fresh challenges for `pool`: random 64-bit ids that the pool does
+// not hold and that do not repeat in the batch, hashes derived from the pool
+// secret. The random bytes come in one request: a request to an
+// AutoSeeded_RNG (HMAC_DRBG) costs several HMACs whatever its length, which
+// made per-id requests the bulk of a turn.
+std::vector<Challenge> fresh_challenges(const ChallengePool& pool, const std::string& pool_secret,
+                                        Botan::RandomNumberGenerator& rng, std::size_t count) {
+  const PoolConfig& config = pool.config();
+  std::vector<std::uint8_t> bytes(count * kChallengeIdBytes);
+  rng.randomize(bytes.data(), bytes.size());
+  std::unordered_set<std::string> batch;
+  std::vector<Challenge> fresh;
+  fresh.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string id = Botan::hex_encode(&bytes[i * kChallengeIdBytes], kChallengeIdBytes, false);
+    while (pool.contains(id) || !batch.insert(id).second) {
+      std::uint8_t again[kChallengeIdBytes];
+      rng.randomize(again, sizeof again);
+      id = Botan::hex_encode(again, sizeof again, false);
+    }
+    std::string solution = derive_solution(config.algo, config.rounds, pool_secret, id);
+    std::string hash = derive_challenge_hash(config.algo, config.rounds, solution, id);
+    std::fill(solution.begin(), solution.end(), '\0');
+    fresh.push_back({std::move(id), std::move(hash)});
   }
-
- private:
-  const PoolConfig& config_;
-  std::string pool_secret_;
-  Botan::RandomNumberGenerator& rng_;
-  std::set<std::string> taken_;
-};
+  return fresh;
+}
 
 std::string pool_secret(const PoolConfig& config, const Secret& master) {
   return derive_pool_secret(config.algo, config.rounds, Botan::hex_encode(master, false), config.salt);
@@ -78,6 +80,28 @@ Result<IbGib> with_gib(IbGib frame) {
   return frame;
 }
 
+// Zeroes a derived secret when it goes out of scope.
+class ScopedSecret {
+ public:
+  explicit ScopedSecret(std::string value) : value_(std::move(value)) {}
+  ScopedSecret(const ScopedSecret&) = delete;
+  ScopedSecret& operator=(const ScopedSecret&) = delete;
+  ~ScopedSecret() { std::fill(value_.begin(), value_.end(), '\0'); }
+  [[nodiscard]] const std::string& get() const noexcept { return value_; }
+
+ private:
+  std::string value_;
+};
+
+// Replenishes `pool` from the batch drawn for it; the batch is sized by the
+// pool's rule, so anything left over is a bug here.
+Status replenish(ChallengePool& pool, const std::vector<std::string>& consumed, const std::vector<Challenge>& fresh) {
+  ListSource source(fresh);
+  GIBKIT_RETURN_IF_ERROR(pool.consume(consumed, source));
+  if (!source.drained()) return internal_error("keystone: fresh batch does not match the replenish rule");
+  return {};
+}
+
 }  // namespace
 
 Result<IbGib> create_genesis(const std::vector<PoolConfig>& configs, const Secret& master, Environment& env) {
@@ -88,7 +112,9 @@ Result<IbGib> create_genesis(const std::vector<PoolConfig>& configs, const Secre
     GIBKIT_RETURN_IF_ERROR(config.validate());
     if (!ids.insert(config.salt).second) return invalid_argument("keystone: duplicate pool salt \"" + config.salt + "\"");
     ChallengePool pool(config);
-    GeneratingSource source(pool.config(), pool_secret(config, master), *env.rng, {});
+    const ScopedSecret secret(pool_secret(config, master));
+    const std::vector<Challenge> fresh = fresh_challenges(pool, secret.get(), *env.rng, pool.full_count());
+    ListSource source(fresh);
     GIBKIT_RETURN_IF_ERROR(pool.fill(source));
     pools.push_back(std::move(pool));
   }
@@ -117,9 +143,33 @@ Result<IbGib> evolve(const IbGib& prev, const Claim& claim, const Secret& master
   }
   const ChallengePool* chosen = pool_for_verb(frame.pools, claim.verb);
   if (chosen == nullptr) return permission_denied("keystone: no challenge pool allows verb \"" + claim.verb + "\"");
+  const PoolConfig& config = chosen->config();
+  const auto randoms = static_cast<std::size_t>(config.behavior.select_randomly);
+  const ScopedSecret secret(pool_secret(config, master));
 
-  GIBKIT_ASSIGN_OR_RETURN(Requirements req, select_requirements(*chosen, {}, claim.target));
-  const auto randoms = static_cast<std::size_t>(chosen->config().behavior.select_randomly);
+  // Positional binding covers the fresh challenges, so they are drawn before
+  // the selection; their number does not depend on it (N slots + FIFO +
+  // random picks). Bucket mode binds the target only and draws afterwards.
+  const bool positional = config.behavior.binding_mode == BindingMode::kPositional;
+  BindingInput binding{.prev_address = frame.address,
+                       .verb = claim.verb,
+                       .target = claim.target,
+                       .revocation_reason = revocation_reason ? &*revocation_reason : nullptr,
+                       .pools_commitment = {}};
+  const std::size_t positional_reveals = static_cast<std::size_t>(config.behavior.target_binding_chars) +
+                                         static_cast<std::size_t>(config.behavior.select_sequentially) + randoms;
+  std::vector<Challenge> fresh;
+  std::string commitment;
+  if (positional) {
+    fresh = fresh_challenges(*chosen, secret.get(), *env.rng, chosen->fresh_count(positional_reveals));
+    const std::vector<Challenge> none;
+    std::vector<PoolFresh> added;
+    for (const ChallengePool& pool : frame.pools) added.push_back({pool.id(), &pool == chosen ? &fresh : &none});
+    commitment = pools_commitment(added);
+    binding.pools_commitment = commitment;
+  }
+
+  GIBKIT_ASSIGN_OR_RETURN(Requirements req, select_requirements(*chosen, {}, binding_chars(config, binding)));
   if (req.available.size() < randoms) {
     return resource_exhausted("keystone: pool \"" + chosen->id() + "\": entropy exhaustion: too few challenges for random picks");
   }
@@ -129,33 +179,35 @@ Result<IbGib> evolve(const IbGib& prev, const Claim& claim, const Secret& master
     std::swap(req.available[i], req.available[j]);
     revealed.push_back(req.available[i]);
   }
+  if (positional && revealed.size() != positional_reveals) {
+    return internal_error("keystone: positional selection revealed an unexpected number of challenges");
+  }
+  if (!positional) fresh = fresh_challenges(*chosen, secret.get(), *env.rng, chosen->fresh_count(revealed.size()));
 
-  const PoolConfig& config = chosen->config();
-  std::string secret = pool_secret(config, master);
   Proof proof;
   proof.claim = claim;
   for (const std::string& id : revealed) {
-    proof.solutions.push_back({chosen->id(), id, derive_solution(config.algo, config.rounds, secret, id)});
+    proof.solutions.push_back({chosen->id(), id, derive_solution(config.algo, config.rounds, secret.get(), id)});
   }
 
   // Consumed ids in pool order, so that the verifier replays the same order.
   std::vector<std::string> consumed;
-  const std::set<std::string> revealed_set(revealed.begin(), revealed.end());
-  const std::vector<std::string> all_ids = chosen->challenge_ids();
-  for (const std::string& id : all_ids) {
-    if (revealed_set.contains(id)) consumed.push_back(id);
+  const std::unordered_set<std::string_view> revealed_set(revealed.begin(), revealed.end());
+  for (const Challenge& c : chosen->challenges()) {
+    if (revealed_set.contains(c.id)) consumed.push_back(c.id);
   }
-  std::vector<ChallengePool> next_pools = frame.pools;
-  ChallengePool& next_pool = *std::find_if(next_pools.begin(), next_pools.end(),
-                                           [&](const ChallengePool& p) { return p.id() == chosen->id(); });
-  GeneratingSource source(next_pool.config(), std::move(secret), *env.rng,
-                          std::set<std::string>(all_ids.begin(), all_ids.end()));
-  GIBKIT_RETURN_IF_ERROR(next_pool.consume(consumed, source));
+  const auto chosen_index = static_cast<std::size_t>(chosen - frame.pools.data());
+  std::vector<ChallengePool> next_pools = std::move(frame.pools);
+  GIBKIT_RETURN_IF_ERROR(replenish(next_pools[chosen_index], consumed, fresh));
 
-  // mut8 semantics: start from the previous data, drop isTjp, patch.
-  json::Object data = frame.record.data->as_object();
-  data.erase("isTjp");
-  data.erase("frameDetails");
+  // mut8 semantics: the previous data, without isTjp and frameDetails,
+  // patched. Copied member by member so that the old pools, replaced anyway,
+  // are never copied.
+  json::Object data;
+  for (const auto& [key, value] : prev.data->as_object()) {
+    if (key == "isTjp" || key == "frameDetails") continue;
+    data.set(key, key == "challengePools" || key == "proofs" ? json::Value() : value);
+  }
   data.set("challengePools", pools_to_json(next_pools));
   data.set("proofs", json::Array{proof.to_json()});
   data.set("n", static_cast<std::int64_t>(frame.n + 1));

@@ -6,7 +6,7 @@
 
 namespace gibkit::keystone {
 
-Result<KeystoneFrame> KeystoneFrame::parse(IbGib record) {
+Result<KeystoneFrame> KeystoneFrame::parse(const IbGib& record) {
   if (record.ib != kKeystoneIb) return invalid_argument("not a keystone frame (ib \"" + record.ib + "\")");
   if (!record.data || !record.data->is_object()) return invalid_argument("keystone frame: data must be an object");
   const json::Object& data = record.data->as_object();
@@ -25,11 +25,10 @@ Result<KeystoneFrame> KeystoneFrame::parse(IbGib record) {
   frame.n = static_cast<std::int64_t>(n);
   GIBKIT_ASSIGN_OR_RETURN(const json::Array* pools, json::get_array(data, "challengePools"));
   std::set<std::string> pool_ids;
-  for (const json::Value& pool_json : *pools) {
-    GIBKIT_ASSIGN_OR_RETURN(ChallengePool pool, ChallengePool::from_json(pool_json));
+  for (const json::Value& entry : *pools) {
+    GIBKIT_ASSIGN_OR_RETURN(ChallengePool pool, ChallengePool::from_json(entry));
     if (!pool_ids.insert(pool.id()).second) return invalid_argument("keystone frame: duplicate pool id \"" + pool.id() + "\"");
     frame.pools.push_back(std::move(pool));
-    frame.pools_json.push_back(pool_json);
   }
   GIBKIT_ASSIGN_OR_RETURN(const json::Array* proofs, json::get_array(data, "proofs"));
   for (const json::Value& proof_json : *proofs) {
@@ -37,13 +36,25 @@ Result<KeystoneFrame> KeystoneFrame::parse(IbGib record) {
     frame.proofs.push_back(std::move(proof));
   }
   if (const json::Value* info = data.find("revocationInfo")) {
-    if (!info->is_object()) return invalid_argument("keystone frame: revocationInfo must be an object");
-    frame.revocation_info = *info;
+    // Exactly {reason, proof}: the positional binding covers the reason, so
+    // no unbound member may ride along.
+    const json::Value* reason = info->is_object() ? info->find("reason") : nullptr;
+    const json::Value* proof = info->is_object() ? info->find("proof") : nullptr;
+    if (reason == nullptr || !reason->is_string() || proof == nullptr || info->as_object().size() != 2) {
+      return invalid_argument("keystone frame: revocationInfo must be {reason: string, proof}");
+    }
+    frame.revocation_reason = reason->as_string();
+    frame.revocation_proof = *proof;
   }
   frame.address = record.address();
-  frame.record = std::move(record);
   return frame;
 }
+
+const json::Value& pool_json(const IbGib& record, std::size_t i) {
+  return record.data->find("challengePools")->as_array()[i];
+}
+
+const json::Value& first_proof_json(const IbGib& record) { return record.data->find("proofs")->as_array().front(); }
 
 const ChallengePool* pool_for_verb(const std::vector<ChallengePool>& pools, std::string_view verb) {
   for (const ChallengePool& pool : pools) {

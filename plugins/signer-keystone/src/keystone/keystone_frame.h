@@ -8,6 +8,8 @@
 //   rel8ns {ancestor: ["keystone^gib"], past: [...], tjp: [genesis]}
 //          (genesis: ancestor only; never dna)
 // This is the parsed, structure-checked view used by signing and verifying.
+// It does not keep the record: the caller holds it, so that parsing never
+// copies a frame of many KiB.
 #pragma once
 
 #include <optional>
@@ -28,19 +30,25 @@ inline constexpr std::string_view kKeystoneAncestor = "keystone^gib";
 inline constexpr std::string_view kRevokeVerb = "revoke";
 
 struct KeystoneFrame {
-  IbGib record;
   std::string address;
   std::int64_t n = 0;
   std::vector<ChallengePool> pools;
-  std::vector<json::Value> pools_json;  // as received, for exact comparison
   std::vector<Proof> proofs;
-  std::optional<json::Value> revocation_info;
+  // revocationInfo is exactly {reason: string, proof}.
+  std::optional<std::string> revocation_reason;
+  std::optional<json::Value> revocation_proof;
 
-  [[nodiscard]] bool revoked() const noexcept { return revocation_info.has_value(); }
+  [[nodiscard]] bool revoked() const noexcept { return revocation_reason.has_value(); }
 
   // Checks the shape above (not the gib, not the links). kInvalidArgument.
-  [[nodiscard]] static Result<KeystoneFrame> parse(IbGib record);
+  [[nodiscard]] static Result<KeystoneFrame> parse(const IbGib& record);
 };
+
+// record.data.challengePools[i] as received (the record must be one that
+// KeystoneFrame::parse accepted).
+[[nodiscard]] const json::Value& pool_json(const IbGib& record, std::size_t i);
+// record.data.proofs[0] as received (same precondition, and a proof present).
+[[nodiscard]] const json::Value& first_proof_json(const IbGib& record);
 
 // The pool that signs `verb` (reference rule): the first pool listing the
 // verb, else the first pool without a verb restriction; nullptr if none.

@@ -3,30 +3,88 @@
 #include <algorithm>
 #include <cctype>
 
+#include <botan/hash.h>
+#include <botan/hex.h>
+
 namespace gibkit::keystone {
 
-std::string binding_chars(const PoolConfig& config, std::string_view target) {
-  const auto n = static_cast<std::size_t>(config.behavior.target_binding_chars);
-  if (config.behavior.binding_mode == BindingMode::kPositional) {
-    return hex_hash(HashAlgo::kSha256, target).substr(0, n);
+namespace {
+
+constexpr std::string_view kBindingTag = "gibkit/keystone/positional-binding/v2";
+
+// Length-prefixed fields into one SHA-256, so that no two inputs share bytes.
+class Framer {
+ public:
+  Framer() : hash_(Botan::HashFunction::create_or_throw("SHA-256")) {}
+  void u32(std::size_t value) {
+    const auto v = static_cast<std::uint32_t>(value);
+    const std::uint8_t bytes[4] = {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
+                                   static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
+    hash_->update(bytes, sizeof bytes);
   }
+  void u8(std::uint8_t value) { hash_->update(&value, 1); }
+  void raw(std::string_view bytes) { hash_->update(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()); }
+  void str(std::string_view text) {
+    u32(text.size());
+    raw(text);
+  }
+  [[nodiscard]] std::string digest() {
+    const Botan::secure_vector<std::uint8_t> d = hash_->final();
+    return std::string(d.begin(), d.end());
+  }
+
+ private:
+  std::unique_ptr<Botan::HashFunction> hash_;
+};
+
+}  // namespace
+
+std::string pools_commitment(const std::vector<PoolFresh>& pools) {
+  Framer f;
+  for (const PoolFresh& pool : pools) {
+    f.str(pool.pool_id);
+    f.u32(pool.fresh->size());
+    for (const Challenge& c : *pool.fresh) {
+      f.str(c.id);
+      f.str(c.hash);
+    }
+  }
+  return f.digest();
+}
+
+std::string binding_digest(const BindingInput& input) {
+  Framer f;
+  f.str(kBindingTag);
+  f.str(input.prev_address);
+  f.str(input.verb);
+  f.str(input.target);
+  f.u8(input.revocation_reason != nullptr ? 1 : 0);
+  f.str(input.revocation_reason != nullptr ? *input.revocation_reason : std::string());
+  f.raw(input.pools_commitment);
+  const std::string d = f.digest();
+  return Botan::hex_encode(reinterpret_cast<const std::uint8_t*>(d.data()), d.size(), false);
+}
+
+std::string binding_chars(const PoolConfig& config, const BindingInput& input) {
+  const auto n = static_cast<std::size_t>(config.behavior.target_binding_chars);
+  if (config.behavior.binding_mode == BindingMode::kPositional) return binding_digest(input).substr(0, n);
   // Reference: the gib is what follows the last '^'.
-  const std::size_t caret = target.rfind('^');
-  std::string gib(caret == std::string_view::npos ? target : target.substr(caret + 1));
+  const std::size_t caret = input.target.rfind('^');
+  std::string gib(caret == std::string_view::npos ? input.target : input.target.substr(caret + 1));
   std::transform(gib.begin(), gib.end(), gib.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return gib.substr(0, std::min(n, gib.size()));
 }
 
 Result<Requirements> select_requirements(const ChallengePool& pool, const std::vector<std::string>& demanded,
-                                         std::string_view target) {
+                                         std::string_view chars) {
   const PoolConfig& config = pool.config();
   const bool positional = config.behavior.binding_mode == BindingMode::kPositional;
   const auto slot_ids = pool.slot_bound_ids();
 
   Requirements r;
   // Candidates for demands, FIFO and random picks, in pool order.
-  for (std::string& id : pool.challenge_ids()) {
-    if (!slot_ids.contains(id)) r.available.push_back(std::move(id));
+  for (const Challenge& c : pool.challenges()) {
+    if (!slot_ids.contains(c.id)) r.available.push_back(c.id);
   }
   auto take = [&](const std::string& id) -> bool {
     const auto it = std::find(r.available.begin(), r.available.end(), id);
@@ -43,7 +101,6 @@ Result<Requirements> select_requirements(const ChallengePool& pool, const std::v
   }
 
   if (config.behavior.target_binding_chars > 0) {
-    const std::string chars = binding_chars(config, target);
     for (std::size_t p = 0; p < chars.size(); ++p) {
       bool found = false;
       if (positional) {
@@ -63,7 +120,7 @@ Result<Requirements> select_requirements(const ChallengePool& pool, const std::v
         }
       }
       if (!found) {
-        return resource_exhausted("pool \"" + pool.id() + "\": entropy exhaustion: no challenge left to bind target char " +
+        return resource_exhausted("pool \"" + pool.id() + "\": entropy exhaustion: no challenge left to bind char " +
                                   std::to_string(p));
       }
     }

@@ -1,7 +1,6 @@
 #include "keystone/verify.h"
 
-#include <algorithm>
-#include <set>
+#include <unordered_set>
 
 #include "keystone/challenge_pool.h"
 #include "keystone/hash_reveal.h"
@@ -15,42 +14,33 @@ namespace {
 
 using signer_support::denied;
 
-// Replays the fresh challenges found in the next frame's pool, in order, so
-// that the signer's replenish code can rebuild what next should look like.
-class ReplaySource final : public ChallengeSource {
- public:
-  explicit ReplaySource(std::vector<Challenge> fresh) : fresh_(std::move(fresh)) {}
-  Result<Challenge> next() override {
-    if (position_ == fresh_.size()) return denied("pools", "next frame lacks fresh challenges for the replenish rule");
-    return fresh_[position_++];
-  }
-  [[nodiscard]] bool drained() const { return position_ == fresh_.size(); }
-
- private:
-  std::vector<Challenge> fresh_;
-  std::size_t position_ = 0;
-};
-
-// The proof reveals exactly what the policy demands of the pool that signs the verb.
-Status check_policy(const ChallengePool& pool, const Proof& proof) {
-  std::set<std::string> revealed;
+// The proof reveals exactly what the policy demands of the pool that signs
+// the verb, for the binding characters of this claim and next frame.
+Status check_policy(const ChallengePool& pool, const Proof& proof, std::string_view chars) {
+  std::unordered_set<std::string_view> revealed;
   for (const Solution& s : proof.solutions) {
     if (s.pool_id != pool.id()) return denied("policy", "solution from pool \"" + s.pool_id + "\" instead of \"" + pool.id() + "\"");
     if (!revealed.insert(s.challenge_id).second) return denied("policy", "challenge " + s.challenge_id + " revealed twice");
   }
-  Result<Requirements> req = select_requirements(pool, proof.required_challenge_ids, proof.claim.target);
+  Result<Requirements> req = select_requirements(pool, proof.required_challenge_ids, chars);
   if (!req.ok()) return denied("policy", req.status().message());
+  const bool positional = pool.config().behavior.binding_mode == BindingMode::kPositional;
+  const auto slots = pool.slot_bound_ids();
   for (const std::string& id : req->mandatory) {
-    if (!revealed.erase(id)) return denied("policy", "required challenge " + id + " is not revealed");
+    if (revealed.erase(id)) continue;
+    if (positional && slots.contains(id)) {
+      return denied("policy", "binding: the revealed slot challenges do not match the binding digest of this claim "
+                              "and of the challenges the next frame adds (slot challenge " + id + " not revealed)");
+    }
+    return denied("policy", "required challenge " + id + " is not revealed");
   }
   if (revealed.size() != static_cast<std::size_t>(pool.config().behavior.select_randomly)) {
     return denied("policy", "expected " + std::to_string(pool.config().behavior.select_randomly) +
                                 " random picks, found " + std::to_string(revealed.size()));
   }
-  for (const std::string& id : revealed) {
-    if (std::find(req->available.begin(), req->available.end(), id) == req->available.end()) {
-      return denied("policy", "challenge " + id + " may not be picked");
-    }
+  const std::unordered_set<std::string_view> available(req->available.begin(), req->available.end());
+  for (std::string_view id : revealed) {
+    if (!available.contains(id)) return denied("policy", "challenge " + std::string(id) + " may not be picked");
   }
   return {};
 }
@@ -66,41 +56,48 @@ Status check_crypto(const ChallengePool& pool, const Proof& proof) {
   return {};
 }
 
-Status check_pools(const KeystoneFrame& prev, const KeystoneFrame& next, const ChallengePool& used,
-                   const Proof& proof) {
+// next's pools are prev's with the revealed challenges of `used` consumed and
+// replenished by its rule from the fresh challenges next holds; the other
+// pools are unchanged. Compared with next's pools *as received*, so the JSON
+// carries nothing that the rule did not put there. Returns, per pool of next,
+// the challenges it adds (what the positional binding covers).
+Result<std::vector<std::vector<Challenge>>> check_pools(const KeystoneFrame& prev, const KeystoneFrame& next,
+                                                        const IbGib& next_record, const ChallengePool& used,
+                                                        const Proof& proof) {
   if (prev.pools.size() != next.pools.size()) return denied("pools", "the number of pools changed");
+  std::vector<std::vector<Challenge>> added(next.pools.size());
   for (std::size_t i = 0; i < prev.pools.size(); ++i) {
     const ChallengePool& before = prev.pools[i];
     const ChallengePool& after = next.pools[i];
     if (before.id() != after.id()) return denied("pools", "pool order or ids changed");
-    if (json::stringify(before.config().to_json()) != json::stringify(after.config().to_json())) {
+    if (!(before.config().to_json() == after.config().to_json())) {
       return denied("pools", "pool \"" + before.id() + "\" changed its config");
     }
-    ChallengePool expected = before;
-    if (before.id() == used.id()) {
-      std::set<std::string> revealed;
+    const json::Value& received = pool_json(next_record, i);
+    bool follows_rule = false;
+    if (&before == &used) {
+      std::unordered_set<std::string_view> revealed;
       for (const Solution& s : proof.solutions) revealed.insert(s.challenge_id);
       std::vector<std::string> consumed;
-      const std::vector<std::string> before_ids = before.challenge_ids();
-      for (const std::string& id : before_ids) {
-        if (revealed.contains(id)) consumed.push_back(id);
+      for (const Challenge& c : before.challenges()) {
+        if (revealed.contains(c.id)) consumed.push_back(c.id);
       }
-      const std::set<std::string> old_ids(before_ids.begin(), before_ids.end());
-      std::vector<Challenge> fresh;
-      for (const std::string& id : after.challenge_ids()) {
-        if (!old_ids.contains(id)) fresh.push_back({id, *after.challenge_hash(id)});
-      }
-      ReplaySource source(std::move(fresh));
+      added[i] = before.fresh_in(after);
+      ChallengePool expected = before;
+      ListSource source(added[i]);
       Status replayed = expected.consume(consumed, source);
       if (!replayed.ok()) return denied("pools", replayed.message());
       if (!source.drained()) return denied("pools", "pool \"" + before.id() + "\" gained more challenges than its rule adds");
+      follows_rule = expected.matches_json(received);
+    } else {
+      follows_rule = before.matches_json(received);
     }
-    if (json::stringify(expected.to_json()) != json::stringify(next.pools_json[i])) {
+    if (!follows_rule) {
       return denied("pools", "pool \"" + before.id() + "\" does not follow its " +
                                  std::string(replenish_name(before.config().behavior.replenish)) + " rule");
     }
   }
-  return {};
+  return added;
 }
 
 }  // namespace
@@ -122,13 +119,17 @@ Status verify_evolution(const IbGib& prev_record, const IbGib& next_record, cons
   }
   Result<KeystoneFrame> next_frame = KeystoneFrame::parse(next_record);
   if (!next_frame.ok()) {
-    // Pool structure defects are pool tampering; the rest is a malformed proof.
-    const bool pool_defect = next_frame.status().message().find("pool") != std::string::npos;
-    return denied(pool_defect ? "pools" : "policy", next_frame.status().message());
+    // Pool structure defects are pool tampering; revocationInfo defects are
+    // the revocation's; the rest is a malformed proof.
+    const std::string message = next_frame.status().message();
+    const char* category = message.find("pool") != std::string::npos          ? "pools"
+                           : message.find("revocationInfo") != std::string::npos ? "revoked"
+                                                                                 : "policy";
+    return denied(category, message);
   }
   const KeystoneFrame& next = *next_frame;
   if (next.n != prev.n + 1) return denied("counter", "next.n must be prev.n + 1");
-  GIBKIT_RETURN_IF_ERROR(signer_support::check_timeline_links(prev.record, next.record));
+  GIBKIT_RETURN_IF_ERROR(signer_support::check_timeline_links(prev_record, next_record));
 
   if (next.proofs.size() != 1) return denied("policy", "a keystone frame carries exactly one proof");
   const Proof& proof = next.proofs.front();
@@ -142,16 +143,28 @@ Status verify_evolution(const IbGib& prev_record, const IbGib& next_record, cons
   if (is_revoke != next.revoked()) return denied("revoked", "the revoke verb and revocationInfo must come together");
   if (is_revoke) {
     if (proof.claim.target != prev.address) return denied("target", "a revocation must target the revoked frame");
-    const json::Value* info_proof = next.revocation_info->find("proof");
-    const json::Value& frame_proof = next.record.data->find("proofs")->as_array().front();
-    if (info_proof == nullptr || json::stringify(*info_proof) != json::stringify(frame_proof)) {
+    if (!(*next.revocation_proof == first_proof_json(next_record))) {
       return denied("revoked", "revocationInfo.proof differs from the frame's proof");
     }
   }
 
-  GIBKIT_RETURN_IF_ERROR(check_policy(*pool, proof));
-  GIBKIT_RETURN_IF_ERROR(check_crypto(*pool, proof));
-  return check_pools(prev, next, *pool, proof);
+  // The pools first: the positional binding digest is computed from the
+  // challenges they add, which only means something once they follow the rule.
+  GIBKIT_ASSIGN_OR_RETURN(const std::vector<std::vector<Challenge>> added,
+                          check_pools(prev, next, next_record, *pool, proof));
+  std::string commitment;
+  if (pool->config().behavior.binding_mode == BindingMode::kPositional) {
+    std::vector<PoolFresh> fresh;
+    for (std::size_t i = 0; i < next.pools.size(); ++i) fresh.push_back({next.pools[i].id(), &added[i]});
+    commitment = pools_commitment(fresh);
+  }
+  const BindingInput binding{.prev_address = prev.address,
+                             .verb = proof.claim.verb,
+                             .target = proof.claim.target,
+                             .revocation_reason = next.revocation_reason ? &*next.revocation_reason : nullptr,
+                             .pools_commitment = commitment};
+  GIBKIT_RETURN_IF_ERROR(check_policy(*pool, proof, binding_chars(pool->config(), binding)));
+  return check_crypto(*pool, proof);
 }
 
 }  // namespace gibkit::keystone

@@ -13,13 +13,20 @@
 //              prev.past + [prev], tjp is not [prev's tjp], next claims isTjp
 //   "target"   the claim's target is not the expected one
 //   "verb"     the claim's verb is not the expected one, or no pool allows it
-//   "policy"   the proof does not reveal exactly the required challenges
-//              of the pool that must sign the verb (plus selectRandomly
-//              others from the allowed set), or is malformed
-//   "crypto"   a revealed solution does not hash to prev's challenge
 //   "pools"    next's pools are not prev's pools with the consumed challenges
 //              removed and replenished by each pool's rule (unused pools
 //              unchanged, configs unchanged)
+//   "policy"   the proof does not reveal exactly the required challenges
+//              of the pool that must sign the verb (plus selectRandomly
+//              others from the allowed set), or is malformed. In positional
+//              mode the required slots follow from the binding digest of the
+//              claim, the revocation reason and the challenges next adds, so
+//              a next frame with substituted fresh challenges fails here
+//              ("policy: binding: ...")
+//   "crypto"   a revealed solution does not hash to prev's challenge
+// ("pools" comes before "policy" because the binding digest is computed from
+// the challenges next adds, which means something only once they follow the
+// rule.)
 // A next frame that is not even JSON is kInvalidArgument; a malformed prev
 // (the caller's own data) is kInvalidArgument too.
 #pragma once
