@@ -1,6 +1,7 @@
-// Records synced per second over innerspace, between two nodes built from
-// deployments exactly as gibd builds them (plugins, spaces, keystone signer,
-// SyncNode), with memory or LevelDB durable spaces.
+// Records synced per second between two nodes built from deployments exactly
+// as gibd builds them (plugins, spaces, keystone signer, SyncNode):
+//  * over innerspace, both nodes in this process, memory or LevelDB spaces;
+//  * over websocket on loopback to a separate gibd process (LevelDB spaces).
 //
 //   saga_bench --benchmark_filter=Memory/10000
 //
@@ -9,10 +10,19 @@
 // the receiver per second of the whole saga (Init to the sender's commit).
 #include <benchmark/benchmark.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <memory>
+#include <regex>
 #include <string>
+#include <thread>
 
 #include "gibkit/kernel/config/deployment.h"
 #include "gibkit/kernel/node/node.h"
@@ -31,6 +41,8 @@ struct BenchNode {
   std::unique_ptr<saga::SyncNode> sync;
 };
 
+extern "C" char** environ;
+
 std::string durable_space_yaml(bool leveldb, const fs::path& dir) {
   if (!leveldb) return "  - {name: main, plugin: space-memory, role: durable}\n";
   return "  - name: main\n    plugin: space-leveldb\n    role: durable\n    config: {path: " + (dir / "db").string() +
@@ -39,17 +51,36 @@ std::string durable_space_yaml(bool leveldb, const fs::path& dir) {
 
 // Builds a node from a deployment written to `dir`; aborts the benchmark run
 // on any error (a benchmark with a broken setup measures nothing).
-std::unique_ptr<BenchNode> make_node(const std::string& name, bool leveldb, const fs::path& dir,
-                                     const std::string& trust_file) {
+std::string innerspace_yaml(const std::string& name) {
+  return "  - {name: inner, plugin: transport-innerspace, listen: true, config: {name: " + name +
+         ", max_message_bytes: 67108864}}\n";
+}
+
+std::string websocket_yaml(bool listen) {
+  return std::string("  - {name: ws, plugin: transport-websocket, listen: ") + (listen ? "true" : "false") +
+         ", config: {port: 0, max_message_bytes: 67108864}}\n";
+}
+
+// Writes the deployment `dir`/node.yaml.
+fs::path write_deployment(const std::string& name, bool leveldb, const fs::path& dir, const std::string& transport,
+                          const std::string& trust_file) {
   fs::create_directories(dir);
   std::ofstream(dir / "node.yaml") << "node: {name: " << name << ", plugin_dirs: [" << GIBKIT_BENCH_PLUGIN_DIR
                                    << "]}\nspaces:\n"
                                    << durable_space_yaml(leveldb, dir)
                                    << "  - {name: staging, plugin: space-memory, role: temporary}\n"
-                                   << "signers:\n  - {name: keys, plugin: signer-keystone}\n"
-                                   << "transports:\n  - {name: inner, plugin: transport-innerspace, listen: true, "
-                                   << "config: {name: " << name << ", max_message_bytes: 67108864}}\n"
+                                   << "signers:\n  - {name: keys, plugin: signer-keystone, config: {secrets_dir: "
+                                   << (dir / "secrets").string() << "}}\n"
+                                   << "transports:\n" << transport
                                    << "sync:\n  trust: [" << trust_file << "]\n";
+  fs::create_directories(dir / "secrets");
+  fs::permissions(dir / "secrets", fs::perms::owner_all);
+  return dir / "node.yaml";
+}
+
+std::unique_ptr<BenchNode> make_node(const std::string& name, bool leveldb, const fs::path& dir,
+                                     const std::string& transport, const std::string& trust_file) {
+  write_deployment(name, leveldb, dir, transport, trust_file);
   auto node = std::make_unique<BenchNode>();
   auto deployment = saga::SyncNode::deployment_loader().load_file(dir / "node.yaml", node->registry);
   if (!deployment) throw std::runtime_error(deployment.status().to_string());
@@ -100,23 +131,36 @@ std::vector<std::string> fill(Space& space, std::size_t records) {
   return heads;
 }
 
-void sync_records(benchmark::State& state, bool leveldb) {
+fs::path export_domain(BenchNode& node, const fs::path& dir) {
+  const fs::path file = dir / "domain.json";
+  std::ofstream(file) << **node.node->durable_space().get(node.sync->domain_tjp());
+  return file;
+}
+
+// The receiver of one measured sync, kept alive until the sync ends.
+struct Receiver {
+  std::shared_ptr<void> keep_alive;
+  std::string endpoint;
+};
+using MakeReceiver = std::function<Receiver(const fs::path& dir, const std::string& suffix, const fs::path& trust)>;
+
+// Builds Alice (whose domain the receiver trusts, enrolled through its
+// deployment as an operator would), fills her with records, and times one
+// sync of them; setup and teardown are not timed.
+void measure_sync(benchmark::State& state, bool leveldb, const std::function<std::string(const std::string&)>& alice_transport,
+                  const MakeReceiver& make_receiver) {
   const auto records = static_cast<std::size_t>(state.range(0));
   static int run = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    const fs::path dir = fs::temp_directory_path() / ("gibkit-saga-bench-" + std::to_string(::getpid()) + "-" +
-                                                      std::to_string(++run));
-    const std::string suffix = std::to_string(run);
-    auto alice = make_node("alice" + suffix, leveldb, dir / "alice", "");
-    // Trust is enrolled through the deployment, as an operator would.
-    const fs::path alice_domain = dir / "alice-domain.json";
-    std::ofstream(alice_domain) << **alice->node->durable_space().get(alice->sync->domain_tjp());
-    std::unique_ptr<BenchNode> bob = make_node("bob" + suffix, leveldb, dir / "bob", alice_domain.string());
+    const std::string suffix = std::to_string(++run);
+    const fs::path dir = fs::temp_directory_path() / ("gibkit-saga-bench-" + std::to_string(::getpid()) + "-" + suffix);
+    auto alice = make_node("alice" + suffix, leveldb, dir / "alice", alice_transport("alice" + suffix), "");
+    Receiver bob = make_receiver(dir, suffix, export_domain(*alice, dir));
     std::vector<std::string> heads = fill(alice->node->durable_space(), records);
     state.ResumeTiming();
 
-    auto report = alice->sync->sync_with("innerspace://bob" + suffix, heads);
+    auto report = alice->sync->sync_with(bob.endpoint, heads);
 
     state.PauseTiming();
     if (!report) {
@@ -125,18 +169,79 @@ void sync_records(benchmark::State& state, bool leveldb) {
     }
     state.counters["turns"] = static_cast<double>(report->turns);
     state.counters["MB_sent"] = static_cast<double>(report->bytes_sent) / 1e6;
+    bob.keep_alive.reset();
     alice.reset();
-    bob.reset();
     fs::remove_all(dir);
     state.ResumeTiming();
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * records));
 }
 
-void BM_SyncMemory(benchmark::State& state) { sync_records(state, false); }
-void BM_SyncLevelDb(benchmark::State& state) { sync_records(state, true); }
+// Both nodes in this process, over innerspace.
+void sync_in_process(benchmark::State& state, bool leveldb) {
+  measure_sync(state, leveldb, innerspace_yaml, [&](const fs::path& dir, const std::string& suffix, const fs::path& trust) {
+    std::shared_ptr<BenchNode> bob =
+        make_node("bob" + suffix, leveldb, dir / "bob", innerspace_yaml("bob" + suffix), trust.string());
+    return Receiver{bob, "innerspace://bob" + suffix};
+  });
+}
+
+// A gibd child process serving a deployment; stopped with SIGTERM.
+class GibdProcess {
+ public:
+  explicit GibdProcess(const fs::path& config) {
+    const fs::path log = config.parent_path() / "gibd.out";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    const std::string gibd = std::string(GIBKIT_BENCH_BIN_DIR) + "/gibd";
+    std::vector<std::string> args{gibd, "--config", config.string(), "--log-level", "warn"};
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid_, gibd.c_str(), &actions, nullptr, argv.data(), environ) != 0) {
+      throw std::runtime_error("cannot start " + gibd);
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    // gibd prints "... ws at ws://127.0.0.1:PORT" once it listens.
+    const std::regex endpoint(R"(ws at (ws://[0-9.]+:[0-9]+))");
+    for (int tries = 0; tries < 600 && endpoint_.empty(); ++tries) {
+      std::ifstream in(log);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      std::smatch match;
+      if (std::regex_search(text, match, endpoint)) endpoint_ = match[1];
+      if (endpoint_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (endpoint_.empty()) throw std::runtime_error("gibd did not start; see " + log.string());
+  }
+  ~GibdProcess() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  [[nodiscard]] const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string endpoint_;
+};
+
+// Alice in this process, Bob a gibd process; both on LevelDB.
+void BM_SyncWebsocketTwoProcesses(benchmark::State& state) {
+  measure_sync(state, true, [](const std::string&) { return websocket_yaml(false); },
+               [](const fs::path& dir, const std::string&, const fs::path& trust) {
+                 auto bob = std::make_shared<GibdProcess>(
+                     write_deployment("bob", true, dir / "bob", websocket_yaml(true), trust.string()));
+                 return Receiver{bob, bob->endpoint()};
+               });
+}
+
+void BM_SyncMemory(benchmark::State& state) { sync_in_process(state, false); }
+void BM_SyncLevelDb(benchmark::State& state) { sync_in_process(state, true); }
 
 BENCHMARK(BM_SyncMemory)->Arg(1000)->Arg(10000)->Arg(100000)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SyncLevelDb)->Arg(1000)->Arg(10000)->Arg(100000)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SyncWebsocketTwoProcesses)->Arg(1000)->Arg(10000)->Arg(100000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
