@@ -117,16 +117,22 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
   }
 
   // Peer frames are verified by a signer of the plugin that made them:
-  // frames with ib "keystone" by a signer-keystone instance, and so on.
-  std::map<std::string, Signer*, std::less<>> verifiers;
+  // signer-keystone verifies frames whose ib is "keystone", signer-ed25519
+  // those whose ib starts "ed25519-", and so on.
+  std::vector<std::pair<std::string, Signer*>> verifiers;
   for (const kernel::SignerConfig& config : deployment.signers) {
     const std::string prefix = "signer-";
-    if (config.plugin.rfind(prefix, 0) == 0) verifiers.emplace(config.plugin.substr(prefix.size()), node.signer(config.name));
+    if (config.plugin.rfind(prefix, 0) == 0) {
+      verifiers.emplace_back(config.plugin.substr(prefix.size()), node.signer(config.name));
+    }
   }
   auto verifier_for = [verifiers](std::string_view frame_ib) -> Signer* {
-    const std::string_view kind = frame_ib.substr(0, frame_ib.find(' '));
-    auto it = verifiers.find(kind);
-    return it == verifiers.end() ? nullptr : it->second;
+    for (const auto& [kind, verifier] : verifiers) {
+      if (frame_ib.rfind(kind, 0) != 0) continue;
+      const std::string_view rest = frame_ib.substr(kind.size());
+      if (rest.empty() || rest.front() == '-' || rest.front() == ' ') return verifier;
+    }
+    return nullptr;
   };
 
   Space& durable = node.durable_space();

@@ -1,0 +1,140 @@
+// Nodes built from deployment YAML, as gibd builds them: swapping the
+// durable space or the signer is an edit of the YAML, and the same sync
+// works with every combination.
+#include <filesystem>
+#include <fstream>
+#include <tuple>
+
+#include <gtest/gtest.h>
+
+#include "gibkit/identity/identity_registry.h"
+#include "gibkit/saga/record_graph.h"
+#include "gibkit/saga/sync_node.h"
+#include "gibkit/transforms.h"
+
+namespace gibkit::saga {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct DeployedNode {
+  kernel::PluginRegistry registry;
+  kernel::Deployment deployment;
+  std::unique_ptr<kernel::Node> node;
+  std::unique_ptr<SyncNode> sync;
+};
+
+class SyncNodeTest : public ::testing::TestWithParam<std::tuple<const char*, const char*>> {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("gibkit-sync-node-test-" + std::to_string(::getpid()) + "-" +
+                                        std::to_string(++counter_));
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // A deployment whose durable space and signer come from the test parameter.
+  std::unique_ptr<DeployedNode> deploy(const std::string& name, const std::string& trust) {
+    const auto [space_plugin, signer_plugin] = GetParam();
+    const fs::path home = dir_ / name;
+    fs::create_directories(home / "secrets");
+    fs::permissions(home / "secrets", fs::perms::owner_all);
+    std::string durable = std::string("  - {name: main, plugin: ") + space_plugin + ", role: durable";
+    if (std::string(space_plugin) == "space-leveldb") durable += ", config: {path: db, create_if_missing: true}";
+    std::ofstream(home / "node.yaml") << "node: {name: " << name << ", plugin_dirs: [" GIBKIT_TEST_PLUGIN_DIR "]}\n"
+                                      << "spaces:\n" << durable << "}\n"
+                                      << "  - {name: staging, plugin: space-memory, role: temporary}\n"
+                                      << "signers:\n  - {name: keys, plugin: " << signer_plugin
+                                      << ", config: {secrets_dir: secrets}}\n"
+                                      << "transports:\n  - {name: inner, plugin: transport-innerspace, listen: true, "
+                                      << "config: {name: " << name << counter_ << "}}\n"
+                                      << "sync: {trust: [" << trust << "]}\n";
+    auto deployed = std::make_unique<DeployedNode>();
+    auto deployment = SyncNode::deployment_loader().load_file(home / "node.yaml", deployed->registry);
+    EXPECT_TRUE(deployment.ok()) << deployment.status().to_string();
+    if (!deployment) return nullptr;
+    deployed->deployment = std::move(*deployment);
+    auto node = kernel::Node::create(deployed->deployment, deployed->registry);
+    EXPECT_TRUE(node.ok()) << node.status().to_string();
+    if (!node) return nullptr;
+    deployed->node = std::move(*node);
+    auto sync = SyncNode::create(*deployed->node, deployed->deployment);
+    EXPECT_TRUE(sync.ok()) << sync.status().to_string();
+    if (!sync) return nullptr;
+    deployed->sync = std::move(*sync);
+    EXPECT_TRUE(deployed->node->start(deployed->sync->handler()).ok());
+    return deployed;
+  }
+
+  fs::path dir_;
+  static inline int counter_ = 0;
+};
+
+TEST_P(SyncNodeTest, SyncsATimelineBetweenDeployedNodes) {
+  auto alice = deploy("alice", "");
+  ASSERT_TRUE(alice);
+  const fs::path alice_domain = dir_ / "alice-domain.json";
+  std::ofstream(alice_domain) << **alice->node->durable_space().get(alice->sync->domain_tjp());
+  auto bob = deploy("bob", alice_domain.string());
+  ASSERT_TRUE(bob);
+
+  ForkOptions fork_options;
+  fork_options.dna = true;
+  fork_options.tjp_uuid = true;
+  fork_options.n_counter = true;
+  fork_options.dest_ib = "note";
+  auto genesis = fork(IbGib{"note", "gib", std::nullopt, std::nullopt}, fork_options);
+  ASSERT_TRUE(genesis.ok());
+  Mut8Options mut8_options;
+  mut8_options.dna = true;
+  mut8_options.n_counter = true;
+  mut8_options.data_to_add_or_patch = json::Object{{"text", "hello"}};
+  auto edit = mut8(genesis->frame, mut8_options);
+  ASSERT_TRUE(edit.ok());
+  const std::string tjp = genesis->frame.address();
+  WriteBatch batch;
+  for (const IbGib& record : {*genesis->dna, genesis->frame, *edit->dna, edit->frame}) {
+    batch.puts.push_back({record.address(), record.to_json_text()});
+  }
+  batch.heads.push_back({tjp, edit->frame.address(), std::nullopt});
+  ASSERT_TRUE(alice->node->durable_space().write(batch).ok());
+
+  auto report = alice->sync->sync_with("innerspace://bob" + std::to_string(counter_), {tjp});
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+
+  EXPECT_EQ(report->records_sent, 4u);
+  EXPECT_EQ(*bob->node->durable_space().head(tjp), edit->frame.address());
+  RecordReader alice_reader({&alice->node->durable_space()});
+  RecordReader bob_reader({&bob->node->durable_space()});
+  EXPECT_EQ(*dependency_closure(alice_reader, {edit->frame.address()}),
+            *dependency_closure(bob_reader, {edit->frame.address()}));
+}
+
+TEST_P(SyncNodeTest, TheDomainIdentitySurvivesARestart) {
+  std::string domain;
+  {
+    auto node = deploy("carol", "");
+    ASSERT_TRUE(node);
+    domain = node->sync->domain_tjp();
+  }
+  if (std::string(std::get<0>(GetParam())) != "space-leveldb") GTEST_SKIP() << "a memory space forgets everything";
+  auto again = deploy("carol", "");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->sync->domain_tjp(), domain);
+  // Its secret survived too (secrets_dir): the domain can still endorse.
+  identity::IdentityRegistry registry(again->node->durable_space());
+  auto session = registry.begin_session(*again->node->signer("keys"), domain);
+  EXPECT_TRUE(session.ok()) << session.status().to_string();
+}
+
+INSTANTIATE_TEST_SUITE_P(Deployments, SyncNodeTest,
+                         ::testing::Combine(::testing::Values("space-memory", "space-leveldb"),
+                                            ::testing::Values("signer-keystone", "signer-ed25519")),
+                         [](const auto& info) {
+                           std::string name = std::string(std::get<0>(info.param)) + "_" + std::get<1>(info.param);
+                           for (char& c : name) c = c == '-' ? '_' : c;
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace gibkit::saga
