@@ -284,5 +284,44 @@ TEST_F(SagaScenarioTest, LargeDeltasAreSplitIntoSizeBoundedMessages) {
   expect_equal_graphs({&notes});
 }
 
+TEST_F(SagaScenarioTest, EndorsementsMadeForOtherPeersAreReplayedFromTheReceiversOwnHead) {
+  // Alice's domain endorses sessions for Carol too; Bob never saw those
+  // frames, so the Init carries them and Bob replays each from his head.
+  auto carol = make_node("carol-" + alice->name, {});
+  ASSERT_TRUE(carol);
+  enroll(*alice, *carol);
+  TimelineBuilder notes(*alice, "notes");
+  for (int i = 0; i < 3; ++i) {
+    notes.patch({{"for", "carol"}, {"i", i}});
+    auto report = alice->service->sync(*connect(*alice, *carol), {notes.head()});
+    ASSERT_TRUE(report.ok()) << report.status().to_string();
+  }
+
+  SyncReport report = sync({notes.head()});
+
+  EXPECT_EQ(outcome(report, notes.tjp()), Kind::kSent);
+  EXPECT_EQ(bob->head(alice->domain_tjp), alice->head(alice->domain_tjp));
+  expect_equal_graphs({&notes});
+}
+
+TEST_F(SagaScenarioTest, AReceiverTooFarBehindOnTheDomainRefusesTheSession) {
+  make_nodes(SyncOptions{.endorsement_history = 1});
+  auto carol = make_node("carol-" + alice->name, {});
+  ASSERT_TRUE(carol);
+  enroll(*alice, *carol);
+  TimelineBuilder notes(*alice, "notes");
+  for (int i = 0; i < 2; ++i) {
+    auto report = alice->service->sync(*connect(*alice, *carol), {notes.head()});
+    ASSERT_TRUE(report.ok()) << report.status().to_string();
+  }
+
+  auto report = alice->service->sync(*connect(*alice, *bob), {notes.head()});
+
+  // Bob's head is three domain frames back; one earlier endorsement cannot
+  // bridge that, and Bob takes nothing he cannot replay.
+  EXPECT_EQ(report.status().code(), StatusCode::kPermissionDenied) << report.status().to_string();
+  EXPECT_FALSE(bob->holds(notes.tjp()));
+}
+
 }  // namespace
 }  // namespace gibkit::saga::testing
