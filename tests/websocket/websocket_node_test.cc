@@ -1,13 +1,27 @@
 // Bad input from a websocket peer that is not ours (Node's `ws` package, see
 // node/bad_input.js). Each case asserts what the peer saw (an error part
 // and/or a close code) and that the receiver still serves a well-behaved
-// connection afterwards.
+// connection afterwards. Then peers that push the receiver against its
+// bounds (node/slow_peer.js): a slow handler, a peer that never reads, a
+// flood of connections that never upgrade.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <mutex>
+#include <sstream>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
+#include "envelope.h"
 #include "gibkit/json.h"
 #include "websocket_transport.h"
 
@@ -17,16 +31,52 @@ namespace {
 using std::chrono::milliseconds;
 constexpr milliseconds kGenerous(10000);
 
+// The shell command that runs a script of the test's node folder.
+std::string node_command(const std::string& arguments) {
+  return std::string(GIBKIT_TEST_NODE) + " " + GIBKIT_TEST_NODE_DIR + "/" + arguments;
+}
+
 // Runs a node script from the test's node folder; returns its stdout.
 std::string run_node(const std::string& arguments) {
-  std::string command = std::string(GIBKIT_TEST_NODE) + " " + GIBKIT_TEST_NODE_DIR + "/" + arguments;
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(node_command(arguments).c_str(), "r"), pclose);
   if (!pipe) return "";
   std::string output;
   char buffer[4096];
   std::size_t n;
   while ((n = fread(buffer, 1, sizeof buffer, pipe.get())) > 0) output.append(buffer, n);
   return output;
+}
+
+// A node script whose JSON lines are read as it prints them.
+class NodeLines {
+ public:
+  explicit NodeLines(const std::string& arguments) : pipe_(popen(node_command(arguments).c_str(), "r"), pclose) {}
+
+  // The next line, parsed; an empty object (and a test failure) when the
+  // script ended without printing one.
+  json::Object next() {
+    std::string text;
+    char buffer[4096];
+    while (pipe_ && fgets(buffer, sizeof buffer, pipe_.get()) != nullptr) {
+      text += buffer;
+      if (text.back() == '\n') break;
+    }
+    Result<json::Value> parsed = json::parse(text);
+    if (!parsed.ok() || !parsed->is_object()) {
+      ADD_FAILURE() << "node printed: " << text;
+      return json::Object();
+    }
+    return parsed->as_object();
+  }
+
+ private:
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe_;
+};
+
+// A number field of a line a script printed; -1 when absent.
+double number(const json::Object& line, const std::string& key) {
+  const json::Value* value = line.find(key);
+  return value != nullptr && value->is_number() ? value->as_number() : -1;
 }
 
 class WebsocketBadInput : public ::testing::Test {
@@ -178,6 +228,191 @@ TEST(WebsocketSenderAgainstNode, InFlightRequestFailsWhenTheSocketDropsThenRecon
   ASSERT_TRUE(again.ok()) << again.status().to_string();
   EXPECT_EQ(*again, "echo:second");
   connection->reset();  // the server exits when this socket closes; pclose waits for it
+}
+
+// The upgrade is where max_connections applies; before it, only the
+// handshake timeout bounds a connection (docs/transport.md says why there is
+// no cap of its own). So a flood of TCP connections that never upgrade, far
+// more than max_connections, leaves room for a real peer and is cut after
+// handshake_timeout_s.
+TEST_F(WebsocketBadInput, TcpFloodThatNeverUpgradesIsCutAtTheHandshakeTimeout) {
+  constexpr int kFlood = 25 * kMaxConnections;
+  std::string endpoint = receiver_->endpoint();
+  NodeLines flood("slow_peer.js raw_flood " + endpoint.substr(endpoint.rfind(':') + 1) + " " +
+                  std::to_string(kFlood));
+  json::Object opened = flood.next();
+  ASSERT_EQ(number(opened, "open"), kFlood) << json::stringify(json::Value(opened));
+  expect_still_serving();
+  json::Object done = flood.next();
+  EXPECT_EQ(number(done, "closedByServer"), kFlood) << json::stringify(json::Value(done));
+  EXPECT_EQ(receiver_->load().connections, 0);
+}
+
+// A handler that blocks until opened and records how many calls ran at once.
+class HeldHandler {
+ public:
+  RequestHandler handler(std::string response) {
+    return [this, response = std::move(response)](std::string_view) -> Result<std::string> {
+      std::unique_lock lock(mutex_);
+      ++running_;
+      peak_ = std::max(peak_, running_);
+      changed_.notify_all();
+      changed_.wait_for(lock, std::chrono::seconds(60), [&] { return open_; });
+      --running_;
+      return response;
+    };
+  }
+  // True once `n` calls run at once (waits at most 20 s).
+  bool wait_running(int n) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(20), [&] { return running_ >= n; });
+  }
+  int peak() {
+    std::lock_guard lock(mutex_);
+    return peak_;
+  }
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int running_ = 0;
+  int peak_ = 0;
+  bool open_ = false;
+};
+
+// Waits (at most 30 s) until `done` holds, sampling the receiver's buffered
+// bytes every few milliseconds; returns whether it held, and the largest sample.
+template <typename Done>
+bool watch_until(const WebsocketTransport& receiver, Done done, std::size_t& peak_buffered) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    ReceiverLoad load = receiver.load();
+    peak_buffered = std::max(peak_buffered, load.buffered_bytes);
+    if (done(load)) return true;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return false;
+}
+
+// A foreign peer sends far more requests than a slow handler takes: the
+// receiver runs max_in_flight of them, stops reading the rest (so they back
+// up in the peer, not in the receiver) and answers them all once the
+// handler is fast again.
+TEST(WebsocketBackPressure, SlowHandlerStopsReadingAndEverythingCompletes) {
+  WebsocketConfig config;
+  config.max_in_flight = 4;
+  config.worker_threads = 8;  // more workers than max_in_flight: only the in-flight bound limits concurrency
+  // 60 MB of requests: more than loopback socket buffers hold, so a peer whose
+  // reader stopped keeps some unsent.
+  constexpr int kRequests = 1000;
+  constexpr std::size_t kBodyBytes = 60000;
+  HeldHandler held;
+  WebsocketTransport receiver(config);
+  ASSERT_TRUE(receiver.listen(held.handler("done")).ok());
+
+  NodeLines peer("slow_peer.js flood " + receiver.endpoint() + " " + std::to_string(kRequests) + " " +
+                 std::to_string(kBodyBytes));
+  json::Object settled = peer.next();
+  ASSERT_TRUE(held.wait_running(config.max_in_flight));
+  EXPECT_GT(number(settled, "unsent"), 0) << "the receiver read everything: " << json::stringify(json::Value(settled));
+  // Requests in the handler, plus one websocket message being received.
+  const auto in_flight = static_cast<std::size_t>(config.max_in_flight);
+  std::size_t bound = in_flight * kBodyBytes + config.max_frame_bytes + kMaxHeaderBytes;
+  EXPECT_LE(receiver.load().buffered_bytes, bound);
+  EXPECT_EQ(held.peak(), config.max_in_flight);
+
+  held.open();
+  json::Object done = peer.next();
+  EXPECT_EQ(number(done, "responses"), kRequests) << json::stringify(json::Value(done));
+  EXPECT_EQ(number(done, "errors"), 0);
+  EXPECT_EQ(held.peak(), config.max_in_flight);
+}
+
+// A node script that runs until its standard input closes (finish()); its
+// output goes to a temporary file, since the pipe is taken by its input.
+class NodeUntilStdinCloses {
+ public:
+  explicit NodeUntilStdinCloses(const std::string& arguments)
+      : output_(std::filesystem::temp_directory_path() /
+                ("gibkit-slow-peer-" + std::to_string(getpid()) + "-" + std::to_string(++runs_) + ".json")),
+        pipe_(popen((node_command(arguments) + " > '" + output_.string() + "'").c_str(), "w"), pclose) {}
+  ~NodeUntilStdinCloses() {
+    std::error_code ec;
+    std::filesystem::remove(output_, ec);
+  }
+
+  // Closes its input, waits for it to exit and returns the line it printed.
+  json::Object finish() {
+    pipe_.reset();
+    std::ifstream file(output_);
+    std::stringstream text;
+    text << file.rdbuf();
+    Result<json::Value> parsed = json::parse(text.str());
+    if (!parsed.ok() || !parsed->is_object()) {
+      ADD_FAILURE() << "node printed: " << text.str();
+      return json::Object();
+    }
+    return parsed->as_object();
+  }
+
+ private:
+  static inline std::atomic<int> runs_{0};
+  std::filesystem::path output_;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe_;
+};
+
+// A foreign peer sends requests and never reads the answers. The receiver's
+// queue of unsent answers fills to max_send_queue_bytes, reading from that
+// peer stops, other peers are still served, and after idle_timeout_s without
+// progress the peer is disconnected and everything held for it is freed.
+TEST(WebsocketBackPressure, PeerThatNeverReadsIsBoundedThenDisconnected) {
+  WebsocketConfig config;
+  config.max_send_queue_bytes = 1024 * 1024;
+  config.max_in_flight = 4;
+  config.idle_timeout_s = 1;
+  // 400 answers of 256 KiB, 100 MiB: more than loopback socket buffers hold.
+  constexpr int kRequests = 400;
+  constexpr std::size_t kResponseBytes = 256 * 1024;
+  WebsocketTransport receiver(config);
+  ASSERT_TRUE(receiver.listen([](std::string_view) -> Result<std::string> {
+                return std::string(kResponseBytes, 'a');
+              }).ok());
+
+  NodeUntilStdinCloses peer("slow_peer.js no_read " + receiver.endpoint() + " " + std::to_string(kRequests));
+  std::size_t peak = 0;
+  ASSERT_TRUE(watch_until(receiver, [&](const ReceiverLoad& load) {
+    return load.buffered_bytes >= config.max_send_queue_bytes;
+  }, peak)) << "the queue never filled; peak " << peak;
+
+  // Another peer is served meanwhile.
+  WebsocketTransport other(config);
+  Result<std::unique_ptr<Connection>> connection = other.connect(receiver.endpoint());
+  ASSERT_TRUE(connection.ok()) << connection.status().to_string();
+  Result<std::string> response = (*connection)->request("other", kGenerous);
+  ASSERT_TRUE(response.ok()) << response.status().to_string();
+  EXPECT_EQ(response->size(), kResponseBytes);
+  connection->reset();
+
+  ASSERT_TRUE(watch_until(receiver, [](const ReceiverLoad& load) { return load.connections == 0; }, peak))
+      << "the peer that does not read was never disconnected";
+  EXPECT_EQ(receiver.load().buffered_bytes, 0u);
+  // Unsent answers of the stalled peer, answers of requests that were
+  // running when reading stopped, and the other peer's answer.
+  constexpr std::size_t kPartOverhead = 4096;  // LWS_PRE and part headers of one answer's parts, generously
+  const auto in_flight = static_cast<std::size_t>(config.max_in_flight);
+  std::size_t bound = config.max_send_queue_bytes + (in_flight + 1) * (kResponseBytes + kPartOverhead);
+  EXPECT_LE(peak, bound);
+
+  json::Object seen = peer.finish();
+  EXPECT_LT(number(seen, "responses"), kRequests) << json::stringify(json::Value(seen));
+  const json::Value* closes = seen.find("closes");
+  EXPECT_TRUE(closes != nullptr && closes->is_array() && !closes->as_array().empty())
+      << json::stringify(json::Value(seen));
 }
 
 }  // namespace

@@ -275,6 +275,43 @@ TEST(WebsocketTransport, ServerRestartThenReconnect) {
   EXPECT_EQ(*after, "second:after");
 }
 
+// Waits (at most 20 s) until the receiver has `n` connections.
+bool wait_connections(const WebsocketTransport& receiver, int n) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (receiver.load().connections != n) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return true;
+}
+
+TEST(WebsocketTransport, IdleConnectionIsClosedAndTheNextRequestReconnects) {
+  WebsocketConfig config = small_config();
+  config.idle_timeout_s = 1;
+  Pair pair(config);
+  ASSERT_TRUE(pair.connection);
+  ASSERT_TRUE(pair.connection->request("first", kGenerous).ok());
+  EXPECT_EQ(pair.receiver.load().connections, 1);
+  ASSERT_TRUE(wait_connections(pair.receiver, 0)) << "the idle connection was never closed";
+  Result<std::string> again = pair.connection->request("second", kGenerous);
+  ASSERT_TRUE(again.ok()) << again.status().to_string();
+  EXPECT_EQ(*again, "echo:second");
+  EXPECT_EQ(pair.receiver.load().connections, 1);
+}
+
+TEST(WebsocketTransport, RequestRunningLongerThanTheIdleTimeoutIsAnswered) {
+  WebsocketConfig config = small_config();
+  config.idle_timeout_s = 1;
+  Pair pair(config, [](std::string_view request) -> Result<std::string> {
+    std::this_thread::sleep_for(milliseconds(2500));  // well past idle_timeout_s: the connection is busy, not idle
+    return std::string(request);
+  });
+  ASSERT_TRUE(pair.connection);
+  Result<std::string> response = pair.connection->request("slow", kGenerous);
+  ASSERT_TRUE(response.ok()) << response.status().to_string();
+  EXPECT_EQ(*response, "slow");
+}
+
 TEST(WebsocketTransport, ConnectionOutlivesItsTransport) {
   WebsocketTransport receiver(small_config());
   ASSERT_TRUE(receiver.listen(echo()).ok());

@@ -1,12 +1,12 @@
 #include "receiver.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <exception>
 #include <filesystem>
 #include <map>
-#include <set>
 #include <unordered_map>
 #include <utility>
 
@@ -44,7 +44,8 @@ struct Session {
   std::string message;       // websocket message being received
   std::map<std::uint64_t, Assembly> assembling;
   std::size_t assembling_bytes = 0;
-  std::set<std::uint64_t> running;  // ids handed to the handler, not yet answered
+  std::map<std::uint64_t, std::size_t> running;  // ids handed to the handler, not yet answered -> request bytes
+  std::size_t running_bytes = 0;
   std::deque<std::string> outbox;   // whole websocket messages, each with LWS_PRE headroom
   std::size_t outbox_bytes = 0;
   bool reading = true;
@@ -52,6 +53,7 @@ struct Session {
   bool lingering = false;  // error part written; waiting to close
   lws_close_status close_status = LWS_CLOSE_STATUS_NORMAL;
   std::string close_reason;
+  std::size_t accounted = 0;  // this session's share of Impl::buffered_bytes_
 };
 
 }  // namespace
@@ -109,6 +111,8 @@ class Receiver::Impl {
 
   const std::string& endpoint() const { return endpoint_; }
 
+  ReceiverLoad load() const { return ReceiverLoad{connections_.load(), buffered_bytes_.load()}; }
+
  private:
   static constexpr char kVhostName[] = "gibkit-receiver";
 
@@ -123,10 +127,16 @@ class Receiver::Impl {
         *slot = self->open_session(wsi);
         return 0;
       case LWS_CALLBACK_RECEIVE:
-        if (*slot != nullptr) self->on_receive(**slot, static_cast<const char*>(in), len);
+        if (*slot == nullptr) return 0;
+        self->on_receive(**slot, static_cast<const char*>(in), len);
+        self->account(**slot);
         return 0;
-      case LWS_CALLBACK_SERVER_WRITEABLE:
-        return *slot == nullptr ? 0 : self->on_writeable(**slot);
+      case LWS_CALLBACK_SERVER_WRITEABLE: {
+        if (*slot == nullptr) return 0;
+        int result = self->on_writeable(**slot);
+        self->account(**slot);
+        return result;
+      }
       case LWS_CALLBACK_TIMER:
         return *slot != nullptr && (*slot)->lingering ? self->on_linger_end(**slot) : 0;
       case LWS_CALLBACK_CLOSED:
@@ -143,6 +153,7 @@ class Receiver::Impl {
     session->serial = ++last_serial_;
     session->wsi = wsi;
     sessions_[session->serial] = session;
+    ++connections_;
     if (open_connections_ >= config_.max_connections) {
       fail(*session, 0,
            resource_exhausted("too many connections (max_connections " + std::to_string(config_.max_connections) +
@@ -152,12 +163,14 @@ class Receiver::Impl {
     }
     session->counted = true;
     ++open_connections_;
-    refresh_idle_timer(*session);
+    refresh_deadline(*session);
     return session;
   }
 
   void close_session(Session* session) {
     if (session->counted) --open_connections_;
+    --connections_;
+    buffered_bytes_ -= session->accounted;
     sessions_.erase(session->serial);
     delete session;
   }
@@ -180,7 +193,7 @@ class Receiver::Impl {
     std::string message;
     message.swap(session.message);
     on_message(session, message);
-    refresh_idle_timer(session);
+    refresh_deadline(session);
   }
 
   void on_message(Session& session, std::string_view wire) {
@@ -239,7 +252,8 @@ class Receiver::Impl {
   }
 
   void dispatch(Session& session, std::uint64_t id, std::string request) {
-    session.running.insert(id);
+    session.running.emplace(id, request.size());
+    session.running_bytes += request.size();
     refresh_reading(session);
     boost::asio::post(pool_, [this, serial = session.serial, id, request = std::move(request)] {
       Result<std::string> response = run_handler(request);
@@ -265,7 +279,11 @@ class Receiver::Impl {
     auto it = sessions_.find(serial);
     if (it == sessions_.end()) return;  // the peer left; nobody waits for this answer
     Session& session = *it->second;
-    session.running.erase(id);
+    auto running = session.running.find(id);
+    if (running != session.running.end()) {
+      session.running_bytes -= running->second;
+      session.running.erase(running);
+    }
     if (!session.closing) {
       if (!response.ok()) {
         enqueue(session, encode_error(id, response.status(), /*fatal=*/false, LWS_PRE));
@@ -281,7 +299,8 @@ class Receiver::Impl {
       }
     }
     refresh_reading(session);
-    refresh_idle_timer(session);
+    refresh_deadline(session);
+    account(session);
   }
 
   void enqueue(Session& session, std::string wire) {
@@ -300,7 +319,7 @@ class Receiver::Impl {
       if (lws_write(session.wsi, payload, size, LWS_WRITE_TEXT) < static_cast<int>(size)) return -1;
       if (!session.outbox.empty() || session.closing) lws_callback_on_writable(session.wsi);
       refresh_reading(session);
-      refresh_idle_timer(session);
+      refresh_deadline(session);
       return 0;
     }
     if (session.closing && !session.lingering) {
@@ -352,15 +371,31 @@ class Receiver::Impl {
     }
   }
 
-  // A connection is idle when nothing is running or waiting to be written;
-  // only then may the idle timeout close it.
-  void refresh_idle_timer(Session& session) {
+  // Restarts the idle_timeout_s deadline after progress, or clears it. A
+  // connection is closed at the deadline when it is idle (nothing running,
+  // nothing to write), and when answers wait to be written: then only the
+  // peer reading them makes progress (reading from it stopped with a full
+  // queue), and a peer that never reads would otherwise keep its queued
+  // answers and its connection slot forever. While only handlers run, the
+  // wait is ours, not the peer's: no deadline.
+  void refresh_deadline(Session& session) {
     if (session.closing) return;  // fail() set the closing deadline
-    if (session.running.empty() && session.outbox.empty()) {
+    if (session.running.empty() || !session.outbox.empty()) {
       lws_set_timeout(session.wsi, PENDING_TIMEOUT_USER_OK, config_.idle_timeout_s);
     } else {
       lws_set_timeout(session.wsi, NO_PENDING_TIMEOUT, 0);
     }
+  }
+
+  // Publishes what `session` holds now into buffered_bytes_, for load().
+  void account(Session& session) {
+    std::size_t now = session.message.size() + session.assembling_bytes + session.running_bytes + session.outbox_bytes;
+    if (now >= session.accounted) {
+      buffered_bytes_ += now - session.accounted;
+    } else {
+      buffered_bytes_ -= session.accounted - now;
+    }
+    session.accounted = now;
   }
 
   const WebsocketConfig config_;
@@ -373,6 +408,9 @@ class Receiver::Impl {
   std::unordered_map<std::uint64_t, Session*> sessions_;
   std::uint64_t last_serial_ = 0;
   int open_connections_ = 0;
+  // Written on the loop thread, read by load() anywhere.
+  std::atomic<int> connections_{0};
+  std::atomic<std::size_t> buffered_bytes_{0};
 };
 
 Result<std::unique_ptr<Receiver>> Receiver::start(const WebsocketConfig& config, RequestHandler handler) {
@@ -385,5 +423,7 @@ Receiver::Receiver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Receiver::~Receiver() = default;
 
 const std::string& Receiver::endpoint() const { return impl_->endpoint(); }
+
+ReceiverLoad Receiver::load() const { return impl_->load(); }
 
 }  // namespace gibkit::plugins::websocket

@@ -9,10 +9,12 @@
 // and at most max_send_queue_bytes of responses wait to be written (plus, at
 // worst, the responses of requests already running); past either bound the
 // receiver stops reading from that peer (lws_rx_flow_control) until it drains.
+// A peer that reads none of its answers for idle_timeout_s is disconnected.
 // A peer that breaks the protocol gets an error part (docs/transport.md) and a
 // close frame; other peers are unaffected.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -21,6 +23,16 @@
 #include "websocket_config.h"
 
 namespace gibkit::plugins::websocket {
+
+// What a receiver holds for its peers at one moment (Receiver::load()).
+struct ReceiverLoad {
+  int connections = 0;  // websocket connections, refused ones included until they are closed
+  // Bytes of requests and answers held for the peers: partly received
+  // messages and requests, requests waiting for or in the handler, unsent
+  // answers. The handler's own memory and libwebsockets' buffers (at most one
+  // read chunk per connection) are not included.
+  std::size_t buffered_bytes = 0;
+};
 
 class Receiver {
  public:
@@ -38,6 +50,9 @@ class Receiver {
 
   // "ws://address:port" or "wss://address:port", with the bound port.
   [[nodiscard]] const std::string& endpoint() const;
+
+  // Thread safe; a snapshot that may be outdated as soon as it is returned.
+  [[nodiscard]] ReceiverLoad load() const;
 
  private:
   class Impl;

@@ -31,6 +31,11 @@ std::string WebsocketTransport::endpoint() const {
   return receiver_ ? receiver_->endpoint() : std::string();
 }
 
+ReceiverLoad WebsocketTransport::load() const {
+  std::lock_guard lock(mutex_);
+  return receiver_ ? receiver_->load() : ReceiverLoad{};
+}
+
 Result<std::unique_ptr<Connection>> WebsocketTransport::connect(std::string_view peer) {
   std::shared_ptr<Sender> sender;
   {

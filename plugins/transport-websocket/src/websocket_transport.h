@@ -26,6 +26,10 @@ class WebsocketTransport final : public Transport {
   Status listen(RequestHandler handler) override;
   void stop() override;
   [[nodiscard]] std::string endpoint() const override;
+  // What the receiver holds for its peers (docs/transport.md, back-pressure);
+  // all zero when not listening. Not part of gibkit::Transport: for tests and
+  // for embedders that hold this class.
+  [[nodiscard]] ReceiverLoad load() const;
   // The sender's event loop starts with the first connect().
   Result<std::unique_ptr<Connection>> connect(std::string_view peer) override;
 
