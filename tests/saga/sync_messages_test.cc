@@ -15,7 +15,7 @@ TEST(SyncMessagesTest, ResponseRoundTrips) {
   response.leg = Leg::kDeltaReply;
   response.saga_id = "abc";
   response.context = make_reply_context(Leg::kDeltaReply, "abc", {{"more", false}}, "keystone^A", "sync_context^B");
-  response.payloads = {some_record()};
+  response.payloads = {Payload::of(some_record())};
   auto decoded = decode_response(encode(response));
   ASSERT_TRUE(decoded.ok()) << decoded.status().to_string();
   EXPECT_EQ(decoded->leg, Leg::kDeltaReply);

@@ -28,7 +28,7 @@ struct ReceiverSaga {
   std::int64_t next_delta_seq = 1;
   std::map<std::string, std::optional<std::string>> acked_heads;  // tjp -> own head at Ack
   std::vector<std::string> sender_holds;  // sender heads/stones this node also holds
-  std::unordered_set<std::string> staged;
+  StagedRecords staged;
   std::deque<std::string> outgoing;  // records the sender asked for, not yet sent
   SagaLog log;
   std::chrono::steady_clock::time_point last_activity;

@@ -4,35 +4,33 @@
 
 namespace gibkit::saga {
 
-Status StagingArea::stage(const std::vector<IbGib>& records, std::unordered_set<std::string>& held) {
+Status StagingArea::stage(const std::vector<Payload>& payloads, StagedRecords& held) {
   WriteBatch batch;
-  std::vector<std::string> added;
-  for (const IbGib& record : records) {
-    std::string address = record.address();
-    if (held.count(address) != 0) continue;
-    batch.puts.push_back(StoredRecord{address, record.to_json_text()});
-    added.push_back(std::move(address));
+  std::vector<const Payload*> added;
+  for (const Payload& payload : payloads) {
+    if (held.count(payload.address) != 0) continue;
+    batch.puts.push_back(StoredRecord{payload.address, payload.json_text});
+    added.push_back(&payload);
   }
   if (batch.empty()) return {};
   // Writes and reference changes happen under one lock so that a concurrent
   // release() cannot erase a record between another saga's write and count.
   std::lock_guard lock(mutex_);
   GIBKIT_RETURN_IF_ERROR(staging_.write(batch));
-  for (std::string& address : added) {
-    ++references_[address];
-    held.insert(std::move(address));
+  for (const Payload* payload : added) {
+    ++references_[payload->address];
+    held.emplace(payload->address, payload->related);
   }
   return {};
 }
 
-Status StagingArea::commit(std::unordered_set<std::string>& held, const std::vector<HeadUpdate>& heads) {
+Status StagingArea::commit(StagedRecords& held, const std::vector<HeadUpdate>& heads) {
   WriteBatch batch;
   batch.puts.reserve(held.size());
-  for (const std::string& address : held) {
+  for (const auto& [address, relations] : held) {
     GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, staging_.get(address));
     if (!text) return data_loss("staged record " + address + " vanished from the staging space");
-    GIBKIT_ASSIGN_OR_RETURN(IbGib record, IbGib::parse(*text));
-    for (const std::string& related : record.all_rel8d()) {
+    for (const std::string& related : relations) {
       if (is_primitive_address(related) || held.count(related) != 0) continue;
       GIBKIT_ASSIGN_OR_RETURN(bool durable, durable_.has(related));
       if (!durable) {
@@ -46,10 +44,10 @@ Status StagingArea::commit(std::unordered_set<std::string>& held, const std::vec
   return release(held);
 }
 
-Status StagingArea::release(std::unordered_set<std::string>& held) {
+Status StagingArea::release(StagedRecords& held) {
   WriteBatch batch;
   std::lock_guard lock(mutex_);
-  for (const std::string& address : held) {
+  for (const auto& [address, relations] : held) {
     auto it = references_.find(address);
     if (it == references_.end()) continue;
     if (--it->second == 0) {

@@ -50,24 +50,34 @@ Result<IbGib> record_from(const json::Value& value, std::string_view field) {
   return record;
 }
 
-Result<std::vector<IbGib>> records_from(const json::Object& message, std::string_view field) {
-  std::vector<IbGib> records;
-  const json::Value* value = message.find(field);
-  if (value == nullptr) return records;
-  if (!value->is_array()) return invalid_argument(std::string(field) + " must be an array");
-  records.reserve(value->as_array().size());
+Result<std::vector<Payload>> payloads_from(const json::Object& message) {
+  std::vector<Payload> payloads;
+  const json::Value* value = message.find("payloads");
+  if (value == nullptr) return payloads;
+  if (!value->is_array()) return invalid_argument("payloads must be an array");
+  payloads.reserve(value->as_array().size());
   for (const json::Value& item : value->as_array()) {
-    GIBKIT_ASSIGN_OR_RETURN(IbGib record, record_from(item, field));
-    records.push_back(std::move(record));
+    GIBKIT_ASSIGN_OR_RETURN(IbGib record, record_from(item, "payloads"));
+    payloads.push_back(Payload::of(record));
   }
-  return records;
+  return payloads;
 }
 
-json::Value records_to_json(const std::vector<IbGib>& records) {
-  json::Array array;
-  array.reserve(records.size());
-  for (const IbGib& record : records) array.push_back(record.to_json());
-  return array;
+// Payload texts are spliced into the encoded envelope as they are, so that a
+// sender never parses and re-serializes the records it sends.
+std::string with_payloads(std::string envelope, const std::vector<Payload>& payloads) {
+  if (payloads.empty()) return envelope;
+  std::size_t size = envelope.size() + 16;
+  for (const Payload& payload : payloads) size += payload.encoded_size();
+  envelope.reserve(size);
+  envelope.pop_back();  // the closing brace of the envelope object
+  envelope += ",\"payloads\":[";
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    if (i != 0) envelope += ',';
+    envelope += payloads[i].json_text;
+  }
+  envelope += "]}";
+  return envelope;
 }
 
 Result<json::Object> parse_envelope(std::string_view text) {
@@ -130,7 +140,7 @@ std::string_view leg_name(Leg leg) noexcept {
   return "unknown";
 }
 
-std::size_t encoded_size(const IbGib& record) { return record.to_json_text().size() + 1; }
+Payload Payload::of(const IbGib& record) { return Payload{record.address(), record.to_json_text(), record.all_rel8d()}; }
 
 Result<std::string> encode(const SyncRequest& request) {
   json::Object message = envelope(request.leg, request.saga_id);
@@ -151,8 +161,7 @@ Result<std::string> encode(const SyncRequest& request) {
                                         {"genesis", std::move(genesis)},
                                         {"earlierEndorsements", std::move(earlier)}});
   }
-  if (!request.payloads.empty()) message.set("payloads", records_to_json(request.payloads));
-  return json::stringify(message);
+  return with_payloads(json::stringify(message), request.payloads);
 }
 
 std::string encode(const SyncResponse& response) {
@@ -163,8 +172,7 @@ std::string encode(const SyncResponse& response) {
   } else {
     message.set("context", response.context.to_json());
   }
-  if (!response.payloads.empty()) message.set("payloads", records_to_json(response.payloads));
-  return json::stringify(message);
+  return with_payloads(json::stringify(message), response.payloads);
 }
 
 Result<SyncRequest> decode_request(std::string_view text) {
@@ -193,7 +201,7 @@ Result<SyncRequest> decode_request(std::string_view text) {
       }
     }
   }
-  GIBKIT_ASSIGN_OR_RETURN(request.payloads, records_from(message, "payloads"));
+  GIBKIT_ASSIGN_OR_RETURN(request.payloads, payloads_from(message));
   return request;
 }
 
@@ -215,7 +223,7 @@ Result<SyncResponse> decode_response(std::string_view text) {
   const json::Value* context = message.find("context");
   if (context == nullptr) return invalid_argument("context is missing");
   GIBKIT_ASSIGN_OR_RETURN(response.context, record_from(*context, "context"));
-  GIBKIT_ASSIGN_OR_RETURN(response.payloads, records_from(message, "payloads"));
+  GIBKIT_ASSIGN_OR_RETURN(response.payloads, payloads_from(message));
   return response;
 }
 

@@ -84,7 +84,7 @@ class ReceiverTurn {
 
   std::string signing_frame() const { return IbGib::parse(request_.signed_frame_json)->address(); }
 
-  Result<SyncResponse> reply(Leg leg, ReceiverSaga& saga, json::Object fields, std::vector<IbGib> payloads = {}) {
+  Result<SyncResponse> reply(Leg leg, ReceiverSaga& saga, json::Object fields, std::vector<Payload> payloads = {}) {
     SyncResponse response;
     response.leg = leg;
     response.saga_id = request_.saga_id;
@@ -155,9 +155,9 @@ class ReceiverTurn {
     GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> named, string_array(context_data(), "payloadAddrs"));
     std::unordered_set<std::string> expected(named.begin(), named.end());
     if (expected.size() != named.size()) return invalid_argument("payloadAddrs names a record twice");
-    for (const IbGib& payload : request_.payloads) {
-      if (expected.erase(payload.address()) == 0) {
-        return permission_denied("payload " + payload.address() + " is not named by the signed context");
+    for (const Payload& payload : request_.payloads) {
+      if (expected.erase(payload.address) == 0) {
+        return permission_denied("payload " + payload.address + " is not named by the signed context");
       }
     }
     if (!expected.empty()) return invalid_argument("the context names " + *expected.begin() + " but it was not sent");
@@ -185,20 +185,22 @@ class ReceiverTurn {
   }
 
   Result<SyncResponse> reply_with_outgoing(ReceiverSaga& saga, std::size_t received) {
-    std::vector<IbGib> payloads;
+    std::vector<Payload> payloads;
     json::Array sent;
     std::size_t budget = state_.options.max_message_bytes;
     while (!saga.outgoing.empty()) {
-      GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> record, RecordReader({&durable()}).load(saga.outgoing.front()));
-      if (!record) return data_loss("record " + saga.outgoing.front() + " vanished while syncing");
-      const std::size_t size = encoded_size(*record) + saga.outgoing.front().size() + 4;
+      const std::string& address = saga.outgoing.front();
+      GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, durable().get(address));
+      if (!text) return data_loss("record " + address + " vanished while syncing");
+      Payload payload{address, std::move(*text), {}};
+      const std::size_t size = payload.encoded_size() + address.size() + 4;
       if (size > budget && !payloads.empty()) break;
       if (size > state_.options.max_message_bytes) {
-        return resource_exhausted("record " + saga.outgoing.front() + " is larger than max_message_bytes");
+        return resource_exhausted("record " + address + " is larger than max_message_bytes");
       }
       budget -= std::min(budget, size);
-      sent.emplace_back(saga.outgoing.front());
-      payloads.push_back(std::move(*record));
+      sent.emplace_back(address);
+      payloads.push_back(std::move(payload));
       saga.outgoing.pop_front();
     }
     const bool more = !saga.outgoing.empty();

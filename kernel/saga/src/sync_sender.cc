@@ -206,20 +206,22 @@ class SenderSaga {
     bool first = true;
     bool more = !wanted.empty();
     while (!queue.empty() || more) {
-      std::vector<IbGib> batch;
+      std::vector<Payload> batch;
       json::Array names;
       std::size_t budget = state_.options.max_message_bytes;
       while (!queue.empty()) {
-        GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> record, reader.load(queue.front()));
-        if (!record) return not_found("record " + queue.front() + " vanished while syncing");
-        const std::size_t size = encoded_size(*record) + queue.front().size() + 4;
+        const std::string& address = queue.front();
+        GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, reader.load_text(address));
+        if (!text) return not_found("record " + address + " vanished while syncing");
+        Payload payload{address, std::move(*text), {}};
+        const std::size_t size = payload.encoded_size() + address.size() + 4;
         if (size > state_.options.max_message_bytes) {
-          return resource_exhausted("record " + queue.front() + " is larger than max_message_bytes");
+          return resource_exhausted("record " + address + " is larger than max_message_bytes");
         }
         if (size > budget) break;
         budget -= size;
-        names.emplace_back(queue.front());
-        batch.push_back(std::move(*record));
+        names.emplace_back(address);
+        batch.push_back(std::move(payload));
         queue.pop_front();
       }
       json::Object fields{{"seq", static_cast<double>(next_seq_++)}, {"payloadAddrs", std::move(names)}};
@@ -246,9 +248,9 @@ class SenderSaga {
         if (address.is_string()) expected.insert(address.as_string());
       }
     }
-    for (const IbGib& record : reply.payloads) {
-      if (expected.erase(record.address()) == 0) {
-        return permission_denied("the receiver sent " + record.address() + " without naming it");
+    for (const Payload& payload : reply.payloads) {
+      if (expected.erase(payload.address) == 0) {
+        return permission_denied("the receiver sent " + payload.address + " without naming it");
       }
     }
     if (!expected.empty()) return invalid_argument("the receiver named " + *expected.begin() + " but did not send it");
@@ -262,7 +264,7 @@ class SenderSaga {
   Status resolve_divergence() {
     RecordReader reader({&durable(), state_.services.staging});
     std::vector<std::string> roots;
-    std::vector<IbGib> made;
+    std::vector<Payload> made;
     for (Timeline& timeline : timelines_) {
       if (timeline.kind != Kind::kMerged) continue;
       GIBKIT_ASSIGN_OR_RETURN(std::unordered_set<std::string> peer_branch,
@@ -271,7 +273,7 @@ class SenderSaga {
       GIBKIT_ASSIGN_OR_RETURN(std::optional<Replay> replay,
                               replay_onto(reader, *timeline.peer_head, timeline.own_head));
       if (replay) {
-        made.insert(made.end(), replay->records.begin(), replay->records.end());
+        for (const IbGib& record : replay->records) made.push_back(Payload::of(record));
         timeline.final_head = replay->head;
       } else {
         timeline.kind = Kind::kConflict;  // both heads stay; both branches are kept on both sides
@@ -305,7 +307,7 @@ class SenderSaga {
 
   // One signed request turn: a context, a session frame claiming it, the
   // request, and the checked reply.
-  Result<SyncResponse> turn(Leg leg, json::Object fields, std::vector<IbGib> payloads = {},
+  Result<SyncResponse> turn(Leg leg, json::Object fields, std::vector<Payload> payloads = {},
                             std::vector<identity::EndorsementStep> earlier = {}) {
     GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> session_head, state_.registry.latest(session_.session_tjp));
     if (!session_head) return internal_error("the session identity vanished from the registry");
@@ -380,7 +382,7 @@ class SenderSaga {
   std::vector<std::string> peer_holds_;
   std::vector<std::string> wanted_;
   std::unordered_set<std::string> peer_known_;
-  std::unordered_set<std::string> staged_;
+  StagedRecords staged_;
 };
 
 }  // namespace

@@ -13,31 +13,34 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
-#include "gibkit/ibgib.h"
+#include "gibkit/saga/sync_messages.h"
 #include "gibkit/space.h"
 #include "gibkit/status.h"
 
 namespace gibkit::saga {
 
+// A saga's staged records: address -> the addresses it relates, kept so
+// that commit() checks completeness without parsing the records again.
+using StagedRecords = std::unordered_map<std::string, std::vector<std::string>>;
+
 class StagingArea {
  public:
   StagingArea(Space& staging, Space& durable) : staging_(staging), durable_(durable) {}
 
-  // Stages validated records for one saga; adds their addresses to `held`
+  // Stages validated (decoded) payloads for one saga; adds them to `held`
   // (the saga's own set). Records already held by the saga are skipped.
-  [[nodiscard]] Status stage(const std::vector<IbGib>& records, std::unordered_set<std::string>& held);
+  [[nodiscard]] Status stage(const std::vector<Payload>& payloads, StagedRecords& held);
 
   // Moves the saga's records to the durable space together with `heads`
   // (compare-and-swap updates), then releases them. kNotFound names a
   // related record that is neither staged nor durable; kAborted if a head
   // moved since it was read. On failure nothing reaches the durable space.
-  [[nodiscard]] Status commit(std::unordered_set<std::string>& held, const std::vector<HeadUpdate>& heads);
+  [[nodiscard]] Status commit(StagedRecords& held, const std::vector<HeadUpdate>& heads);
 
   // Drops the saga's references; records no saga holds are erased.
-  [[nodiscard]] Status release(std::unordered_set<std::string>& held);
+  [[nodiscard]] Status release(StagedRecords& held);
 
  private:
   Space& staging_;

@@ -24,6 +24,20 @@ namespace gibkit::saga {
 
 inline constexpr std::string_view kProtocol = "gibkit-sync/1";
 
+// A record carried in a message. The sender fills address and json_text
+// straight from its space (no parse); decoding fills all three from a
+// record it has checked intrinsically, json_text in canonical form.
+struct Payload {
+  std::string address;
+  std::string json_text;
+  std::vector<std::string> related;  // every address it relates (decoded payloads only)
+
+  [[nodiscard]] static Payload of(const IbGib& record);
+  // Bytes this payload adds to a message.
+  [[nodiscard]] std::size_t encoded_size() const noexcept { return json_text.size() + 1; }
+  friend bool operator==(const Payload&, const Payload&) = default;
+};
+
 enum class Leg { kInit, kAck, kDelta, kDeltaReply, kCommit, kCommitReply, kAbort, kAbortReply, kError };
 
 [[nodiscard]] std::string_view leg_name(Leg leg) noexcept;
@@ -35,14 +49,14 @@ struct SyncRequest {
   std::string signed_frame_json;  // session frame whose claim targets context.address()
   std::optional<identity::SessionBundle> session;  // init only
   std::vector<identity::EndorsementStep> earlier_endorsements;  // init only
-  std::vector<IbGib> payloads;  // delta only
+  std::vector<Payload> payloads;  // delta only
 };
 
 struct SyncResponse {
   Leg leg = Leg::kAck;
   std::string saga_id;
   IbGib context;               // absent (empty ib) for errors
-  std::vector<IbGib> payloads;  // delta_reply: records the sender asked for
+  std::vector<Payload> payloads;  // delta_reply: records the sender asked for
   Status error;                 // leg kError only
 };
 
@@ -55,8 +69,5 @@ struct SyncResponse {
 // intrinsically valid (kDataLoss otherwise).
 [[nodiscard]] Result<SyncRequest> decode_request(std::string_view text);
 [[nodiscard]] Result<SyncResponse> decode_response(std::string_view text);
-
-// The encoded size of a record inside a message, for size-bounded batching.
-[[nodiscard]] std::size_t encoded_size(const IbGib& record);
 
 }  // namespace gibkit::saga
