@@ -93,6 +93,10 @@ class Receiver::Impl {
     info.port = config_.port;
     info.user = this;
     info.timeout_secs = static_cast<unsigned>(config_.handshake_timeout_s);
+    // A connection that sends nothing is held by this one (10 s by default),
+    // not by timeout_secs; without it a silent flood would outlast the
+    // handshake timeout.
+    info.timeout_secs_ah_idle = static_cast<unsigned>(config_.handshake_timeout_s);
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
     if (config_.address.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     if (config_.tls_enabled()) {
