@@ -69,11 +69,9 @@ Result<IdentityFrames> KeystoneSigner::revoke(std::string_view latest_frame_json
 Status KeystoneSigner::verify(std::string_view prev_frame_json, std::string_view next_frame_json,
                               const Claim& expected) {
   return signer_support::guarded("keystone signer", [&]() -> Status {
-    Result<IbGib> prev = IbGib::parse(prev_frame_json);
-    if (!prev.ok()) return prev.status().with_context("keystone verify: prev frame");
-    Result<IbGib> next = IbGib::parse(next_frame_json);
-    if (!next.ok()) return next.status().with_context("keystone verify: next frame");
-    return verify_evolution(*prev, *next, expected);
+    GIBKIT_ASSIGN_OR_RETURN(const signer_support::FramePair frames,
+                            signer_support::parse_frame_pair("keystone verify", prev_frame_json, next_frame_json));
+    return verify_evolution(frames.prev, frames.next, expected);
   });
 }
 

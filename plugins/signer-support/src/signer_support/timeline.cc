@@ -1,5 +1,6 @@
 #include "signer_support/timeline.h"
 
+#include <utility>
 #include <vector>
 
 #include "gibkit/gib_hash.h"
@@ -59,6 +60,15 @@ Result<std::string> identity_of(const IbGib& frame) {
   if (!tjp) return invalid_argument("frame belongs to no timeline");
   GIBKIT_ASSIGN_OR_RETURN(const Address address, Address::parse(*tjp));
   return address.gib();
+}
+
+Result<FramePair> parse_frame_pair(std::string_view who, std::string_view prev_frame_json,
+                                   std::string_view next_frame_json) {
+  Result<IbGib> prev = IbGib::parse(prev_frame_json);
+  if (!prev.ok()) return prev.status().with_context(std::string(who) + ": prev frame");
+  Result<IbGib> next = IbGib::parse(next_frame_json);
+  if (!next.ok()) return next.status().with_context(std::string(who) + ": next frame");
+  return FramePair{std::move(*prev), std::move(*next)};
 }
 
 }  // namespace gibkit::signer_support

@@ -32,4 +32,16 @@ namespace gibkit::signer_support {
 // The identity a frame belongs to: the gib of its timeline's genesis.
 [[nodiscard]] Result<std::string> identity_of(const IbGib& frame);
 
+// The two frames a Signer::verify call is given, parsed.
+struct FramePair {
+  IbGib prev;
+  IbGib next;
+};
+
+// Parses them. A frame that does not parse fails with its parse Status under
+// the context "<who>: prev frame" or "<who>: next frame", so the caller can
+// tell which of the two was malformed.
+[[nodiscard]] Result<FramePair> parse_frame_pair(std::string_view who, std::string_view prev_frame_json,
+                                                 std::string_view next_frame_json);
+
 }  // namespace gibkit::signer_support
