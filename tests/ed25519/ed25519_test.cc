@@ -2,12 +2,9 @@
 // third-party check of the signatures with OpenSSL's command-line tool.
 #include "ed25519_identity/ed25519_signer.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 
 #include <botan/hex.h>
 #include <botan/x509_key.h>
@@ -16,36 +13,22 @@
 #include "ed25519_identity/identity_frame.h"
 #include "ed25519_identity/key_chain.h"
 #include "gibkit/gib_hash.h"
-#include "test_environment.h"
+#include "signer_testing.h"
 
 namespace gibkit::ed25519_identity {
 namespace {
 
 namespace fs = std::filesystem;
-using keystone::testing::category;
-using keystone::testing::TestEnvironment;
+using signer_testing::category;
+using signer_testing::data_of;
+using signer_testing::parse;
+using signer_testing::tampered;
+using signer_testing::target;
+using signer_testing::TempDir;
+using signer_testing::TestEnvironment;
 
-std::string target(int i) { return "context^" + sha256_hex_upper("turn " + std::to_string(i)); }
-
-IbGib parse(const std::string& text) {
-  auto record = IbGib::parse(text);
-  EXPECT_TRUE(record.ok()) << record.status().to_string();
-  return *record;
-}
-
-std::string tampered(const std::string& frame_json, const std::function<void(IbGib&)>& change) {
-  IbGib frame = parse(frame_json);
-  change(frame);
-  frame.gib = *compute_gib(frame);
-  return frame.to_json_text();
-}
-
-json::Object& data_of(IbGib& frame) { return frame.data->as_object(); }
-
-class Ed25519Test : public ::testing::Test {
+class Ed25519Test : public signer_testing::SignerTest<Ed25519Signer> {
  protected:
-  Ed25519Test() : signer_(std::make_unique<signer_support::SecretStore>(), env_.env()) {}
-
   std::vector<std::string> chain(int turns, const json::Value& options = json::Value()) {
     auto made = signer_.create_identity(options);
     EXPECT_TRUE(made.ok()) << made.status().to_string();
@@ -57,9 +40,6 @@ class Ed25519Test : public ::testing::Test {
     }
     return frames;
   }
-
-  TestEnvironment env_;
-  Ed25519Signer signer_;
 };
 
 TEST_F(Ed25519Test, SignsAndVerifiesManyTurnsWithPreRotation) {
@@ -173,8 +153,8 @@ TEST_F(Ed25519Test, SignaturesVerifyWithOpenSsl) {
   const auto frame = *IdentityFrame::from_record(next);
   const std::vector<std::uint8_t> message = signing_message(frame, genesis.address(), genesis.address());
 
-  std::string pattern = (fs::temp_directory_path() / "gibkit-ed25519-XXXXXX").string();
-  const fs::path dir = ::mkdtemp(pattern.data());
+  const TempDir temp("gibkit-ed25519");
+  const fs::path& dir = temp.path();
   const Botan::Ed25519_PublicKey public_key(std::vector<std::uint8_t>(frame.public_key.begin(), frame.public_key.end()));
   std::ofstream(dir / "pub.pem") << Botan::X509::PEM_encode(public_key);
   auto write = [](const fs::path& path, const std::vector<std::uint8_t>& bytes) {
@@ -194,7 +174,6 @@ TEST_F(Ed25519Test, SignaturesVerifyWithOpenSsl) {
   flipped[flipped.size() / 2] ^= 0x01;
   write(dir / "flipped.bin", flipped);
   EXPECT_NE(openssl_verify(dir / "flipped.bin"), 0);
-  fs::remove_all(dir);
 }
 
 TEST_F(Ed25519Test, SigningMessageLayoutIsStable) {

@@ -6,11 +6,9 @@
 #include <sys/stat.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <set>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 
 #include <gtest/gtest.h>
 
@@ -20,32 +18,19 @@
 #include "keystone/evolve.h"
 #include "keystone/hash_reveal.h"
 #include "keystone/presets.h"
-#include "test_environment.h"
+#include "signer_testing.h"
 
 namespace gibkit::keystone {
 namespace {
 
-using testing::category;
-using testing::TestEnvironment;
+using signer_testing::category;
+using signer_testing::data_of;
+using signer_testing::parse;
+using signer_testing::tampered;
+using signer_testing::target;
+using signer_testing::TempDir;
+using signer_testing::TestEnvironment;
 
-std::string target(int i) { return "context^" + sha256_hex_upper("turn " + std::to_string(i)); }
-
-IbGib parse(const std::string& text) {
-  auto record = IbGib::parse(text);
-  EXPECT_TRUE(record.ok()) << record.status().to_string();
-  return *record;
-}
-
-// Applies `change` to a frame and recomputes its gib, as an attacker would,
-// so that the check under test (not the gib check) must catch it.
-std::string tampered(const std::string& frame_json, const std::function<void(IbGib&)>& change) {
-  IbGib frame = parse(frame_json);
-  change(frame);
-  frame.gib = *compute_gib(frame);
-  return frame.to_json_text();
-}
-
-json::Object& data_of(IbGib& frame) { return frame.data->as_object(); }
 json::Object& pool_of(IbGib& frame, std::size_t i) {
   return data_of(frame).find("challengePools")->as_array().at(i).as_object();
 }
@@ -54,10 +39,8 @@ json::Object& claim_of(IbGib& frame) {
   return data_of(frame).find("proofs")->as_array().at(0).as_object().find("claim")->as_object();
 }
 
-class KeystoneTest : public ::testing::Test {
+class KeystoneTest : public signer_testing::SignerTest<KeystoneSigner> {
  protected:
-  KeystoneTest() : signer_(std::make_unique<signer_support::SecretStore>(), env_.env()) {}
-
   std::string create(const json::Value& options) {
     auto made = signer_.create_identity(options);
     EXPECT_TRUE(made.ok()) << made.status().to_string();
@@ -74,9 +57,6 @@ class KeystoneTest : public ::testing::Test {
     for (int i = 0; i < turns; ++i) frames.push_back(sign(frames.back(), {"sync", target(i)}));
     return frames.back();
   }
-
-  TestEnvironment env_;
-  KeystoneSigner signer_;
 };
 
 TEST_F(KeystoneTest, GenesisHasReferenceShape) {
@@ -448,18 +428,16 @@ TEST_F(KeystoneTest, OptionsAreValidated) {
 }
 
 TEST(KeystoneSecretsTest, SecretStaysInTheStoreAndIsNeededToSign) {
-  namespace fs = std::filesystem;
-  std::string pattern = (fs::temp_directory_path() / "gibkit-keystone-XXXXXX").string();
-  const fs::path dir = ::mkdtemp(pattern.data());
+  const TempDir dir("gibkit-keystone");
   TestEnvironment env;
-  auto store = signer_support::SecretStore::open_directory(dir);
+  auto store = signer_support::SecretStore::open_directory(dir.path());
   ASSERT_TRUE(store.ok());
   KeystoneSigner signer(std::move(*store), env.env());
   auto genesis = signer.create_identity(json::Value());
   ASSERT_TRUE(genesis.ok());
   auto turn = signer.sign(genesis->records_json[0], {"sync", target(0)});
   ASSERT_TRUE(turn.ok());
-  const fs::path file = dir / (parse(genesis->records_json[0]).gib + ".secret");
+  const std::filesystem::path file = dir.path() / (parse(genesis->records_json[0]).gib + ".secret");
   std::ifstream in(file);
   std::string secret_hex;
   std::getline(in, secret_hex);
@@ -473,7 +451,6 @@ TEST(KeystoneSecretsTest, SecretStaysInTheStoreAndIsNeededToSign) {
   EXPECT_EQ(other.sign(turn->records_json[0], {"sync", target(1)}).status().code(), StatusCode::kNotFound);
   // ...but it can verify.
   EXPECT_TRUE(other.verify(genesis->records_json[0], turn->records_json[0], {"sync", target(0)}).ok());
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -3,29 +3,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
+#include "signer_testing.h"
+
 namespace gibkit::signer_support {
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "gibkit-secrets-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using signer_testing::TempDir;
 
 const Secret kSecret = {1, 2, 3, 4, 250};
 const std::string kIdentity = "ABCDEF0123";
@@ -39,7 +28,7 @@ TEST(SecretStoreTest, MemoryStoreRoundTrips) {
 }
 
 TEST(SecretStoreTest, DirectoryStoreWritesOwnerOnlyFileAndReadsItBack) {
-  TempDir dir;
+  const TempDir dir("gibkit-secrets");
   auto store = SecretStore::open_directory(dir.path() / "secrets");
   ASSERT_TRUE(store.ok()) << store.status().to_string();
   ASSERT_TRUE((*store)->put(kIdentity, kSecret).ok());
@@ -60,7 +49,7 @@ TEST(SecretStoreTest, DirectoryStoreWritesOwnerOnlyFileAndReadsItBack) {
 }
 
 TEST(SecretStoreTest, RefusesFilesReadableByOthers) {
-  TempDir dir;
+  const TempDir dir("gibkit-secrets");
   auto store = SecretStore::open_directory(dir.path());
   ASSERT_TRUE(store.ok());
   ASSERT_TRUE((*store)->put(kIdentity, kSecret).ok());
@@ -72,7 +61,7 @@ TEST(SecretStoreTest, RefusesFilesReadableByOthers) {
 }
 
 TEST(SecretStoreTest, ReportsCorruptFilesAndRejectsPathLikeIdentities) {
-  TempDir dir;
+  const TempDir dir("gibkit-secrets");
   auto store = SecretStore::open_directory(dir.path());
   ASSERT_TRUE(store.ok());
   const fs::path file = dir.path() / "BAD.secret";
@@ -84,7 +73,7 @@ TEST(SecretStoreTest, ReportsCorruptFilesAndRejectsPathLikeIdentities) {
 }
 
 TEST(SecretStoreTest, ErrorsNeverContainTheSecret) {
-  TempDir dir;
+  const TempDir dir("gibkit-secrets");
   auto store = SecretStore::open_directory(dir.path());
   ASSERT_TRUE(store.ok());
   ASSERT_TRUE((*store)->put(kIdentity, kSecret).ok());

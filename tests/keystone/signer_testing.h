@@ -1,0 +1,88 @@
+// File: signer_testing.h (library gibkit_signer_testing)
+//
+// Test helpers shared by the signer suites (tests/keystone, tests/ed25519):
+// a pinned clock and RNG, a fixture holding a signer over an in-memory
+// SecretStore, and the frame surgery the verify-rejection tests need. It
+// lives here, beside the tests of gibkit_signer_support, because that is
+// what both suites have in common.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <botan/chacha_rng.h>
+#include <gtest/gtest.h>
+
+#include "gibkit/ibgib.h"
+#include "gibkit/json.h"
+#include "gibkit/status.h"
+#include "signer_support/environment.h"
+#include "signer_support/secret_store.h"
+
+namespace gibkit::signer_testing {
+
+// A pinned environment: ChaCha RNG from a fixed seed, a clock that advances
+// 1.5 s per reading from 2026-04-29.
+class TestEnvironment {
+ public:
+  explicit TestEnvironment(std::uint8_t seed = 7)
+      : rng_(Botan::secure_vector<std::uint8_t>(32, seed)) {
+    env_.rng = &rng_;
+    env_.now_ms = [this] { return now_ += 1500; };
+  }
+  signer_support::Environment& env() { return env_; }
+
+ private:
+  Botan::ChaCha_RNG rng_;
+  std::int64_t now_ = 1777467158123;
+  signer_support::Environment env_;
+};
+
+// Fixture: signer_ is a SignerT over an in-memory SecretStore and env_, so
+// every test starts from the same pinned clock and RNG.
+template <typename SignerT>
+class SignerTest : public ::testing::Test {
+ protected:
+  SignerTest() : signer_(std::make_unique<signer_support::SecretStore>(), env_.env()) {}
+
+  TestEnvironment env_;  // declared before signer_, which keeps a reference into it
+  SignerT signer_;
+};
+
+// A fresh directory under the system temp dir, named <prefix>-XXXXXX,
+// removed with everything in it when this goes out of scope (also when an
+// ASSERT ends the test early).
+class TempDir {
+ public:
+  explicit TempDir(std::string_view prefix);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The category a verify failure names: the message up to the first ':'.
+[[nodiscard]] std::string category(const Status& s);
+
+// A distinct claim target per turn i ("context^<upper-case SHA-256 hex>").
+[[nodiscard]] std::string target(int i);
+
+// Parses a frame; a frame that does not parse fails the test (EXPECT).
+[[nodiscard]] IbGib parse(const std::string& text);
+
+// Applies `change` to a frame and recomputes its gib, as an attacker would,
+// so that the check under test (not the gib check) must catch it.
+[[nodiscard]] std::string tampered(const std::string& frame_json, const std::function<void(IbGib&)>& change);
+
+// The frame's data object, for tampering.
+[[nodiscard]] json::Object& data_of(IbGib& frame);
+
+}  // namespace gibkit::signer_testing
