@@ -179,6 +179,8 @@ struct ParseOptions {
 [[nodiscard]] std::string stringify(const Value& value);
 // Appends JSON.stringify(value) to `out` (no allocation of a temporary).
 void stringify_to(const Value& value, std::string& out);
+// The same for an object held outside a Value (no copy into one needed).
+void stringify_to(const Object& object, std::string& out);
 
 // JavaScript Number.prototype.toString() of a finite double ("1e+21", "5e-324",
 // "0" for -0). NaN and infinities give "NaN", "Infinity", "-Infinity".

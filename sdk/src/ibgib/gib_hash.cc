@@ -3,12 +3,33 @@
 
 #include <algorithm>
 #include <botan/hash.h>
-#include <botan/hex.h>
 
+#include "json/quote.h"
 #include "text/utf8.h"
 
 namespace gibkit {
 namespace {
+
+using MemberOrder = std::vector<const json::Object::Member*>;
+
+// The one SHA-256 hasher of this thread: creating one costs more than
+// hashing a record. Users finish one hash before starting the next.
+Botan::HashFunction& thread_sha256() {
+  thread_local const std::unique_ptr<Botan::HashFunction> sha256 = Botan::HashFunction::create_or_throw("SHA-256");
+  return *sha256;
+}
+
+std::string final_hex_upper(Botan::HashFunction& sha256) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::uint8_t digest[32];
+  sha256.final(digest);
+  std::string hex(2 * sizeof digest, '\0');
+  for (std::size_t i = 0; i < sizeof digest; ++i) {
+    hex[2 * i] = kDigits[digest[i] >> 4];
+    hex[2 * i + 1] = kDigits[digest[i] & 0xF];
+  }
+  return hex;
+}
 
 // H(s) of the reference: TextEncoder bytes (lone surrogates become U+FFFD),
 // SHA-256, uppercase hex; the empty string hashes to the empty string.
@@ -16,6 +37,102 @@ std::string field_hash(std::string_view s) {
   if (s.empty()) return "";
   if (text::has_surrogate(s)) return sha256_hex_upper(text::to_well_formed_utf8(s));
   return sha256_hex_upper(s);
+}
+
+// Appends pointers to `object`'s members in the order JSON.stringify writes
+// the object ts-gib rebuilds from its sorted keys: array-index keys first, in
+// ascending numeric order (the engine puts them there whatever the insertion
+// order, and json::Object already keeps them so), then the other keys sorted
+// by UTF-16 code units (Array.prototype.sort).
+void append_normalized_order(const json::Object& object, MemberOrder& order) {
+  const std::size_t first = order.size();
+  for (const json::Object::Member& member : object) order.push_back(&member);
+  const auto others = std::partition_point(order.begin() + static_cast<std::ptrdiff_t>(first), order.end(),
+                                           [](const json::Object::Member* m) { return json::is_array_index_key(m->first); });
+  const auto by_utf16 = [](const json::Object::Member* a, const json::Object::Member* b) {
+    return text::compare_utf16(a->first, b->first) < 0;
+  };
+  // Records written by gibkit or ts-gib mostly have their keys sorted already.
+  if (!std::is_sorted(others, order.end(), by_utf16)) std::sort(others, order.end(), by_utf16);
+}
+
+// SHA-256 of J(x), written straight from the record: J(x) is the text of
+// JSON.stringify(normalize_keys(x)) (current) or JSON.stringify(x) (legacy),
+// produced without building the normalized copy, and handed to the hasher in
+// chunks so that a large record never exists as one string.
+class JsonHasher {
+ public:
+  explicit JsonHasher(bool normalize) : normalize_(normalize) { text_.reserve(kChunk); }
+
+  void write(const json::Value& value) {
+    if (value.is_object()) return write(value.as_object());
+    if (value.is_array()) {
+      // Normalization stops at arrays, as in ts-gib: elements, objects
+      // included, are written as they are.
+      text_ += '[';
+      bool first = true;
+      for (const json::Value& element : value.as_array()) {
+        if (!first) text_ += ',';
+        first = false;
+        json::stringify_to(element, text_);
+        drain_if_full();
+      }
+      text_ += ']';
+      return;
+    }
+    json::stringify_to(value, text_);
+    drain_if_full();
+  }
+
+  void write(const json::Object& object) {
+    // order_ is a stack shared by the nested objects being written: this
+    // object's members sit in [first, end) until it is done.
+    const std::size_t first = order_.size();
+    if (normalize_) {
+      append_normalized_order(object, order_);
+    } else {
+      for (const json::Object::Member& member : object) order_.push_back(&member);
+    }
+    const std::size_t end = order_.size();
+    text_ += '{';
+    for (std::size_t i = first; i < end; ++i) {
+      if (i != first) text_ += ',';
+      json::append_quoted(order_[i]->first, text_);
+      text_ += ':';
+      write(order_[i]->second);
+    }
+    text_ += '}';
+    order_.resize(first);
+  }
+
+  // H(J(x)). J(x) is never empty and never holds a WTF-8 surrogate
+  // (stringify escapes lone surrogates), so field_hash's special cases
+  // (empty string, TextEncoder's U+FFFD) cannot apply to it.
+  std::string finish() {
+    sha256_.update(reinterpret_cast<const std::uint8_t*>(text_.data()), text_.size());
+    return final_hex_upper(sha256_);
+  }
+
+ private:
+  static constexpr std::size_t kChunk = 8 * 1024;
+
+  void drain_if_full() {
+    if (text_.size() < kChunk) return;
+    sha256_.update(reinterpret_cast<const std::uint8_t*>(text_.data()), text_.size());
+    text_.clear();
+  }
+
+  Botan::HashFunction& sha256_ = thread_sha256();
+  bool normalize_;
+  std::string text_;
+  MemberOrder order_;
+};
+
+template <class Json>  // json::Value or json::Object
+std::string json_hash(const Json& json, GibAlgorithm algorithm) {
+  JsonHasher hasher(algorithm == GibAlgorithm::kSha256V1);
+  hasher.write(json);
+  return hasher.finish();
 }
 
 bool has_rel8ns(const IbGib& record) {
@@ -43,10 +160,6 @@ bool has_data(const IbGib& record, GibAlgorithm algorithm) {
   return false;
 }
 
-std::string canonical_json(const json::Value& value, GibAlgorithm algorithm) {
-  return algorithm == GibAlgorithm::kSha256V1 ? json::stringify(normalize_keys(value)) : json::stringify(value);
-}
-
 // The tjp suffix of a non-tjp frame: the gib of its last rel8ns.tjp address.
 Result<std::string> tjp_suffix(const IbGib& record) {
   const std::vector<std::string> tjps = record.rel8d(kRel8nTjp);
@@ -63,26 +176,18 @@ Result<std::string> tjp_suffix(const IbGib& record) {
 }  // namespace
 
 std::string sha256_hex_upper(std::string_view bytes) {
-  // One hasher per thread: creating one costs more than hashing a record.
-  thread_local const std::unique_ptr<Botan::HashFunction> sha256 = Botan::HashFunction::create_or_throw("SHA-256");
-  sha256->update(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-  std::uint8_t digest[32];
-  sha256->final(digest);
-  return Botan::hex_encode(digest, sizeof digest, /*uppercase=*/true);
+  Botan::HashFunction& sha256 = thread_sha256();
+  sha256.update(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  return final_hex_upper(sha256);
 }
 
 json::Value normalize_keys(const json::Value& value) {
   if (!value.is_object()) return value;
-  const json::Object& object = value.as_object();
-  std::vector<const json::Object::Member*> sorted;
-  sorted.reserve(object.size());
-  for (const auto& member : object) sorted.push_back(&member);
-  std::sort(sorted.begin(), sorted.end(), [](const json::Object::Member* a, const json::Object::Member* b) {
-    return text::compare_utf16(a->first, b->first) < 0;
-  });
+  MemberOrder order;
+  append_normalized_order(value.as_object(), order);
   std::vector<json::Object::Member> members;
-  members.reserve(sorted.size());
-  for (const json::Object::Member* member : sorted) members.emplace_back(member->first, normalize_keys(member->second));
+  members.reserve(order.size());
+  for (const json::Object::Member* member : order) members.emplace_back(member->first, normalize_keys(member->second));
   return json::Object::from_members(std::move(members));
 }
 
@@ -92,8 +197,8 @@ Result<std::string> compute_gib(const IbGib& record, GibAlgorithm algorithm) {
   const bool with_rel8ns = has_rel8ns(record);
   const bool with_data = has_data(record, algorithm);
   const std::string ib_hash = field_hash(record.ib);
-  const std::string rel8ns_hash = with_rel8ns ? field_hash(canonical_json(json::Value(*record.rel8ns), algorithm)) : "";
-  const std::string data_hash = with_data ? field_hash(canonical_json(*record.data, algorithm)) : "";
+  const std::string rel8ns_hash = with_rel8ns ? json_hash(*record.rel8ns, algorithm) : "";
+  const std::string data_hash = with_data ? json_hash(*record.data, algorithm) : "";
   std::string hash = (with_rel8ns || with_data) ? field_hash(ib_hash + rel8ns_hash + data_hash) : field_hash(ib_hash);
 
   const json::Value* is_tjp = record.data ? record.data->find("isTjp") : nullptr;

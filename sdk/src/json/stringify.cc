@@ -1,9 +1,11 @@
 // JSON.stringify and Number.prototype.toString, byte for byte.
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <string>
 
 #include "gibkit/json.h"
+#include "json/quote.h"
 #include "text/utf8.h"
 
 namespace gibkit::json {
@@ -19,50 +21,13 @@ void append_unicode_escape(unsigned value, std::string& out) {
   out += kHexDigits[value & 0xF];
 }
 
-// ECMAScript QuoteJSONString (ES2019 "well-formed JSON.stringify").
-void append_quoted(std::string_view s, std::string& out) {
-  out += '"';
-  std::size_t run_start = 0;
-  std::size_t i = 0;
-  auto flush = [&] { out.append(s.data() + run_start, i - run_start); };
-  while (i < s.size()) {
-    const auto byte = static_cast<unsigned char>(s[i]);
-    const char* short_escape = nullptr;
-    switch (byte) {
-      case '"': short_escape = "\\\""; break;
-      case '\\': short_escape = "\\\\"; break;
-      case '\b': short_escape = "\\b"; break;
-      case '\f': short_escape = "\\f"; break;
-      case '\n': short_escape = "\\n"; break;
-      case '\r': short_escape = "\\r"; break;
-      case '\t': short_escape = "\\t"; break;
-      default: break;
-    }
-    if (short_escape != nullptr) {
-      flush();
-      out += short_escape;
-      run_start = ++i;
-    } else if (byte < 0x20) {
-      flush();
-      append_unicode_escape(byte, out);
-      run_start = ++i;
-    } else if (byte == 0xED && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0xA0) {
-      // A lone surrogate held as WTF-8: JS escapes it.
-      const text::Decoded d = text::decode_wtf8_lenient(s.substr(i));
-      if (d.length == 3) {
-        flush();
-        append_unicode_escape(static_cast<unsigned>(d.code_point), out);
-        run_start = i += 3;
-      } else {
-        ++i;
-      }
-    } else {
-      ++i;
-    }
-  }
-  flush();
-  out += '"';
-}
+// Bytes that QuoteJSONString copies as they are: everything but '"', '\\',
+// controls, and 0xED (the lead byte of a WTF-8 surrogate, checked slowly).
+constexpr auto kPlain = [] {
+  std::array<bool, 256> plain{};
+  for (unsigned b = 0x20; b < 256; ++b) plain[b] = b != '"' && b != '\\' && b != 0xED;
+  return plain;
+}();
 
 void append_number(double d, std::string& out) {
   if (!std::isfinite(d)) {
@@ -73,6 +38,46 @@ void append_number(double d, std::string& out) {
 }
 
 }  // namespace
+
+// ECMAScript QuoteJSONString (ES2019 "well-formed JSON.stringify"). Most
+// strings are long runs of plain bytes, copied with one append per run.
+void append_quoted(std::string_view s, std::string& out) {
+  out += '"';
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t run_start = i;
+    while (i < s.size() && kPlain[static_cast<unsigned char>(s[i])]) ++i;
+    out.append(s.data() + run_start, i - run_start);
+    if (i == s.size()) break;
+    const auto byte = static_cast<unsigned char>(s[i]);
+    switch (byte) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (byte < 0x20) {
+          append_unicode_escape(byte, out);
+        } else {
+          // 0xED: a lone surrogate held as WTF-8 is escaped, as JS does;
+          // any other sequence (U+D000..U+D7FF) is copied.
+          const text::Decoded d = text::decode_wtf8_lenient(s.substr(i));
+          if (d.length == 3 && d.code_point >= 0xD800) {
+            append_unicode_escape(static_cast<unsigned>(d.code_point), out);
+            i += 3;
+            continue;
+          }
+          out += s[i];
+        }
+        break;
+    }
+    ++i;
+  }
+  out += '"';
+}
 
 std::string number_to_string(double d) {
   if (std::isnan(d)) return "NaN";
@@ -143,20 +148,21 @@ void stringify_to(const Value& value, std::string& out) {
       out += ']';
       return;
     }
-    case Type::kObject: {
-      out += '{';
-      bool first = true;
-      for (const auto& [key, member] : value.as_object()) {
-        if (!first) out += ',';
-        first = false;
-        append_quoted(key, out);
-        out += ':';
-        stringify_to(member, out);
-      }
-      out += '}';
-      return;
-    }
+    case Type::kObject: stringify_to(value.as_object(), out); return;
   }
+}
+
+void stringify_to(const Object& object, std::string& out) {
+  out += '{';
+  bool first = true;
+  for (const auto& [key, member] : object) {
+    if (!first) out += ',';
+    first = false;
+    append_quoted(key, out);
+    out += ':';
+    stringify_to(member, out);
+  }
+  out += '}';
 }
 
 std::string stringify(const Value& value) {

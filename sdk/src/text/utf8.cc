@@ -106,11 +106,15 @@ std::string to_well_formed_utf8(std::string_view text) {
 int compare_utf16(std::string_view a, std::string_view b) noexcept {
   while (!a.empty() && !b.empty()) {
     // Identical bytes are identical code units; only decode where they differ.
-    if (a[0] == b[0] && static_cast<unsigned char>(a[0]) < 0x80) {
+    const auto ca = static_cast<unsigned char>(a[0]);
+    const auto cb = static_cast<unsigned char>(b[0]);
+    if (ca == cb && ca < 0x80) {
       a.remove_prefix(1);
       b.remove_prefix(1);
       continue;
     }
+    // An ASCII character is one code unit below any other character's first.
+    if (ca != cb && (ca < 0x80 || cb < 0x80)) return ca < cb ? -1 : 1;
     const Decoded da = decode_wtf8_lenient(a);
     const Decoded db = decode_wtf8_lenient(b);
     if (da.code_point != db.code_point) {
