@@ -45,7 +45,7 @@ class SyncNodeTest : public ::testing::TestWithParam<std::tuple<const char*, con
                                       << "spaces:\n" << durable << "}\n"
                                       << "  - {name: staging, plugin: space-memory, role: temporary}\n"
                                       << "signers:\n  - {name: keys, plugin: " << signer_plugin
-                                      << ", config: {secrets_dir: secrets}}\n"
+                                      << ", config: {secrets_dir: " << (home / "secrets").string() << "}}\n"
                                       << "transports:\n  - {name: inner, plugin: transport-innerspace, listen: true, "
                                       << "config: {name: " << name << counter_ << "}}\n"
                                       << "sync: {trust: [" << trust << "]}\n";
