@@ -73,6 +73,9 @@ struct IbGib {
   // whose members are arrays of strings (null treated as absent). Unknown
   // top-level keys are rejected (kInvalidArgument naming the key).
   [[nodiscard]] static Result<IbGib> from_json(const json::Value& value);
+  // The same, but data and rel8ns are moved out of `value` (left valid but
+  // unspecified) instead of copied: for a value parsed only to be read.
+  [[nodiscard]] static Result<IbGib> from_json(json::Value&& value);
   // parse() + from_json().
   [[nodiscard]] static Result<IbGib> parse(std::string_view json_text);
 

@@ -1,7 +1,10 @@
 // IbGib: reading a record from JSON, writing it back, and rel8n queries.
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "gibkit/ibgib.h"
+#include "json/quote.h"
 
 namespace gibkit {
 namespace {
@@ -24,13 +27,24 @@ Status check_rel8ns_shape(const json::Object& rel8ns) {
   return {};
 }
 
-}  // namespace
+// Copies from a const source, moves from a mutable one, so one body serves
+// both from_json overloads.
+template <class T>
+auto&& copy_or_move(T& source) {
+  if constexpr (std::is_const_v<T>) {
+    return source;
+  } else {
+    return std::move(source);
+  }
+}
 
-Result<IbGib> IbGib::from_json(const json::Value& value) {
+// from_json for `Json` = const json::Value (copying) or json::Value (moving).
+template <class Json>
+Result<IbGib> record_from_json(Json& value) {
   if (!value.is_object()) {
     return invalid_argument("an ibgib record must be a JSON object, not " + std::string(json::type_name(value.type())));
   }
-  const json::Object& object = value.as_object();
+  auto& object = value.as_object();
   for (const auto& [key, member] : object) {
     if (key != "ib" && key != "gib" && key != "data" && key != "rel8ns") {
       return invalid_argument("unknown top-level key \"" + key + "\" (expected ib, gib, data, rel8ns)");
@@ -39,32 +53,60 @@ Result<IbGib> IbGib::from_json(const json::Value& value) {
   IbGib record;
   GIBKIT_ASSIGN_OR_RETURN(record.ib, json::get_string(object, "ib"));
   GIBKIT_ASSIGN_OR_RETURN(record.gib, json::get_string(object, "gib"));
-  if (const json::Value* data = object.find("data"); data != nullptr && !data->is_null()) record.data = *data;
-  if (const json::Value* rel8ns = object.find("rel8ns"); rel8ns != nullptr && !rel8ns->is_null()) {
+  if (auto* data = object.find("data"); data != nullptr && !data->is_null()) record.data = copy_or_move(*data);
+  if (auto* rel8ns = object.find("rel8ns"); rel8ns != nullptr && !rel8ns->is_null()) {
     if (!rel8ns->is_object()) {
       return invalid_argument("rel8ns must be an object, not " + std::string(json::type_name(rel8ns->type())));
     }
     GIBKIT_RETURN_IF_ERROR(check_rel8ns_shape(rel8ns->as_object()));
-    record.rel8ns = rel8ns->as_object();
+    record.rel8ns = copy_or_move(rel8ns->as_object());
   }
   return record;
 }
 
+// The record's members in the order of its JSON form, absent parts left out;
+// to_json and to_json_text both write this.
+template <class Visit>
+void visit_members(const IbGib& record, Visit&& visit) {
+  visit("ib", record.ib);
+  visit("gib", record.gib);
+  if (record.data) visit("data", *record.data);
+  if (record.rel8ns) visit("rel8ns", *record.rel8ns);
+}
+
+}  // namespace
+
+Result<IbGib> IbGib::from_json(const json::Value& value) { return record_from_json(value); }
+
+Result<IbGib> IbGib::from_json(json::Value&& value) { return record_from_json(value); }
+
 Result<IbGib> IbGib::parse(std::string_view json_text) {
   GIBKIT_ASSIGN_OR_RETURN(json::Value value, json::parse(json_text));
-  return from_json(value);
+  return from_json(std::move(value));
 }
 
 json::Value IbGib::to_json() const {
   json::Object object;
-  object.set("ib", ib);
-  object.set("gib", gib);
-  if (data) object.set("data", *data);
-  if (rel8ns) object.set("rel8ns", *rel8ns);
+  visit_members(*this, [&](std::string_view key, const auto& member) { object.set(std::string(key), member); });
   return object;
 }
 
-std::string IbGib::to_json_text() const { return json::stringify(to_json()); }
+// Written member by member: going through to_json() would copy data and rel8ns.
+std::string IbGib::to_json_text() const {
+  std::string out = "{";
+  visit_members(*this, [&](std::string_view key, const auto& member) {
+    if (out.size() > 1) out += ',';
+    json::append_quoted(key, out);
+    out += ':';
+    if constexpr (std::is_same_v<std::decay_t<decltype(member)>, std::string>) {
+      json::append_quoted(member, out);
+    } else {
+      json::stringify_to(member, out);
+    }
+  });
+  out += '}';
+  return out;
+}
 
 std::string IbGib::address() const { return ib + "^" + gib; }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "gibkit/json.h"
 
@@ -23,6 +24,41 @@ std::uint32_t array_index_value(std::string_view key) noexcept {
   std::uint32_t value = 0;
   std::from_chars(key.data(), key.data() + key.size(), value);
   return value;
+}
+
+// Whether two members share a key. Parsed objects rarely do, so from_members
+// checks first and only then pays for merging.
+bool has_duplicate_keys(const std::vector<Object::Member>& members) {
+  if (members.size() <= kIndexThreshold) {
+    for (std::size_t i = 1; i < members.size(); ++i) {
+      for (std::size_t j = 0; j < i; ++j) {
+        if (members[i].first == members[j].first) return true;
+      }
+    }
+    return false;
+  }
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(members.size());
+  for (const Object::Member& member : members) {
+    if (!seen.insert(member.first).second) return true;
+  }
+  return false;
+}
+
+// JSON.parse's rule for duplicates: the first position keeps the last value.
+std::vector<Object::Member> merge_duplicates(std::vector<Object::Member> members) {
+  std::vector<Object::Member> unique;
+  unique.reserve(members.size());
+  std::unordered_map<std::string_view, std::size_t> seen;
+  seen.reserve(members.size());
+  std::vector<std::size_t> target(members.size());
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    auto [it, inserted] = seen.emplace(members[i].first, unique.size());
+    target[i] = it->second;
+    if (inserted) unique.emplace_back(members[i].first, Value());
+  }
+  for (std::size_t i = 0; i < members.size(); ++i) unique[target[i]].second = std::move(members[i].second);
+  return unique;
 }
 
 }  // namespace
@@ -77,27 +113,20 @@ Object& Object::operator=(Object&& other) noexcept {
 }
 
 Object Object::from_members(std::vector<Member> members) {
-  // Resolve duplicates first: the first position keeps the last value.
-  std::vector<Member> unique;
-  unique.reserve(members.size());
-  std::unordered_map<std::string_view, std::size_t> seen;
-  seen.reserve(members.size());
-  std::vector<std::size_t> target(members.size());
-  for (std::size_t i = 0; i < members.size(); ++i) {
-    auto [it, inserted] = seen.emplace(members[i].first, unique.size());
-    target[i] = it->second;
-    if (inserted) unique.emplace_back(members[i].first, Value());
+  if (has_duplicate_keys(members)) members = merge_duplicates(std::move(members));
+  const auto is_index = [](const Member& m) { return is_array_index_key(m.first); };
+  // Most objects have no array-index keys (or have them first already);
+  // stable_partition would allocate a buffer for nothing.
+  auto first_other = std::find_if_not(members.begin(), members.end(), is_index);
+  if (std::any_of(first_other, members.end(), is_index)) {
+    first_other = std::stable_partition(first_other, members.end(), is_index);
   }
-  for (std::size_t i = 0; i < members.size(); ++i) unique[target[i]].second = std::move(members[i].second);
-
-  Object object;
-  auto first_other = std::stable_partition(unique.begin(), unique.end(),
-                                           [](const Member& m) { return is_array_index_key(m.first); });
-  std::sort(unique.begin(), first_other, [](const Member& a, const Member& b) {
+  std::sort(members.begin(), first_other, [](const Member& a, const Member& b) {
     return array_index_value(a.first) < array_index_value(b.first);
   });
-  object.index_key_count_ = static_cast<std::size_t>(first_other - unique.begin());
-  object.members_ = std::move(unique);
+  Object object;
+  object.index_key_count_ = static_cast<std::size_t>(first_other - members.begin());
+  object.members_ = std::move(members);
   if (object.members_.size() > kIndexThreshold) object.rebuild_index();
   return object;
 }

@@ -205,20 +205,21 @@ class Parser {
         return true;
       }
       if (byte < 0x20) return fail("control character in string must be escaped");
-      if (byte >= 0x80) {
-        const text::Decoded d = text::decode_utf8(text_.substr(pos_));
-        if (d.error != nullptr) return fail(d.error);
-        out.append(text_.substr(pos_, d.length));
-        pos_ += d.length;
-        continue;
-      }
       if (byte != '\\') {
-        // Copy the plain ASCII run in one go.
-        std::size_t end = pos_ + 1;
+        // Copy the run of plain characters (ASCII and validated UTF-8) up to
+        // the next quote, backslash or control in one append: a string
+        // without escapes is then one allocation of the right size.
+        std::size_t end = pos_;
         while (end < text_.size()) {
           const auto b = static_cast<unsigned char>(text_[end]);
-          if (b == '"' || b == '\\' || b < 0x20 || b >= 0x80) break;
-          ++end;
+          if (b == '"' || b == '\\' || b < 0x20) break;
+          if (b < 0x80) {
+            ++end;
+            continue;
+          }
+          const text::Decoded d = text::decode_utf8(text_.substr(end));
+          if (d.error != nullptr) return fail(d.error, end);
+          end += d.length;
         }
         out.append(text_.substr(pos_, end - pos_));
         pos_ = end;
