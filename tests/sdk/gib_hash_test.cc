@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -132,6 +134,185 @@ void check_vectors(const std::string& folder, GibAlgorithm algorithm) {
 TEST(GibHashVectors, CurrentMatchesJavaScriptReference) { check_vectors("ibgib-v1", GibAlgorithm::kSha256V1); }
 TEST(GibHashVectors, LegacyMatchesJavaScriptReference) {
   check_vectors("ibgib-legacy", GibAlgorithm::kSha256V1Legacy);
+}
+
+// UTF-16 code units of a WTF-8 string, decoded here independently of the SDK.
+std::u16string utf16_of(std::string_view s) {
+  std::u16string units;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    const std::size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+    char32_t cp = length == 1 ? lead : lead & (0x7F >> length);
+    for (std::size_t k = 1; k < length; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    if (cp >= 0x10000) {
+      units += static_cast<char16_t>(0xD800 + ((cp - 0x10000) >> 10));
+      units += static_cast<char16_t>(0xDC00 + ((cp - 0x10000) & 0x3FF));
+    } else {
+      units += static_cast<char16_t>(cp);
+    }
+    i += length;
+  }
+  return units;
+}
+
+// normalize_keys as ts-gib defines it, written without the SDK's ordering
+// code: keys sorted by UTF-16 units into a new object (which puts array-index
+// keys first), recursing through objects only.
+json::Value reference_normalize(const json::Value& x) {
+  if (!x.is_object()) return x;
+  std::vector<json::Object::Member> members;
+  for (const auto& [key, value] : x.as_object()) members.emplace_back(key, reference_normalize(value));
+  std::sort(members.begin(), members.end(),
+            [](const json::Object::Member& a, const json::Object::Member& b) { return utf16_of(a.first) < utf16_of(b.first); });
+  return json::Object::from_members(std::move(members));
+}
+
+// compute_gib's hash (the part before any ".<tjp gib>") by the definition it
+// had before it streamed: H over stringify(normalize_keys(x)) strings.
+// Only for records whose ib holds no lone surrogate.
+std::string hash_by_old_definition(const IbGib& record, GibAlgorithm algorithm) {
+  const auto h = [](const std::string& s) { return s.empty() ? s : sha256_hex_upper(s); };
+  const auto j = [&](const json::Value& x) {
+    if (algorithm == GibAlgorithm::kSha256V1Legacy) return json::stringify(x);
+    const std::string normalized = json::stringify(normalize_keys(x));
+    EXPECT_EQ(normalized, json::stringify(reference_normalize(x)));
+    return normalized;
+  };
+  bool with_rel8ns = false;
+  if (record.rel8ns) {
+    for (const auto& [name, list] : *record.rel8ns) with_rel8ns |= list.is_array() && !list.as_array().empty();
+  }
+  bool with_data = false;
+  if (record.data) {
+    const json::Value& d = *record.data;
+    with_data = d.is_object()   ? !d.as_object().empty()
+                : d.is_array()  ? !d.as_array().empty()
+                : d.is_string() ? !d.as_string().empty()
+                                : algorithm == GibAlgorithm::kSha256V1 && d.truthy();
+  }
+  const std::string ib_hash = h(record.ib);
+  if (!with_rel8ns && !with_data) return h(ib_hash);
+  return h(ib_hash + (with_rel8ns ? h(j(json::Value(*record.rel8ns))) : "") + (with_data ? h(j(*record.data)) : ""));
+}
+
+void expect_old_definition(const IbGib& record, GibAlgorithm algorithm, const std::string& what) {
+  Result<std::string> gib = compute_gib(record, algorithm);
+  ASSERT_TRUE(gib.ok()) << what << ": " << gib.status().to_string();
+  EXPECT_EQ(gib->substr(0, gib->find('.')), hash_by_old_definition(record, algorithm)) << what;
+}
+
+TEST(GibHashDifferential, VectorRecordsHashAsByTheOldDefinition) {
+  for (const char* folder : {"ibgib-v1", "ibgib-legacy"}) {
+    const std::vector<std::string> records = read_lines(std::string(GIBKIT_VECTORS_DIR) + "/" + folder + "/records.jsonl");
+    ASSERT_FALSE(records.empty());
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const IbGib record = record_from(records[i]);
+      if (record.gib == kPrimitiveGib) continue;
+      // Both algorithms on every record: the other one's order differs.
+      expect_old_definition(record, GibAlgorithm::kSha256V1, std::string(folder) + " line " + std::to_string(i + 1));
+      expect_old_definition(record, GibAlgorithm::kSha256V1Legacy, std::string(folder) + " line " + std::to_string(i + 1));
+    }
+  }
+}
+
+// Keys that order differently by bytes, by code points, by UTF-16 units or
+// as array indices, and keys that look alike.
+const std::vector<std::string>& tricky_keys() {
+  static const std::vector<std::string> keys = {
+      "", "0", "1", "2", "10", "9", "4294967294", "4294967295", "01", "-1", "1.5", " 1",
+      "a", "A", "b", "ab", "a b", std::string("a\0", 2), std::string("a\0b", 3), "\"", "\\", "\n", "\x7f",
+      "\xC3\xA9",               // U+00E9 precomposed
+      "e\xCC\x81",              // e + combining acute: looks the same
+      "\xEE\x80\x80",          // U+E000, private use
+      "\xEF\xBD\x9E",          // U+FF5E
+      "\xEF\xBF\xBF",          // U+FFFF
+      "\xF0\x90\x80\x80",      // U+10000 (D800 DC00)
+      "\xF0\x9F\x98\x80",      // U+1F600 (D83D DE00)
+      "\xED\xA0\xBD",          // lone high surrogate D83D
+      "\xED\xA0\xBDx",         // ... followed by x
+      "\xED\xB8\x80",          // lone low surrogate DE00
+      "\xED\x9F\xBF",          // U+D7FF, just below the surrogates
+  };
+  return keys;
+}
+
+class Generator {
+ public:
+  explicit Generator(unsigned seed) : rng_(seed) {}
+
+  json::Object object(int depth) {
+    json::Object o;
+    const int n = pick(0, 8);
+    for (int i = 0; i < n; ++i) o.set(key(), value(depth - 1));
+    return o;
+  }
+
+  json::Value value(int depth) {
+    switch (pick(0, depth > 0 ? 8 : 4)) {
+      case 0: return json::Value();
+      case 1: return json::Value(pick(0, 1) == 1);
+      case 2: {
+        static const double numbers[] = {0, -0.0, 1, -1.5, 1e21, 1e-7, 5e-324, 123456789012345680000.0, 0.1};
+        return json::Value(numbers[pick(0, 8)]);
+      }
+      case 3: return json::Value(key());  // strings with the same tricky content
+      case 4: return json::Value(std::string(static_cast<std::size_t>(pick(0, 3)) * 5000, 'x') + key());
+      case 5:
+      case 6: return json::Value(object(depth));
+      default: {
+        // Arrays are not normalized, objects in them included.
+        json::Array a;
+        const int n = pick(0, 4);
+        for (int i = 0; i < n; ++i) a.push_back(value(depth - 1));
+        return json::Value(std::move(a));
+      }
+    }
+  }
+
+  json::Object rel8ns() {
+    json::Object o;
+    const int n = pick(0, 4);
+    for (int i = 0; i < n; ++i) {
+      json::Array addresses;
+      const int m = pick(0, 3);
+      for (int k = 0; k < m; ++k) addresses.emplace_back(key() + "^gib");
+      o.set(key(), json::Value(std::move(addresses)));
+    }
+    return o;
+  }
+
+ private:
+  int pick(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  std::string key() { return tricky_keys()[static_cast<std::size_t>(pick(0, static_cast<int>(tricky_keys().size()) - 1))]; }
+  std::mt19937 rng_;
+};
+
+TEST(GibHashDifferential, GeneratedNestedRecordsHashAsByTheOldDefinition) {
+  Generator generate(20261124);
+  for (int i = 0; i < 400; ++i) {
+    IbGib record;
+    record.ib = "generated " + std::to_string(i);
+    record.data = i % 5 == 0 ? generate.value(4) : json::Value(generate.object(4));
+    record.rel8ns = generate.rel8ns();
+    expect_old_definition(record, GibAlgorithm::kSha256V1, "record " + std::to_string(i));
+    expect_old_definition(record, GibAlgorithm::kSha256V1Legacy, "record " + std::to_string(i));
+  }
+}
+
+TEST(GibHashDifferential, LargeRecordsHashedInChunks) {
+  // Well past the hasher's chunk size, in one string, in many members and in
+  // one long array.
+  json::Object data;
+  data.set("long", std::string(100000, 'y'));
+  for (int i = 0; i < 3000; ++i) data.set("k" + std::to_string(3000 - i), i);
+  json::Array past;
+  for (int i = 0; i < 3000; ++i) past.emplace_back("comment " + std::to_string(i) + "^" + std::string(64, 'A'));
+  IbGib record;
+  record.ib = "large";
+  record.data = json::Value(std::move(data));
+  record.rel8ns = json::Object{{"past", json::Value(std::move(past))}};
+  expect_old_definition(record, GibAlgorithm::kSha256V1, "large");
+  expect_old_definition(record, GibAlgorithm::kSha256V1Legacy, "large");
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <string>
+
 namespace gibkit {
 namespace {
 
@@ -55,6 +58,48 @@ TEST(IbGib, RejectsBadShapes) {
     const Status s = IbGib::parse(text).status();
     EXPECT_FALSE(s.ok()) << text;
     EXPECT_NE(s.message().find(reason), std::string::npos) << text << " -> " << s.message();
+  }
+}
+
+TEST(IbGib, FromJsonRvalueMovesWhatTheCopyCopies) {
+  const Result<json::Value> parsed =
+      json::parse(R"({"ib":"x","gib":"G","data":{"k":[1,{"z":2,"a":3}],"s":"text"},"rel8ns":{"past":["a^gib"]}})");
+  ASSERT_TRUE(parsed.ok());
+  const json::Value original = *parsed;
+  const Result<IbGib> copied = IbGib::from_json(*parsed);
+  json::Value value = *parsed;
+  const Result<IbGib> moved = IbGib::from_json(std::move(value));
+  ASSERT_TRUE(copied.ok());
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(*moved, *copied);
+  EXPECT_EQ(*parsed, original);  // the const overload leaves its input alone
+  EXPECT_EQ(moved->to_json_text(), json::stringify(original));
+
+  // Both overloads refuse the same records with the same messages.
+  for (const char* text : {R"([1])", R"({"ib":"x","gib":"g","extra":1})", R"({"ib":"x","gib":"g","rel8ns":{"p":[1]}})",
+                           R"({"ib":1,"gib":"g"})", R"({"ib":"x","gib":"g","rel8ns":7})"}) {
+    const json::Value bad = *json::parse(text);
+    const Status by_copy = IbGib::from_json(bad).status();
+    const Status by_move = IbGib::from_json(json::Value(bad)).status();
+    EXPECT_FALSE(by_move.ok()) << text;
+    EXPECT_EQ(by_move.message(), by_copy.message()) << text;
+  }
+}
+
+TEST(IbGib, ToJsonTextIsStringifyOfToJson) {
+  for (const char* text :
+       {R"({"ib":"x","gib":"g"})", R"({"ib":"q\"uote\u0001","gib":"g","data":"s"})", R"({"ib":"x","gib":"g","data":[{"b":1,"a":2}]})",
+        R"({"rel8ns":{"tjp":["t^gib"],"past":[]},"data":{"2":0,"b":{"1":[]},"a":null},"gib":"G","ib":"x"})"}) {
+    const Result<IbGib> r = IbGib::parse(text);
+    ASSERT_TRUE(r.ok()) << text;
+    EXPECT_EQ(r->to_json_text(), json::stringify(r->to_json())) << text;
+  }
+  std::ifstream vectors(std::string(GIBKIT_VECTORS_DIR) + "/ibgib-v1/records.jsonl");
+  ASSERT_TRUE(vectors.good());
+  for (std::string line; std::getline(vectors, line);) {
+    const Result<IbGib> r = IbGib::parse(line);
+    ASSERT_TRUE(r.ok()) << line;
+    EXPECT_EQ(r->to_json_text(), json::stringify(r->to_json())) << line;
   }
 }
 

@@ -93,6 +93,25 @@ TEST(JsonString, LoneSurrogatesRoundTripEscaped) {
   EXPECT_EQ(roundtrip(R"("\uDBFF\uDFFF")"), "\"\xF4\x8F\xBF\xBF\"");
 }
 
+TEST(JsonString, EscapesBetweenPlainRuns) {
+  // U+D7FF shares the lead byte 0xED with the surrogates but is copied; lone
+  // surrogates are escaped wherever they sit in the string.
+  EXPECT_EQ(stringify(Value(std::string("\xED\x9F\xBF" "a\xED\xA0\xBD" "b\n\xED\xB8\x80"))),
+            "\"\xED\x9F\xBF" "a\\ud83db\\n\\ude00\"");
+  EXPECT_EQ(stringify(Value(std::string("\xED\xA0\xBD\xED\xB8\x80"))), R"("\ud83d\ude00")");
+  // Bytes that form no WTF-8 sequence (not from parse) are copied as they are.
+  EXPECT_EQ(stringify(Value(std::string("x\xED\xA0"))), "\"x\xED\xA0\"");
+  EXPECT_EQ(stringify(Value(std::string())), R"("")");
+}
+
+TEST(JsonString, ParsesRunsBetweenEscapes) {
+  EXPECT_EQ(must_parse("\"ab\xC3\xA9\\n\xF0\x9F\x98\x80z\\u0041\"").as_string(), "ab\xC3\xA9\n\xF0\x9F\x98\x80zA");
+  // Invalid UTF-8 after an escape and valid UTF-8 is reported where it is.
+  ParseError error;
+  EXPECT_FALSE(parse("\"ab\\n\xC3\xA9\xC0\xAF\"", {}, &error).ok());
+  EXPECT_EQ(error.offset, 7u);
+}
+
 Status parse_status(std::string_view text, ParseError* error = nullptr) {
   return parse(text, {}, error).status();
 }
@@ -182,6 +201,33 @@ TEST(JsonObject, IsArrayIndexKey) {
 TEST(JsonObject, DuplicateKeysLastValueFirstPosition) {
   EXPECT_EQ(roundtrip(R"({"a":1,"b":2,"a":3})"), R"({"a":3,"b":2})");
   EXPECT_EQ(roundtrip(R"({"1":1,"0":2,"1":3})"), R"({"0":2,"1":3})");
+}
+
+TEST(JsonObject, IndexKeysAfterNamedOnesMoveFirst) {
+  EXPECT_EQ(roundtrip(R"({"b":1,"2":2,"a":3,"1":4})"), R"({"1":4,"2":2,"b":1,"a":3})");
+  // Above 16 members duplicates are found by hashing.
+  std::string text = "{";
+  for (int i = 0; i < 20; ++i) {
+    text += "\"k";
+    text += std::to_string(i);
+    text += "\":0,";
+  }
+  text += R"("7":"seven","k3":"dup","0":"zero"})";
+  const Value v = must_parse(text);
+  const Object& o = v.as_object();
+  ASSERT_EQ(o.size(), 22u);
+  EXPECT_EQ(o.begin()->first, "0");
+  EXPECT_EQ((o.begin() + 1)->first, "7");
+  EXPECT_EQ((o.begin() + 5)->first, "k3");
+  EXPECT_EQ((o.begin() + 5)->second, Value("dup"));
+  EXPECT_EQ(o.find("k3")->as_string(), "dup");
+}
+
+TEST(JsonObject, StringifyToObjectAppendsWhatValueGives) {
+  const Value v = must_parse(R"({"b":[1,{"d":2,"c":3}],"1":null,"a":"x"})");
+  std::string out = "prefix";
+  stringify_to(v.as_object(), out);
+  EXPECT_EQ(out, "prefix" + stringify(v));
 }
 
 TEST(JsonObject, SetKeepsPositionAndOrdersIndexKeys) {
