@@ -144,15 +144,9 @@ TEST_F(Ed25519Test, RejectsBrokenLinksAndTamperedGib) {
   EXPECT_EQ(category(signer_.verify(f[1], bad.to_json_text(), claim)), "gib");
 }
 
-// A malformed frame is named, so a caller can tell which of the two it sent.
 TEST_F(Ed25519Test, VerifyNamesTheMalformedFrame) {
   const auto f = chain(1);
-  const Claim claim{"sync", target(0)};
-  const Status bad_prev = signer_.verify("{not json", f[1], claim);
-  EXPECT_EQ(bad_prev.code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(bad_prev.message().rfind("ed25519 verify: prev frame: ", 0), 0u) << bad_prev.to_string();
-  const Status bad_next = signer_.verify(f[0], "{not json", claim);
-  EXPECT_EQ(bad_next.message().rfind("ed25519 verify: next frame: ", 0), 0u) << bad_next.to_string();
+  signer_testing::expect_verify_names_malformed_frame(signer_, "ed25519", f[0], f[1], {"sync", target(0)});
 }
 
 // Exports the public key as PEM from Botan, writes the signed message and the

@@ -36,4 +36,15 @@ std::string tampered(const std::string& frame_json, const std::function<void(IbG
 
 json::Object& data_of(IbGib& frame) { return frame.data->as_object(); }
 
+void expect_verify_names_malformed_frame(Signer& signer, std::string_view who, const std::string& prev,
+                                         const std::string& next, const Claim& claim) {
+  const std::string context = std::string(who) + " verify: ";
+  const Status bad_prev = signer.verify("{not json", next, claim);
+  EXPECT_EQ(bad_prev.code(), StatusCode::kInvalidArgument) << bad_prev.to_string();
+  EXPECT_EQ(bad_prev.message().rfind(context + "prev frame: ", 0), 0u) << bad_prev.to_string();
+  const Status bad_next = signer.verify(prev, "{not json", claim);
+  EXPECT_EQ(bad_next.code(), StatusCode::kInvalidArgument) << bad_next.to_string();
+  EXPECT_EQ(bad_next.message().rfind(context + "next frame: ", 0), 0u) << bad_next.to_string();
+}
+
 }  // namespace gibkit::signer_testing

@@ -19,6 +19,7 @@
 
 #include "gibkit/ibgib.h"
 #include "gibkit/json.h"
+#include "gibkit/signer.h"
 #include "gibkit/status.h"
 #include "signer_support/environment.h"
 #include "signer_support/secret_store.h"
@@ -84,5 +85,12 @@ class TempDir {
 
 // The frame's data object, for tampering.
 [[nodiscard]] json::Object& data_of(IbGib& frame);
+
+// Expects signer.verify to refuse a malformed prev, then next, frame with
+// kInvalidArgument under the context "<who> verify: prev frame" (or "next
+// frame"), so a caller can tell which of the two it sent. prev and next are
+// a valid pair signed for `claim`.
+void expect_verify_names_malformed_frame(Signer& signer, std::string_view who, const std::string& prev,
+                                         const std::string& next, const Claim& claim);
 
 }  // namespace gibkit::signer_testing
