@@ -84,9 +84,9 @@ url=$(sed -n 's/.* at \(ws:[^;]*\).*/\1/p' bob.out | head -n 1)
 } >>alice.yaml
 "$gibd" --config alice.yaml >alice.out 2>&1 &
 pids+=($!)
-wait_for_line alice.out "synced with\|sync with .* failed" "${pids[1]}"
+wait_for_line alice.out "event=push.done\|event=push.failed" "${pids[1]}"
 cat alice.out
-grep -q "synced with $url" alice.out
+grep -q "event=push.done peer=$url" alice.out
 
 # Stop both (their LevelDB directories are locked while they run).
 for pid in "${pids[@]}"; do kill -TERM "$pid"; wait "$pid"; done

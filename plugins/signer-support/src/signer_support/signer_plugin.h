@@ -27,8 +27,10 @@ template <typename SignerT>
       .name = std::move(name),
       .version = std::move(version),
       .description = std::move(description),
+      // A path: the kernel resolves it against the deployment file's folder,
+      // so a node's secrets do not depend on where gibd was started.
       .config = {{.key = "secrets_dir",
-                  .type = ConfigType::kString,
+                  .type = ConfigType::kPath,
                   .required = false,
                   .description = "Directory holding one 0600 master-secret file per identity; "
                                  "absent: secrets in memory only"}},
