@@ -304,7 +304,7 @@ TEST(GibHashDifferential, LargeRecordsHashedInChunks) {
   // one long array.
   json::Object data;
   data.set("long", std::string(100000, 'y'));
-  for (int i = 0; i < 3000; ++i) data.set("k" + std::to_string(3000 - i), i);
+  for (int i = 0; i < 3000; ++i) data.set(std::string("k").append(std::to_string(3000 - i)), i);
   json::Array past;
   for (int i = 0; i < 3000; ++i) past.emplace_back("comment " + std::to_string(i) + "^" + std::string(64, 'A'));
   IbGib record;

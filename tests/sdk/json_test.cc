@@ -249,14 +249,14 @@ TEST(JsonObject, SetKeepsPositionAndOrdersIndexKeys) {
 TEST(JsonObject, LargeObjectsStayCorrect) {
   Object o;
   for (int i = 2000; i >= 0; --i) o.set(std::to_string(i), i);           // index keys, descending
-  for (int i = 0; i < 2000; ++i) o.set("k" + std::to_string(i), i);      // named keys
+  for (int i = 0; i < 2000; ++i) o.set(std::string("k").append(std::to_string(i)), i);      // named keys
   ASSERT_EQ(o.size(), 4001u);
   EXPECT_EQ(o.begin()->first, "0");
   EXPECT_EQ((o.begin() + 2000)->first, "2000");
   EXPECT_EQ((o.begin() + 2001)->first, "k0");
   for (int i = 0; i < 2000; i += 97) {
-    ASSERT_NE(o.find("k" + std::to_string(i)), nullptr);
-    EXPECT_EQ(o.find("k" + std::to_string(i))->as_number(), i);
+    ASSERT_NE(o.find(std::string("k").append(std::to_string(i))), nullptr);
+    EXPECT_EQ(o.find(std::string("k").append(std::to_string(i)))->as_number(), i);
     EXPECT_EQ(o.find(std::to_string(i))->as_number(), i);
   }
   EXPECT_TRUE(o.erase("k5"));
