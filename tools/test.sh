@@ -16,6 +16,7 @@ build_and_test() {
 
 build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 # The sanitizer build reruns the same suites; leaks in dlopen'd plugins are
-# real leaks too, so LeakSanitizer stays on.
+# real leaks too, so LeakSanitizer stays on. Benchmarks are not tests and
+# are not built there.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DGIBKIT_SANITIZE=ON
+  build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DGIBKIT_SANITIZE=ON -DGIBKIT_BUILD_BENCHMARKS=OFF
