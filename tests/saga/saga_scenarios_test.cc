@@ -2,6 +2,8 @@
 // graphs compared.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "gibkit/saga/timeline.h"
 #include "saga_fixture.h"
 
@@ -42,6 +44,19 @@ class SagaScenarioTest : public ::testing::Test {
     }
     EXPECT_TRUE(alice->staged_addresses().empty());
     EXPECT_TRUE(bob->staged_addresses().empty());
+  }
+
+  // data.state of every sync_saga frame a node holds.
+  static std::multiset<std::string> saga_states(const TestNode& node) {
+    std::multiset<std::string> states;
+    EXPECT_TRUE(node.durable
+                    ->for_each_record([&](std::string_view, std::string_view text) {
+                      auto record = IbGib::parse(text);
+                      if (record && record->ib == "sync_saga") states.insert(record->data->find("state")->as_string());
+                      return true;
+                    })
+                    .ok());
+    return states;
   }
 
   static Kind outcome(const SyncReport& report, const std::string& tjp) {
@@ -256,6 +271,9 @@ TEST_F(SagaScenarioTest, ControlGoesDurableAtOnceAndPayloadsOnlyAtCommit) {
   ASSERT_TRUE(report.ok()) << report.status().to_string();
   EXPECT_EQ(checked, (std::vector<std::string>{"init", "delta", "commit"}));
   expect_equal_graphs({&notes});
+  // Each side's saga timeline records every state it went through.
+  EXPECT_EQ(saga_states(*alice), (std::multiset<std::string>{"started", "init", "delta", "commit", "completed"}));
+  EXPECT_EQ(saga_states(*bob), (std::multiset<std::string>{"started", "ack", "delta_reply", "commit_reply"}));
 }
 
 TEST_F(SagaScenarioTest, LargeDeltasAreSplitIntoSizeBoundedMessages) {

@@ -37,7 +37,7 @@ Result<SyncReport> SyncService::sync(Connection& peer, const std::vector<std::st
 }
 
 Status SyncService::trust_peer(std::string_view domain_genesis_json) {
-  return state_.get()->registry.trust(domain_genesis_json);
+  return state_->registry.trust(domain_genesis_json);
 }
 
 }  // namespace gibkit::saga

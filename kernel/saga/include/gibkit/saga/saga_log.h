@@ -25,9 +25,6 @@ class SagaLog {
   [[nodiscard]] Status record(std::string_view state, std::string_view context_address,
                               std::string_view detail = {});
 
-  [[nodiscard]] const std::string& tjp() const noexcept { return tjp_; }
-  [[nodiscard]] const std::string& head() const noexcept { return head_address_; }
-
  private:
   SagaLog(Space& durable, IbGib genesis);
 
