@@ -240,8 +240,8 @@ void BM_SyncWebsocketTwoProcesses(benchmark::State& state) {
 void BM_SyncMemory(benchmark::State& state) { sync_in_process(state, false); }
 void BM_SyncLevelDb(benchmark::State& state) { sync_in_process(state, true); }
 
-BENCHMARK(BM_SyncMemory)->Arg(1000)->Arg(10000)->Arg(100000)->Iterations(1)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_SyncLevelDb)->Arg(1000)->Arg(10000)->Arg(100000)->Iterations(1)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_SyncWebsocketTwoProcesses)->Arg(1000)->Arg(10000)->Arg(100000)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SyncMemory)->Arg(1000)->Arg(10000)->Arg(100000)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SyncLevelDb)->Arg(1000)->Arg(10000)->Arg(100000)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SyncWebsocketTwoProcesses)->Arg(1000)->Arg(10000)->Arg(100000)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
