@@ -1,6 +1,6 @@
 #!/bin/sh
 # Starts gibd on a deployment, waits until it reports running, sends SIGTERM
-# and checks that it shut down cleanly (exit 0, "stopping" logged).
+# and checks that it shut down cleanly (exit 0, the node.stopping event logged).
 # usage: gibd_run_test.sh GIBD CONFIG PLUGIN_DIR
 set -u
 out=$(mktemp)
@@ -20,4 +20,4 @@ kill -TERM "$pid"
 wait "$pid"
 rc=$?
 cat "$out"
-[ "$rc" -eq 0 ] && grep -q "SIGTERM, stopping" "$out"
+[ "$rc" -eq 0 ] && grep -q "event=node.stopping signal=SIGTERM" "$out"
