@@ -23,12 +23,14 @@
 
 #include "envelope.h"
 #include "gibkit/json.h"
+#include "held_handler.h"
 #include "websocket_transport.h"
 
 namespace gibkit::plugins::websocket {
 namespace {
 
 using std::chrono::milliseconds;
+using test_support::HeldHandler;
 constexpr milliseconds kGenerous(10000);
 
 // The shell command that runs a script of the test's node folder.
@@ -247,43 +249,6 @@ TEST_F(WebsocketBadInput, TcpFloodThatNeverUpgradesIsCutAtTheHandshakeTimeout) {
   EXPECT_EQ(number(done, "closedByServer"), kFlood) << json::stringify(json::Value(done));
   EXPECT_EQ(receiver_->load().connections, 0);
 }
-
-// A handler that blocks until opened and records how many calls ran at once.
-class HeldHandler {
- public:
-  RequestHandler handler(std::string response) {
-    return [this, response = std::move(response)](std::string_view) -> Result<std::string> {
-      std::unique_lock lock(mutex_);
-      ++running_;
-      peak_ = std::max(peak_, running_);
-      changed_.notify_all();
-      changed_.wait_for(lock, std::chrono::seconds(60), [&] { return open_; });
-      --running_;
-      return response;
-    };
-  }
-  // True once `n` calls run at once (waits at most 20 s).
-  bool wait_running(int n) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, std::chrono::seconds(20), [&] { return running_ >= n; });
-  }
-  int peak() {
-    std::lock_guard lock(mutex_);
-    return peak_;
-  }
-  void open() {
-    std::lock_guard lock(mutex_);
-    open_ = true;
-    changed_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  int running_ = 0;
-  int peak_ = 0;
-  bool open_ = false;
-};
 
 // Waits (at most 30 s) until `done` holds, sampling the receiver's buffered
 // bytes every few milliseconds; returns whether it held, and the largest sample.

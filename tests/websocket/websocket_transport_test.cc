@@ -1,5 +1,6 @@
 // The websocket transport end to end over loopback: round trips, concurrency,
 // chunking, limits, timeouts, reconnecting and TLS.
+#include "held_handler.h"
 #include "websocket_transport.h"
 
 #include <atomic>
@@ -18,6 +19,7 @@ namespace gibkit::plugins::websocket {
 namespace {
 
 using std::chrono::milliseconds;
+using test_support::HeldHandler;
 constexpr milliseconds kGenerous(10000);  // for requests that must succeed
 
 WebsocketConfig small_config() {
@@ -46,35 +48,6 @@ struct Pair {
   WebsocketTransport receiver;
   WebsocketTransport sender;
   std::unique_ptr<Connection> connection;
-};
-
-// A handler that blocks until released, to hold requests in flight.
-class Gate {
- public:
-  RequestHandler handler() {
-    return [this](std::string_view request) -> Result<std::string> {
-      std::unique_lock lock(mutex_);
-      ++entered_;
-      changed_.notify_all();
-      changed_.wait_for(lock, std::chrono::seconds(20), [&] { return open_; });
-      return std::string(request);
-    };
-  }
-  void wait_entered(int n) {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, std::chrono::seconds(20), [&] { return entered_ >= n; });
-  }
-  void open() {
-    std::lock_guard lock(mutex_);
-    open_ = true;
-    changed_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  int entered_ = 0;
-  bool open_ = false;
 };
 
 TEST(WebsocketTransport, EndpointReportsTheBoundPort) {
@@ -200,7 +173,7 @@ TEST(WebsocketTransport, PeerWithSmallerLimitRefusesOversizedRequest) {
 }
 
 TEST(WebsocketTransport, RequestTimesOutAndTheConnectionStaysUsable) {
-  Gate gate;
+  HeldHandler gate;
   WebsocketConfig config = small_config();
   config.worker_threads = 2;
   Pair pair(config, gate.handler());
@@ -214,7 +187,7 @@ TEST(WebsocketTransport, RequestTimesOutAndTheConnectionStaysUsable) {
 }
 
 TEST(WebsocketTransport, ConfiguredTimeoutCapsTheCallersTimeout) {
-  Gate gate;
+  HeldHandler gate;
   WebsocketConfig config = small_config();
   config.request_timeout_ms = 200;
   Pair pair(config, gate.handler());
@@ -326,14 +299,14 @@ TEST(WebsocketTransport, ConnectionOutlivesItsTransport) {
 }
 
 TEST(WebsocketTransport, StopWaitsForRunningHandlers) {
-  Gate gate;
+  HeldHandler gate;
   auto receiver = std::make_unique<WebsocketTransport>(small_config());
   ASSERT_TRUE(receiver->listen(gate.handler()).ok());
   WebsocketTransport sender(small_config());
   Result<std::unique_ptr<Connection>> connection = sender.connect(receiver->endpoint());
   ASSERT_TRUE(connection.ok());
   std::thread caller([&] { (void)(*connection)->request("held", kGenerous); });
-  gate.wait_entered(1);
+  ASSERT_TRUE(gate.wait_running(1));
   std::thread opener([&] {
     std::this_thread::sleep_for(milliseconds(50));
     gate.open();
