@@ -27,6 +27,12 @@ IbGib make_reply_context(Leg leg, std::string_view saga_id, json::Object fields,
   return make_context(leg, saga_id, std::move(fields), std::move(rel8ns));
 }
 
+Status store_control(Space& durable, const IbGib& record) {
+  WriteBatch batch;
+  batch.puts.push_back(StoredRecord{record.address(), record.to_json_text()});
+  return durable.write(batch);
+}
+
 Status check_context_header(const IbGib& context, Leg leg, std::string_view saga_id) {
   if (!context.data || !context.data->is_object()) return invalid_argument("context " + context.address() + " has no data");
   const json::Object& data = context.data->as_object();

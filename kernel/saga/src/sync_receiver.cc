@@ -25,12 +25,6 @@ Result<std::vector<std::string>> string_array(const json::Object& data, std::str
   return out;
 }
 
-Status store_control(Space& durable, const IbGib& record) {
-  WriteBatch batch;
-  batch.puts.push_back(StoredRecord{record.address(), record.to_json_text()});
-  return durable.write(batch);
-}
-
 class ReceiverTurn {
  public:
   ReceiverTurn(SyncService::State& state, SyncRequest request) : state_(state), request_(std::move(request)) {}

@@ -29,12 +29,6 @@ std::string new_saga_id() {
   return id;
 }
 
-Status store_control(Space& durable, const IbGib& record) {
-  WriteBatch batch;
-  batch.puts.push_back(StoredRecord{record.address(), record.to_json_text()});
-  return durable.write(batch);
-}
-
 Leg reply_leg(Leg request) {
   switch (request) {
     case Leg::kInit: return Leg::kAck;

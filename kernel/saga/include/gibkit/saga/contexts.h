@@ -16,6 +16,7 @@
 #include "gibkit/ibgib.h"
 #include "gibkit/json.h"
 #include "gibkit/saga/sync_messages.h"
+#include "gibkit/space.h"
 #include "gibkit/status.h"
 
 namespace gibkit::saga {
@@ -29,6 +30,10 @@ inline constexpr std::string_view kRel8nRequest = "request";
                                          std::string_view session_frame, std::string_view previous_context);
 [[nodiscard]] IbGib make_reply_context(Leg leg, std::string_view saga_id, json::Object fields,
                                        std::string_view signing_frame, std::string_view request_context);
+
+// Writes a control record (a context) to the durable space at once, so the
+// saga leaves its trail even when it fails later.
+[[nodiscard]] Status store_control(Space& durable, const IbGib& record);
 
 // Checks a context's sagaId and leg against the message it came in.
 [[nodiscard]] Status check_context_header(const IbGib& context, Leg leg, std::string_view saga_id);
