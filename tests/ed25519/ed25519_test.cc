@@ -53,7 +53,7 @@ TEST_F(Ed25519Test, SignsAndVerifiesManyTurnsWithPreRotation) {
     EXPECT_NE(n->public_key, p->public_key);
     EXPECT_EQ(*next.n(), i + 1);
     EXPECT_EQ(next.rel8d("tjp"), std::vector<std::string>{parse(f[0]).address()});
-    EXPECT_EQ(next.rel8d("past").back(), prev.address());
+    EXPECT_EQ(next.rel8d("past"), std::vector<std::string>{prev.address()});  // linked past
   }
   const IbGib genesis = parse(f[0]);
   EXPECT_EQ(genesis.ib, "ed25519-identity");
@@ -131,17 +131,126 @@ TEST_F(Ed25519Test, RevokedIdentitySignsNothing) {
 TEST_F(Ed25519Test, RejectsBrokenLinksAndTamperedGib) {
   const auto f = chain(2);
   const Claim claim{"sync", target(1)};
-  const std::string short_past = tampered(f[2], [&](IbGib& r) {
-    r.rel8ns->set("past", json::Array{json::Value(parse(f[1]).address())});
+  // past is exactly [prev]: neither the full history nor anything else.
+  const std::string full_history = tampered(f[2], [&](IbGib& r) {
+    r.rel8ns->set("past", json::Array{json::Value(parse(f[0]).address()), json::Value(parse(f[1]).address())});
   });
-  EXPECT_EQ(category(signer_.verify(f[1], short_past, claim)), "link");
+  EXPECT_EQ(category(signer_.verify(f[1], full_history, claim)), "link");
+  const std::string wrong_prev = tampered(f[2], [&](IbGib& r) {
+    r.rel8ns->set("past", json::Array{json::Value(parse(f[0]).address())});
+  });
+  EXPECT_EQ(category(signer_.verify(f[1], wrong_prev, claim)), "link");
+  // Another timeline's genesis as tjp (gib recomputed, so the suffix agrees).
   const std::string other_tjp = tampered(f[2], [&](IbGib& r) {
-    r.rel8ns->set("tjp", json::Array{json::Value(parse(f[1]).address())});
+    r.rel8ns->set("tjp", json::Array{json::Value("ed25519-identity^" + sha256_hex_upper("another genesis"))});
   });
   EXPECT_EQ(category(signer_.verify(f[1], other_tjp, claim)), "link");
+  // A non-genesis frame as tjp cannot even be hashed into a valid gib (its
+  // gib would carry two tjp suffixes): intrinsic validation refuses it.
+  const std::string frame_as_tjp = tampered(f[2], [&](IbGib& r) {
+    r.rel8ns->set("tjp", json::Array{json::Value(parse(f[1]).address())});
+  });
+  EXPECT_EQ(category(signer_.verify(f[1], frame_as_tjp, claim)), "gib");
   IbGib bad = parse(f[2]);
   bad.gib[0] = bad.gib[0] == 'A' ? 'B' : 'A';
   EXPECT_EQ(category(signer_.verify(f[1], bad.to_json_text(), claim)), "gib");
+}
+
+// Linked past: a frame names only the frame before it, so its size does not
+// depend on the length of its timeline (with the full history in past, frames
+// grew from 12.9 KiB to 577 KiB after a few hundred syncs).
+TEST_F(Ed25519Test, FrameSizeDoesNotGrowWithTheTimeline) {
+  const auto f = chain(200);
+  ASSERT_EQ(f.size(), 201u);
+  const IbGib last = parse(f.back());
+  ASSERT_EQ(*last.n(), 200);
+  EXPECT_EQ(last.rel8d("past"), std::vector<std::string>{parse(f[199]).address()});
+  // Only the digits of n differ ("n":2 and "n":200).
+  EXPECT_EQ(f.back().size(), f[2].size() + 2) << f[2].size() << " B at n 2, " << f.back().size() << " B at n 200";
+  // Frame 1 is 65 bytes shorter than the others only because its past names
+  // the genesis, whose gib has no tjp suffix (".<64 hex>").
+  EXPECT_EQ(f.back().size(), f[1].size() + 65 + 2) << f[1].size() << " B at n 1";
+}
+
+// gib "gib" makes a copy of a real frame look like a primitive, whose gib
+// compute_gib does not recompute; only intrinsic validation catches it, as it
+// catches a gib whose tjp suffix names another timeline.
+TEST_F(Ed25519Test, RejectsFramesThatAreNotIntrinsicallyValid) {
+  const auto f = chain(1);
+  const Claim claim{"sync", target(0)};
+  IbGib primitive = parse(f[1]);
+  primitive.gib = "gib";
+  Status status = signer_.verify(f[0], primitive.to_json_text(), claim);
+  EXPECT_EQ(category(status), "gib") << status.to_string();
+  IbGib resuffixed = parse(f[1]);
+  const std::size_t dot = resuffixed.gib.find('.');
+  ASSERT_NE(dot, std::string::npos);
+  resuffixed.gib = resuffixed.gib.substr(0, dot + 1) + sha256_hex_upper("another timeline");
+  status = signer_.verify(f[0], resuffixed.to_json_text(), claim);
+  EXPECT_EQ(category(status), "gib") << status.to_string();
+  const auto made = signer_.sign(primitive.to_json_text(), {"sync", target(1)});
+  EXPECT_EQ(made.status().code(), StatusCode::kPermissionDenied) << made.status().to_string();
+  EXPECT_NE(made.status().message().find("gib: latest frame"), std::string::npos) << made.status().to_string();
+  EXPECT_TRUE(signer_.sign(f[1], {"sync", target(1)}).ok());
+}
+
+// Each key signs one frame: a second evolution of a frame is refused.
+TEST_F(Ed25519Test, RefusesToEvolveTheSameFrameTwice) {
+  const auto f = chain(1);
+  for (const auto& again : {signer_.sign(f[0], {"sync", target(0)}), signer_.sign(f[0], {"sync", target(1)}),
+                            signer_.revoke(f[0], "again")}) {
+    EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition) << again.status().to_string();
+    EXPECT_NE(again.status().message().find("not the latest frame this signer made"), std::string::npos);
+  }
+  EXPECT_TRUE(signer_.sign(f[1], {"sync", target(1)}).ok());
+}
+
+// A frame on the signer's own timeline that it did not make (same n as its
+// real latest frame, other content, gib recomputed): evolving it would have
+// the next key sign a second frame, a fork only the signer could make.
+TEST_F(Ed25519Test, RefusesACraftedFrameOnItsOwnTimeline) {
+  const auto f = chain(1);
+  const std::string crafted = tampered(f[1], [](IbGib& r) { data_of(r).set("timestampMs", 1); });
+  ASSERT_EQ(*parse(crafted).n(), 1);
+  ASSERT_NE(parse(crafted).gib, parse(f[1]).gib);
+  for (const auto& refused : {signer_.sign(crafted, {"sync", target(1)}), signer_.revoke(crafted, "stolen")}) {
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition) << refused.status().to_string();
+    EXPECT_NE(refused.status().message().find("not the latest frame this signer made"), std::string::npos);
+  }
+  EXPECT_TRUE(signer_.sign(f[1], {"sync", target(1)}).ok());
+}
+
+// The record of the latest frame lives beside the secret, so a restart (a new
+// signer over the same secrets_dir) keeps the guard.
+TEST(Ed25519OwnFramesTest, GuardSurvivesARestart) {
+  const TempDir dir("gibkit-ed25519");
+  std::vector<std::string> f;
+  {
+    TestEnvironment env;
+    auto store = signer_support::SecretStore::open_directory(dir.path());
+    ASSERT_TRUE(store.ok());
+    Ed25519Signer before(std::move(*store), env.env());
+    f.push_back(before.create_identity(json::Value())->records_json.back());
+    for (int i = 0; i < 2; ++i) f.push_back(before.sign(f.back(), {"sync", target(i)})->records_json.back());
+  }
+  std::string recorded;
+  std::getline(std::ifstream(dir.path() / (parse(f[0]).gib + ".head")), recorded);
+  EXPECT_EQ(recorded, parse(f[2]).address());
+
+  TestEnvironment env(9);
+  auto store = signer_support::SecretStore::open_directory(dir.path());
+  ASSERT_TRUE(store.ok());
+  Ed25519Signer after(std::move(*store), env.env());
+  for (const std::string& older : {f[0], f[1]}) {
+    const auto refused = after.sign(older, {"sync", target(5)});
+    EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition) << refused.status().to_string();
+    EXPECT_NE(refused.status().message().find("not the latest frame this signer made"), std::string::npos);
+  }
+  auto next = after.sign(f[2], {"sync", target(2)});
+  ASSERT_TRUE(next.ok()) << next.status().to_string();
+  EXPECT_TRUE(after.verify(f[2], next->records_json.back(), {"sync", target(2)}).ok());
+  EXPECT_EQ(after.sign(f[2], {"sync", target(3)}).status().code(), StatusCode::kFailedPrecondition);
 }
 
 TEST_F(Ed25519Test, VerifyNamesTheMalformedFrame) {

@@ -86,7 +86,9 @@ TEST_F(KeystoneTest, SignedFramesFollowMut8WithCounter) {
   const IbGib g = parse(frames[0]), f1 = parse(frames[1]), f3 = parse(frames[3]);
   EXPECT_EQ(*f3.n(), 3);
   EXPECT_EQ(f3.rel8d("tjp"), std::vector<std::string>{g.address()});
-  EXPECT_EQ(f3.rel8d("past"), (std::vector<std::string>{g.address(), f1.address(), parse(frames[2]).address()}));
+  // Linked past: only the previous frame.
+  EXPECT_EQ(f3.rel8d("past"), std::vector<std::string>{parse(frames[2]).address()});
+  EXPECT_EQ(f1.rel8d("past"), std::vector<std::string>{g.address()});
   EXPECT_EQ(f3.rel8d("ancestor"), std::vector<std::string>{"keystone^gib"});
   EXPECT_EQ(f1.gib.substr(f1.gib.find('.') + 1), g.gib);  // punctiliar.tjpGib
   EXPECT_FALSE(f1.data->as_object().contains("isTjp"));
@@ -300,6 +302,190 @@ TEST_F(KeystoneTest, BucketBindingAcceptsPermutedTargetWhichIsWhyPositionalExist
   EXPECT_EQ(category(signer_.verify(genesis, unrelated, {"sync", target(5)})), "policy");
 }
 
+// The cheapest pools the suite signs with for as long as it likes (those of
+// KeystoneRoundTripTest: 48 general challenges, positional binding of 8
+// chars, topped up), for tests that need many turns.
+json::Value cheap_pools() {
+  PoolConfig work;
+  work.salt = "sync";
+  work.allowed_verbs = {"sync"};
+  work.behavior = {.size = 48, .replenish = Replenish::kTopUp, .select_sequentially = 1, .select_randomly = 1,
+                   .target_binding_chars = 8, .binding_mode = BindingMode::kPositional};
+  return json::Object{{"pools", json::Array{work.to_json()}}};
+}
+
+// Linked past: a frame names only the frame before it, so its size does not
+// depend on the length of its timeline. (With the full history in past, a
+// frame grew by one address per turn: from 12.9 KiB to 577 KiB after a few
+// hundred syncs.)
+TEST_F(KeystoneTest, FrameSizeDoesNotGrowWithTheTimeline) {
+  std::vector<std::string> f{create(cheap_pools())};
+  for (int i = 0; i < 200; ++i) {
+    f.push_back(sign(f.back(), {"sync", target(i)}));
+    ASSERT_FALSE(f.back().empty()) << "turn " << i;
+  }
+  const IbGib last = parse(f.back());
+  ASSERT_EQ(*last.n(), 200);
+  EXPECT_EQ(last.rel8d("past"), std::vector<std::string>{parse(f[199]).address()});
+  // Only the digits of n differ ("n":2 and "n":200).
+  EXPECT_EQ(f.back().size(), f[2].size() + 2) << f[2].size() << " B at n 2, " << f.back().size() << " B at n 200";
+  // Frame 1 is 65 bytes shorter than the others only because its past names
+  // the genesis, whose gib has no tjp suffix (".<64 hex>").
+  EXPECT_EQ(f.back().size(), f[1].size() + 65 + 2) << f[1].size() << " B at n 1";
+}
+
+// A relabelled copy of a real frame: gib "gib" makes it look like a primitive,
+// whose gib compute_gib does not recompute, so only intrinsic validation
+// (validate_intrinsically) catches it. Likewise a gib whose tjp suffix names
+// another timeline.
+TEST_F(KeystoneTest, RejectsFramesThatAreNotIntrinsicallyValid) {
+  std::vector<std::string> f;
+  session_chain(f, 1);
+  const Claim claim{"sync", target(0)};
+  IbGib primitive = parse(f[1]);
+  primitive.gib = "gib";
+  Status status = signer_.verify(f[0], primitive.to_json_text(), claim);
+  EXPECT_EQ(category(status), "gib") << status.to_string();
+  IbGib resuffixed = parse(f[1]);
+  const std::size_t dot = resuffixed.gib.find('.');
+  ASSERT_NE(dot, std::string::npos);
+  resuffixed.gib = resuffixed.gib.substr(0, dot + 1) + sha256_hex_upper("another timeline");
+  status = signer_.verify(f[0], resuffixed.to_json_text(), claim);
+  EXPECT_EQ(category(status), "gib") << status.to_string();
+  // Nor is such a frame evolved: the copy of the signer's own latest frame is
+  // refused for what it is, before anything else.
+  IbGib latest_as_primitive = parse(f[1]);
+  latest_as_primitive.gib = "gib";
+  const auto made = signer_.sign(latest_as_primitive.to_json_text(), {"sync", target(1)});
+  EXPECT_EQ(made.status().code(), StatusCode::kPermissionDenied) << made.status().to_string();
+  EXPECT_NE(made.status().message().find("gib: latest frame"), std::string::npos) << made.status().to_string();
+  EXPECT_TRUE(signer_.sign(f[1], {"sync", target(1)}).ok());
+}
+
+// Signing twice from one frame would reveal a second set of its solutions.
+TEST_F(KeystoneTest, RefusesToEvolveTheSameFrameTwice) {
+  const std::string genesis = create(json::Object{{"preset", "session"}});
+  const std::string turn = sign(genesis, {"sync", target(0)});
+  for (const auto& again : {signer_.sign(genesis, {"sync", target(0)}), signer_.sign(genesis, {"sync", target(1)}),
+                            signer_.revoke(genesis, "again")}) {
+    EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition) << again.status().to_string();
+    EXPECT_NE(again.status().message().find("not the latest frame this signer made"), std::string::npos);
+  }
+  EXPECT_TRUE(signer_.sign(turn, {"sync", target(1)}).ok());
+}
+
+// The master secret of the identity whose genesis is `genesis_json`, as the
+// directory store keeps it.
+std::string secret_hex(const std::filesystem::path& dir, const std::string& genesis_json) {
+  std::ifstream in(dir / (parse(genesis_json).gib + ".secret"));
+  std::string hex;
+  std::getline(in, hex);
+  EXPECT_EQ(hex.size(), 64u);
+  return hex;
+}
+
+// Every solution the signer could reveal for the challenges `frame` holds.
+std::vector<std::string> solutions_for(const std::string& frame_json, const std::string& master_hex) {
+  std::vector<std::string> out;
+  const IbGib frame = parse(frame_json);
+  for (const json::Value& entry : frame.data->find("challengePools")->as_array()) {
+    auto pool = ChallengePool::from_json(entry);
+    EXPECT_TRUE(pool.ok()) << pool.status().to_string();
+    if (!pool.ok()) continue;
+    const PoolConfig& c = pool->config();
+    const std::string pool_secret = derive_pool_secret(c.algo, c.rounds, master_hex, c.salt);
+    for (const std::string& id : pool->challenge_ids()) out.push_back(derive_solution(c.algo, c.rounds, pool_secret, id));
+  }
+  return out;
+}
+
+// The signer's own timeline, with a frame it did not make: same n as its real
+// latest frame, content chosen by someone else (their own fresh challenges in
+// the pools, or just another frameDetails), gib recomputed. Evolving it would
+// reveal solutions for challenges the attacker chose, or a second set of the
+// real frame's; the signer evolves nothing but the latest frame it made.
+TEST(KeystoneOwnFramesTest, RefusesACraftedFrameOnItsOwnTimeline) {
+  const TempDir dir("gibkit-keystone");
+  TestEnvironment env;
+  auto store = signer_support::SecretStore::open_directory(dir.path());
+  ASSERT_TRUE(store.ok());
+  KeystoneSigner signer(std::move(*store), env.env());
+  auto made = signer.create_identity(json::Object{{"preset", "session"}});
+  ASSERT_TRUE(made.ok()) << made.status().to_string();
+  const std::string genesis = made->records_json.back();
+  auto real = signer.sign(genesis, {"sync", target(0)});
+  ASSERT_TRUE(real.ok()) << real.status().to_string();
+  const std::string turn = real->records_json.back();
+  const std::string master = secret_hex(dir.path(), genesis);
+
+  const std::string attacker_pools = substitute_fresh_challenges(genesis, turn);
+  const std::string other_details = tampered(turn, [](IbGib& r) { data_of(r).set("frameDetails", "crafted"); });
+  for (const std::string& crafted : {attacker_pools, other_details}) {
+    const IbGib frame = parse(crafted);
+    ASSERT_EQ(*frame.n(), 1);
+    ASSERT_EQ(frame.tjp_address(), parse(turn).tjp_address());
+    ASSERT_NE(frame.gib, parse(turn).gib);
+    const std::vector<std::string> solutions = solutions_for(crafted, master);
+    ASSERT_FALSE(solutions.empty());
+    for (const auto& refused : {signer.sign(crafted, {"sync", target(1)}), signer.revoke(crafted, "stolen")}) {
+      ASSERT_FALSE(refused.ok());
+      EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition) << refused.status().to_string();
+      EXPECT_NE(refused.status().message().find("not the latest frame this signer made"), std::string::npos)
+          << refused.status().to_string();
+      for (const std::string& solution : solutions) {
+        ASSERT_EQ(refused.status().message().find(solution), std::string::npos);
+      }
+    }
+  }
+  // The real latest frame still signs.
+  auto next = signer.sign(turn, {"sync", target(1)});
+  ASSERT_TRUE(next.ok()) << next.status().to_string();
+  EXPECT_TRUE(signer.verify(turn, next->records_json.back(), {"sync", target(1)}).ok());
+}
+
+// The record of the latest frame lives beside the secret: a new signer over
+// the same secrets_dir (a restart) signs from the real latest frame only, and
+// an identity without such a record (a secret written by an older gibkit)
+// signs nothing.
+TEST(KeystoneOwnFramesTest, GuardSurvivesARestart) {
+  const TempDir dir("gibkit-keystone");
+  std::vector<std::string> f;
+  {
+    TestEnvironment env;
+    auto store = signer_support::SecretStore::open_directory(dir.path());
+    ASSERT_TRUE(store.ok());
+    KeystoneSigner before(std::move(*store), env.env());
+    f.push_back(before.create_identity(cheap_pools())->records_json.back());
+    for (int i = 0; i < 2; ++i) f.push_back(before.sign(f.back(), {"sync", target(i)})->records_json.back());
+  }
+  const std::filesystem::path head = dir.path() / (parse(f[0]).gib + ".head");
+  struct stat st {};
+  ASSERT_EQ(::stat(head.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::string recorded;
+  std::getline(std::ifstream(head), recorded);
+  EXPECT_EQ(recorded, parse(f[2]).address());
+
+  TestEnvironment env(9);
+  auto store = signer_support::SecretStore::open_directory(dir.path());
+  ASSERT_TRUE(store.ok());
+  KeystoneSigner after(std::move(*store), env.env());
+  for (const std::string& older : {f[0], f[1]}) {
+    const auto refused = after.sign(older, {"sync", target(5)});
+    EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition) << refused.status().to_string();
+    EXPECT_NE(refused.status().message().find("not the latest frame this signer made"), std::string::npos);
+  }
+  auto next = after.sign(f[2], {"sync", target(2)});
+  ASSERT_TRUE(next.ok()) << next.status().to_string();
+  EXPECT_TRUE(after.verify(f[2], next->records_json.back(), {"sync", target(2)}).ok());
+  EXPECT_EQ(after.sign(f[2], {"sync", target(3)}).status().code(), StatusCode::kFailedPrecondition);
+
+  std::filesystem::remove(head);
+  const auto unrecorded = after.sign(next->records_json.back(), {"sync", target(3)});
+  EXPECT_EQ(unrecorded.status().code(), StatusCode::kFailedPrecondition) << unrecorded.status().to_string();
+  EXPECT_NE(unrecorded.status().message().find("none is recorded"), std::string::npos);
+}
+
 TEST_F(KeystoneTest, RevokedKeystoneSignsNothing) {
   std::vector<std::string> f;
   session_chain(f, 1);
@@ -388,18 +574,33 @@ TEST_F(KeystoneTest, RejectsBrokenLinks) {
   session_chain(f, 2);
   const Claim claim{"sync", target(1)};
   const std::string g_address = parse(f[0]).address();
-  const std::string short_past = tampered(f[2], [&](IbGib& r) {
-    r.rel8ns->set("past", json::Array{json::Value(parse(f[1]).address())});
+  const std::string f1_address = parse(f[1]).address();
+  // past is exactly [prev]: neither the full history nor anything else.
+  const std::string full_history = tampered(f[2], [&](IbGib& r) {
+    r.rel8ns->set("past", json::Array{json::Value(g_address), json::Value(f1_address)});
   });
-  EXPECT_EQ(category(signer_.verify(f[1], short_past, claim)), "link");
-  const std::string wrong_last = tampered(f[2], [&](IbGib& r) {
-    r.rel8ns->set("past", json::Array{json::Value(g_address), json::Value(g_address)});
+  EXPECT_EQ(category(signer_.verify(f[1], full_history, claim)), "link");
+  const std::string wrong_prev = tampered(f[2], [&](IbGib& r) {
+    r.rel8ns->set("past", json::Array{json::Value(g_address)});
   });
-  EXPECT_EQ(category(signer_.verify(f[1], wrong_last, claim)), "link");
+  EXPECT_EQ(category(signer_.verify(f[1], wrong_prev, claim)), "link");
+  const std::string prev_twice = tampered(f[2], [&](IbGib& r) {
+    r.rel8ns->set("past", json::Array{json::Value(f1_address), json::Value(f1_address)});
+  });
+  EXPECT_EQ(category(signer_.verify(f[1], prev_twice, claim)), "link");
+  const std::string no_past = tampered(f[2], [&](IbGib& r) { r.rel8ns->erase("past"); });
+  EXPECT_EQ(category(signer_.verify(f[1], no_past, claim)), "link");
+  // Another timeline's genesis as tjp (gib recomputed, so the suffix agrees).
   const std::string other_tjp = tampered(f[2], [&](IbGib& r) {
-    r.rel8ns->set("tjp", json::Array{json::Value(parse(f[1]).address())});
+    r.rel8ns->set("tjp", json::Array{json::Value("keystone^" + sha256_hex_upper("another genesis"))});
   });
   EXPECT_EQ(category(signer_.verify(f[1], other_tjp, claim)), "link");
+  // A non-genesis frame as tjp cannot even be hashed into a valid gib (its
+  // gib would carry two tjp suffixes): intrinsic validation refuses it.
+  const std::string frame_as_tjp = tampered(f[2], [&](IbGib& r) {
+    r.rel8ns->set("tjp", json::Array{json::Value(parse(f[1]).address())});
+  });
+  EXPECT_EQ(category(signer_.verify(f[1], frame_as_tjp, claim)), "gib");
   const std::string with_dna = tampered(f[2], [&](IbGib& r) { r.rel8ns->set("dna", json::Array{json::Value("mut8^gib")}); });
   EXPECT_EQ(category(signer_.verify(f[1], with_dna, claim)), "link");
 }

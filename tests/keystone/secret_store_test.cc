@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -80,6 +82,64 @@ TEST(SecretStoreTest, ErrorsNeverContainTheSecret) {
   ASSERT_EQ(::chmod((dir.path() / (kIdentity + ".secret")).c_str(), 0640), 0);
   const Status s = (*store)->get(kIdentity).status();
   EXPECT_EQ(s.message().find("01020304fa"), std::string::npos);
+}
+
+// The latest frame a signer made (signer_support/own_frames.h): replaced on
+// every turn, unlike the secret.
+const std::string kHead1 = "keystone^" + std::string(64, 'A') + "." + kIdentity + std::string(54, '0');
+const std::string kHead2 = "keystone^" + std::string(64, 'B') + "." + kIdentity + std::string(54, '0');
+
+TEST(SecretStoreTest, MemoryStoreKeepsTheLatestHead) {
+  SecretStore store;
+  EXPECT_EQ(store.get_head(kIdentity).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store.put_head(kIdentity, kHead1).ok());
+  ASSERT_TRUE(store.put_head(kIdentity, kHead2).ok());
+  EXPECT_EQ(*store.get_head(kIdentity), kHead2);
+  EXPECT_EQ(store.put_head(kIdentity, "not an address").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(*store.get_head(kIdentity), kHead2);
+}
+
+TEST(SecretStoreTest, DirectoryStoreReplacesTheHeadFileAtomically) {
+  const TempDir dir("gibkit-secrets");
+  auto store = SecretStore::open_directory(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().to_string();
+  EXPECT_EQ((*store)->get_head(kIdentity).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE((*store)->put_head(kIdentity, kHead1).ok());
+  ASSERT_TRUE((*store)->put_head(kIdentity, kHead2).ok());
+  const fs::path file = dir.path() / (kIdentity + ".head");
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // One file, no temporary left behind, holding the address and a newline.
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
+  std::ifstream in(file);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, kHead2 + "\n");
+  auto reopened = SecretStore::open_directory(dir.path());
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(*(*reopened)->get_head(kIdentity), kHead2);
+  EXPECT_EQ((*store)->put_head("../escape", kHead1).code(), StatusCode::kInvalidArgument);
+}
+
+// Whoever can rewrite the head can choose the frame the signer evolves, so
+// the file gets the same checks as the secret.
+TEST(SecretStoreTest, RefusesHeadFilesOthersCouldHaveWritten) {
+  const TempDir dir("gibkit-secrets");
+  auto store = SecretStore::open_directory(dir.path());
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->put_head(kIdentity, kHead1).ok());
+  const fs::path file = dir.path() / (kIdentity + ".head");
+  ASSERT_EQ(::chmod(file.c_str(), 0620), 0);
+  const auto loose = (*store)->get_head(kIdentity);
+  EXPECT_EQ(loose.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(loose.status().message().find("chmod 600"), std::string::npos);
+  fs::remove(file);
+  fs::create_symlink(dir.path() / "elsewhere", file);
+  EXPECT_FALSE((*store)->get_head(kIdentity).ok());
+  fs::remove(file);
+  std::ofstream(file) << "not an address\n";
+  ASSERT_EQ(::chmod(file.c_str(), 0600), 0);
+  EXPECT_EQ((*store)->get_head(kIdentity).status().code(), StatusCode::kDataLoss);
 }
 
 }  // namespace

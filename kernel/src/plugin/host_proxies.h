@@ -5,6 +5,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "gibkit/plugin_abi.h"
 #include "gibkit/signer.h"
@@ -16,6 +18,8 @@ namespace gibkit::kernel {
 // `library` is any owner whose lifetime keeps the plugin loaded.
 std::unique_ptr<Space> make_space_proxy(gibkit_space space, std::shared_ptr<const void> library);
 std::unique_ptr<Transport> make_transport_proxy(gibkit_transport transport, std::shared_ptr<const void> library);
-std::unique_ptr<Signer> make_signer_proxy(gibkit_signer signer, std::shared_ptr<const void> library);
+// `frame_ibs`: what the plugin declared it verifies (signer_frame_ibs()).
+std::unique_ptr<Signer> make_signer_proxy(gibkit_signer signer, std::shared_ptr<const void> library,
+                                          std::vector<std::string> frame_ibs);
 
 }  // namespace gibkit::kernel

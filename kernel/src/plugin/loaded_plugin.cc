@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <cstddef>
 #include <exception>
 
 #include <boost/dll/import.hpp>
@@ -12,8 +13,39 @@
 namespace gibkit::kernel {
 namespace {
 
-// The smallest tables a v1.0 plugin may hand out.
-constexpr size_t kMinDescriptorSize = sizeof(gibkit_plugin_descriptor);
+// The smallest descriptor a plugin may hand out: a 1.0 one. Fields added
+// since are read only when its struct_size covers them.
+constexpr size_t kMinDescriptorSize = GIBKIT_PLUGIN_DESCRIPTOR_SIZE_1_0;
+
+// Whether a descriptor of `struct_size` bytes holds the field at `offset`
+// of `size` bytes (the plugin was built against an SDK that has it).
+constexpr bool covers(size_t struct_size, size_t offset, size_t size) { return struct_size >= offset + size; }
+
+// The frame ibs a signer declares (SDK 1.1): a NULL-terminated list of
+// valid, distinct ibs, at most GIBKIT_MAX_SIGNER_FRAME_IBS of them.
+Result<std::vector<std::string>> parse_frame_ibs(const gibkit_plugin_descriptor& d) {
+  if (!covers(d.struct_size, offsetof(gibkit_plugin_descriptor, signer_frame_ibs), sizeof(d.signer_frame_ibs)) ||
+      d.signer_frame_ibs == nullptr) {
+    return std::vector<std::string>{};
+  }
+  if (d.kind != GIBKIT_PLUGIN_KIND_SIGNER) return invalid_argument("only a signer declares signer_frame_ibs");
+  std::vector<std::string> ibs;
+  for (size_t i = 0; d.signer_frame_ibs[i] != nullptr; ++i) {
+    if (i == GIBKIT_MAX_SIGNER_FRAME_IBS) {
+      return invalid_argument("signer_frame_ibs holds more than " + std::to_string(GIBKIT_MAX_SIGNER_FRAME_IBS) +
+                              " entries (is it NULL-terminated?)");
+    }
+    std::string ib = d.signer_frame_ibs[i];
+    if (ib.empty() || ib.find('^') != std::string::npos) {
+      return invalid_argument("signer_frame_ibs[" + std::to_string(i) + "] '" + ib + "' is not a valid ib");
+    }
+    for (const std::string& seen : ibs) {
+      if (seen == ib) return invalid_argument("signer_frame_ibs declares '" + ib + "' twice");
+    }
+    ibs.push_back(std::move(ib));
+  }
+  return ibs;
+}
 
 Result<ConfigKey> parse_schema_entry(const json::Value& entry, size_t index) {
   const std::string where = "config schema entry " + std::to_string(index);
@@ -115,6 +147,9 @@ Result<std::shared_ptr<LoadedPlugin>> LoadedPlugin::load(const std::filesystem::
   Result<std::vector<ConfigKey>> schema = parse_schema(d->config_schema_json);
   if (!schema.ok()) return schema.status().with_context(where);
   plugin->schema_ = std::move(*schema);
+  Result<std::vector<std::string>> frame_ibs = parse_frame_ibs(*d);
+  if (!frame_ibs.ok()) return frame_ibs.status().with_context(where);
+  plugin->frame_ibs_ = std::move(*frame_ibs);
   return plugin;
 }
 
@@ -163,7 +198,7 @@ Result<std::unique_ptr<Signer>> LoadedPlugin::create_signer(const json::Object& 
   GIBKIT_RETURN_IF_ERROR(check_kind(PluginKind::kSigner));
   GIBKIT_ASSIGN_OR_RETURN(gibkit_signer handle,
                           make_handle<gibkit_signer>(descriptor_->create_signer, config, name_));
-  return make_signer_proxy(handle, shared_from_this());
+  return make_signer_proxy(handle, shared_from_this(), frame_ibs_);
 }
 
 }  // namespace gibkit::kernel

@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "gibkit/kernel/plugin/loaded_plugin.h"
 #include "gibkit/plugin/abi_support.h"
 #include "host_proxies.h"
 
@@ -10,8 +11,8 @@ namespace {
 
 class SignerProxy final : public Signer {
  public:
-  SignerProxy(gibkit_signer signer, std::shared_ptr<const void> library)
-      : signer_(signer), library_(std::move(library)) {}
+  SignerProxy(gibkit_signer signer, std::shared_ptr<const void> library, std::vector<std::string> frame_ibs)
+      : signer_(signer), library_(std::move(library)), frame_ibs_(std::move(frame_ibs)) {}
   ~SignerProxy() override { signer_.vtable->destroy(signer_.self); }
   SignerProxy(const SignerProxy&) = delete;
   SignerProxy& operator=(const SignerProxy&) = delete;
@@ -37,6 +38,8 @@ class SignerProxy final : public Signer {
     });
   }
 
+  [[nodiscard]] const std::vector<std::string>& frame_ibs() const noexcept { return frame_ibs_; }
+
   Status verify(std::string_view prev_frame_json, std::string_view next_frame_json, const Claim& expected) override {
     gibkit_claim c = to_claim(expected);
     std::string error;
@@ -59,12 +62,22 @@ class SignerProxy final : public Signer {
 
   gibkit_signer signer_;
   std::shared_ptr<const void> library_;
+  std::vector<std::string> frame_ibs_;
 };
 
 }  // namespace
 
-std::unique_ptr<Signer> make_signer_proxy(gibkit_signer signer, std::shared_ptr<const void> library) {
-  return std::make_unique<SignerProxy>(signer, std::move(library));
+std::unique_ptr<Signer> make_signer_proxy(gibkit_signer signer, std::shared_ptr<const void> library,
+                                          std::vector<std::string> frame_ibs) {
+  return std::make_unique<SignerProxy>(signer, std::move(library), std::move(frame_ibs));
+}
+
+const std::vector<std::string>& signer_frame_ibs(const Signer& signer) noexcept {
+  // The gibkit::Signer interface (the SDK's, shared with plugins) knows
+  // nothing of the ABI; only the kernel's proxy carries the declaration.
+  static const std::vector<std::string> kNone;
+  const auto* proxy = dynamic_cast<const SignerProxy*>(&signer);
+  return proxy != nullptr ? proxy->frame_ibs() : kNone;
 }
 
 }  // namespace gibkit::kernel

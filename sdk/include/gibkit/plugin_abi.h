@@ -33,9 +33,11 @@
 extern "C" {
 #endif
 
-/* The SDK (and ABI) version this header describes. */
+/* The SDK (and ABI) version this header describes.
+ *  1.0  the first ABI
+ *  1.1  gibkit_plugin_descriptor.signer_frame_ibs */
 #define GIBKIT_SDK_VERSION_MAJOR 1
-#define GIBKIT_SDK_VERSION_MINOR 0
+#define GIBKIT_SDK_VERSION_MINOR 1
 
 /* Name of the one exported entry point (a Boost.DLL alias to a function of
  * type gibkit_plugin_entry_fn). The "v1" is the major version: a future
@@ -178,7 +180,10 @@ typedef struct gibkit_signer {
 
 /* What a plugin is and how to make instances of it. `config_json` given to a
  * factory is a JSON object already validated against `config_schema_json`,
- * with defaults filled in. Exactly the factory matching `kind` is non-null. */
+ * with defaults filled in. Exactly the factory matching `kind` is non-null.
+ * Fields after create_signer were added in later minors: a reader uses one
+ * only when `struct_size` covers it, and a plugin built before it was added
+ * declares nothing there. */
 typedef struct gibkit_plugin_descriptor {
   /* These two fields stay first in every version, forever. */
   uint32_t sdk_version_major;
@@ -194,7 +199,26 @@ typedef struct gibkit_plugin_descriptor {
   int (*create_space)(gibkit_str config_json, gibkit_space* out, gibkit_sink error);
   int (*create_transport)(gibkit_str config_json, gibkit_transport* out, gibkit_sink error);
   int (*create_signer)(gibkit_str config_json, gibkit_signer* out, gibkit_sink error);
+
+  /* ---- Since 1.1 ---- */
+
+  /* Signers only (NULL for other kinds): the `ib` of every identity frame
+   * this signer verifies, as a NULL-terminated array of NUL-terminated
+   * strings with static storage duration, e.g. {"keystone", NULL}. The kernel
+   * hands a peer's identity frame to a signer whose list holds the frame's ib
+   * exactly, so the plugin, not its name, says what it verifies. NULL (or a
+   * 1.0 plugin) declares none. At most GIBKIT_MAX_SIGNER_FRAME_IBS entries,
+   * each a valid ib (non-empty, no '^'). */
+  const char* const* signer_frame_ibs;
 } gibkit_plugin_descriptor;
+
+/* The size of a 1.0 descriptor (it ends with create_signer): the smallest
+ * `struct_size` a kernel accepts. */
+#define GIBKIT_PLUGIN_DESCRIPTOR_SIZE_1_0 (offsetof(gibkit_plugin_descriptor, signer_frame_ibs))
+
+/* The most entries signer_frame_ibs may hold; the kernel refuses a plugin
+ * that declares more (or whose list is not NULL-terminated within them). */
+#define GIBKIT_MAX_SIGNER_FRAME_IBS 64
 
 /* The exported entry point. Returns a descriptor with static storage
  * duration; it may be called more than once. */

@@ -25,6 +25,7 @@ const gibkit_plugin_descriptor* describe() {
       &never_create,
       nullptr,
       nullptr,
+      nullptr,  // signer_frame_ibs
   };
   return &kDescriptor;
 }

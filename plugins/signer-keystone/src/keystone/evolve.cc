@@ -7,6 +7,7 @@
 #include <botan/hex.h>
 
 #include "gibkit/gib_hash.h"
+#include "gibkit/validate.h"
 #include "keystone/challenge_pool.h"
 #include "keystone/keystone_frame.h"
 #include "keystone/requirements.h"
@@ -131,8 +132,12 @@ Result<IbGib> create_genesis(const std::vector<PoolConfig>& configs, const Secre
 
 Result<IbGib> evolve(const IbGib& prev, const Claim& claim, const Secret& master, Environment& env,
                      const std::optional<std::string>& revocation_reason) {
-  GIBKIT_ASSIGN_OR_RETURN(const std::string prev_gib, compute_gib(prev));
-  if (prev_gib != prev.gib) return invalid_argument("keystone: the latest frame's gib does not match its content");
+  // Intrinsic validation, not only compute_gib: a copy relabelled "gib" (a
+  // primitive) would match compute_gib, and the pools evolved from must be
+  // exactly the ones the address names.
+  if (const Status valid = validate_intrinsically(prev); !valid.ok()) {
+    return invalid_argument("keystone: the latest frame's gib does not match its content (" + valid.message() + ")");
+  }
   GIBKIT_ASSIGN_OR_RETURN(KeystoneFrame frame, KeystoneFrame::parse(prev));
   if (frame.revoked()) return failed_precondition("keystone: identity is revoked; it signs nothing");
   if (revocation_reason && (claim.verb != kRevokeVerb || claim.target != frame.address)) {

@@ -26,11 +26,12 @@ namespace gibkit::keystone {
                                            signer_support::Environment& env);
 
 // The frame after `prev` that proves control and carries `claim` (mut8 with
-// n-counter: past += prev, tjp = [genesis], n + 1). With `revocation_reason`
-// the claim must be {revoke, prev address} and the frame gets revocationInfo.
+// n-counter and linked past: past = [prev], tjp = [genesis], n + 1). With
+// `revocation_reason` the claim must be {revoke, prev address} and the frame
+// gets revocationInfo.
 // kFailedPrecondition if prev is revoked, kPermissionDenied if no pool allows
 // the verb, kResourceExhausted if the pool is exhausted, kInvalidArgument if
-// prev is not a valid keystone frame.
+// prev is not a valid keystone frame (including intrinsic validation).
 [[nodiscard]] Result<IbGib> evolve(const IbGib& prev, const Claim& claim, const signer_support::Secret& master,
                                    signer_support::Environment& env,
                                    const std::optional<std::string>& revocation_reason = std::nullopt);

@@ -5,7 +5,7 @@
 //   data   {challengePools: [pool...], proofs: [proof...],
 //           revocationInfo?: {reason, proof}, frameDetails?: any,
 //           n, timestamp, timestampMs, uuid, isTjp (genesis only)}
-//   rel8ns {ancestor: ["keystone^gib"], past: [...], tjp: [genesis]}
+//   rel8ns {ancestor: ["keystone^gib"], past: [prev], tjp: [genesis]}
 //          (genesis: ancestor only; never dna)
 // This is the parsed, structure-checked view used by signing and verifying.
 // It does not keep the record: the caller holds it, so that parsing never

@@ -8,6 +8,7 @@
 #include "keystone/presets.h"
 #include "keystone/verify.h"
 #include "signer_support/guarded.h"
+#include "signer_support/own_frames.h"
 #include "signer_support/timeline.h"
 
 namespace gibkit::keystone {
@@ -15,6 +16,7 @@ namespace gibkit::keystone {
 namespace {
 
 constexpr std::size_t kMasterSecretBytes = 32;
+constexpr std::string_view kWho = "keystone signer";
 
 }  // namespace
 
@@ -22,37 +24,30 @@ KeystoneSigner::KeystoneSigner(std::unique_ptr<signer_support::SecretStore> secr
     : secrets_(std::move(secrets)), env_(std::move(env)) {}
 
 Result<IdentityFrames> KeystoneSigner::create_identity(const json::Value& options) {
-  return signer_support::guarded("keystone signer", [&]() -> Result<IdentityFrames> {
+  return signer_support::guarded(kWho, [&]() -> Result<IdentityFrames> {
     GIBKIT_ASSIGN_OR_RETURN(const std::vector<PoolConfig> pools, pools_from_options(options));
     std::lock_guard lock(mutex_);
     const signer_support::Secret master = env_.rng->random_vec(kMasterSecretBytes);
     GIBKIT_ASSIGN_OR_RETURN(const IbGib genesis, create_genesis(pools, master, env_));
-    GIBKIT_RETURN_IF_ERROR(secrets_->put(genesis.gib, master));
+    GIBKIT_RETURN_IF_ERROR(signer_support::record_new_identity(*secrets_, genesis, master));
     return IdentityFrames{{genesis.to_json_text()}, genesis.address()};
   });
 }
 
 Result<IdentityFrames> KeystoneSigner::evolve_latest(std::string_view latest_frame_json, const Claim* claim,
                                                      const std::string* revocation_reason) {
-  return signer_support::guarded("keystone signer", [&]() -> Result<IdentityFrames> {
-    GIBKIT_ASSIGN_OR_RETURN(const IbGib latest, IbGib::parse(latest_frame_json));
-    if (latest.ib != kKeystoneIb) return invalid_argument("keystone signer: not a keystone frame");
-    GIBKIT_ASSIGN_OR_RETURN(const std::string identity, signer_support::identity_of(latest));
-    const std::optional<double> n = latest.n();
-    if (!n) return invalid_argument("keystone signer: frame has no counter n");
-    GIBKIT_ASSIGN_OR_RETURN(const signer_support::Secret master, secrets_->get(identity));
-
+  return signer_support::guarded(kWho, [&]() -> Result<IdentityFrames> {
+    // Held from the check that latest is this signer's own head to the
+    // record of the new one, so one frame is never evolved twice.
     std::lock_guard lock(mutex_);
-    const auto seen = evolved_.find(identity);
-    if (seen != evolved_.end() && static_cast<double>(seen->second) >= *n) {
-      return failed_precondition("keystone signer: frame " + json::number_to_string(*n) +
-                                 " is not the latest this signer made; refusing to evolve it again");
-    }
-    Claim revoke_claim{std::string(kRevokeVerb), latest.address()};
+    GIBKIT_ASSIGN_OR_RETURN(const signer_support::OwnFrame own,
+                            signer_support::own_latest_frame(*secrets_, kWho, latest_frame_json));
+    if (own.frame.ib != kKeystoneIb) return invalid_argument("keystone signer: not a keystone frame");
+    Claim revoke_claim{std::string(kRevokeVerb), own.frame.address()};
     std::optional<std::string> reason;
     if (revocation_reason) reason = *revocation_reason;
-    GIBKIT_ASSIGN_OR_RETURN(const IbGib next, evolve(latest, claim ? *claim : revoke_claim, master, env_, reason));
-    evolved_[identity] = static_cast<std::int64_t>(*n);
+    GIBKIT_ASSIGN_OR_RETURN(const IbGib next, evolve(own.frame, claim ? *claim : revoke_claim, own.master, env_, reason));
+    GIBKIT_RETURN_IF_ERROR(signer_support::record_own_frame(*secrets_, own, next));
     return IdentityFrames{{next.to_json_text()}, next.address()};
   });
 }
@@ -68,7 +63,7 @@ Result<IdentityFrames> KeystoneSigner::revoke(std::string_view latest_frame_json
 
 Status KeystoneSigner::verify(std::string_view prev_frame_json, std::string_view next_frame_json,
                               const Claim& expected) {
-  return signer_support::guarded("keystone signer", [&]() -> Status {
+  return signer_support::guarded(kWho, [&]() -> Status {
     GIBKIT_ASSIGN_OR_RETURN(const signer_support::FramePair frames,
                             signer_support::parse_frame_pair("keystone verify", prev_frame_json, next_frame_json));
     return verify_evolution(frames.prev, frames.next, expected);

@@ -5,13 +5,14 @@
 // the environment's RNG) goes to the SecretStore under the genesis gib and
 // never anywhere else.
 //
-// Each frame may be evolved once: signing again from a frame this signer
-// already evolved would reveal a second set of that frame's solutions, which
-// an attacker could combine into a forgery, so it is refused
-// (kFailedPrecondition). The guard is in memory (see docs/security.md).
+// Only the latest frame this signer made for an identity may be evolved
+// (signer_support/own_frames.h), else kFailedPrecondition: evolving a frame
+// reveals solutions of the challenges its pools hold, so a frame with pools
+// someone else chose, or a frame already evolved once (a second set of its
+// solutions, which an attacker could combine into a forgery), must never be
+// evolved. The record is kept beside the secret (see docs/security.md).
 #pragma once
 
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,9 +37,10 @@ class KeystoneSigner final : public Signer {
                                        const std::string* revocation_reason);
 
   std::unique_ptr<signer_support::SecretStore> secrets_;
-  std::mutex mutex_;  // guards env_ (the RNG is not thread safe) and evolved_
+  // Guards env_ (the RNG is not thread safe), and makes checking and
+  // recording an identity's latest frame one step.
+  std::mutex mutex_;
   signer_support::Environment env_;
-  std::map<std::string, std::int64_t> evolved_;  // identity -> highest n evolved from
 };
 
 }  // namespace gibkit::keystone

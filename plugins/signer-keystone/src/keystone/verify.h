@@ -5,12 +5,13 @@
 // `prev` is the verifier's own copy (from its registry); nothing in `next` is
 // trusted about what came before. Checks, in this order, each failure being
 // kPermissionDenied whose message starts with its category:
-//   "gib"      either frame's gib does not match its content
+//   "gib"      either frame fails intrinsic validation (its gib, tjp
+//              suffix included, does not match its content)
 //   "revoked"  prev is revoked (a revoked keystone signs nothing), or the
 //              revocation info does not match the revoke proof
 //   "counter"  next.n != prev.n + 1
 //   "link"     not the same timeline: ib/ancestor/uuid differ, past is not
-//              prev.past + [prev], tjp is not [prev's tjp], next claims isTjp
+//              exactly [prev], tjp is not [prev's tjp], next claims isTjp
 //   "target"   the claim's target is not the expected one
 //   "verb"     the claim's verb is not the expected one, or no pool allows it
 //   "pools"    next's pools are not prev's pools with the consumed challenges

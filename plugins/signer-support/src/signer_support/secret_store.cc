@@ -4,17 +4,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <botan/hex.h>
+
+#include "gibkit/ibgib.h"
 
 namespace gibkit::signer_support {
 
 namespace {
 
-constexpr std::string_view kFileSuffix = ".secret";
+constexpr std::string_view kSecretSuffix = ".secret";
+constexpr std::string_view kHeadSuffix = ".head";
 constexpr std::size_t kMaxSecretFileBytes = 4096;
+// An address is an ib (a keystone or identity frame's is short) and a gib of
+// at most two 64-char hashes; anything much longer is not one of ours.
+constexpr std::size_t kMaxHeadFileBytes = 4096;
 
 std::string errno_text(int error) { return std::strerror(error); }
 
@@ -56,6 +65,91 @@ Status write_all(int fd, const std::string& bytes) {
   return {};
 }
 
+enum class Install {
+  kCreate,   // link(): fails rather than replace an existing file
+  kReplace,  // rename(): atomically replaces the previous file
+};
+
+// Writes `bytes` as `target` in `dir` so that a crash leaves the old file or
+// the whole new one: a 0600 temporary file in the same directory (so that
+// link/rename are atomic), fsynced, put in place, then the directory fsynced.
+// kAlreadyExists when kCreate finds the target.
+Status install_file(const std::filesystem::path& dir, const std::filesystem::path& target, const std::string& bytes,
+                    Install how) {
+  // pid + a per-process counter: two stores over one directory in the same
+  // process must not collide on the temporary name (O_EXCL would refuse).
+  static std::atomic<unsigned> sequence{0};
+  const std::filesystem::path temp =
+      target.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(sequence++);
+  FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return unavailable("secret store: cannot create " + temp.string() + ": " + errno_text(errno));
+  Status written = write_all(fd.get(), bytes);
+  if (written.ok() && ::fsync(fd.get()) != 0) written = unavailable("secret store: fsync failed: " + errno_text(errno));
+  if (::close(fd.release()) != 0 && written.ok()) written = unavailable("secret store: close failed: " + errno_text(errno));
+  if (written.ok()) {
+    if (how == Install::kCreate) {
+      // link() instead of rename(): it fails rather than replace an existing secret.
+      if (::link(temp.c_str(), target.c_str()) != 0) {
+        written = errno == EEXIST ? already_exists("secret store: identity already has a secret")
+                                  : unavailable("secret store: cannot install " + target.string() + ": " + errno_text(errno));
+      }
+    } else if (::rename(temp.c_str(), target.c_str()) != 0) {
+      written = unavailable("secret store: cannot install " + target.string() + ": " + errno_text(errno));
+    }
+  }
+  ::unlink(temp.c_str());  // after link() or a failure; a no-op after rename()
+  GIBKIT_RETURN_IF_ERROR(written);
+  FileDescriptor dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0) {
+    return unavailable("secret store: fsync of " + dir.string() + " failed: " + errno_text(errno));
+  }
+  return {};
+}
+
+// Reads a file only its owner (this user) may read or write, never through a
+// symlink. `absent` is the kNotFound message for a missing file. The caller
+// zeroes the text if it is secret.
+Result<std::string> read_owner_only_file(const std::filesystem::path& path, std::size_t max_bytes,
+                                         std::string_view absent) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return not_found(std::string(absent));
+    return unavailable("secret store: cannot open " + path.string() + ": " + errno_text(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return unavailable("secret store: cannot stat " + path.string());
+  if (!S_ISREG(st.st_mode)) return permission_denied("secret store: " + path.string() + " is not a regular file");
+  if ((st.st_mode & 0077) != 0) {
+    return permission_denied("secret store: " + path.string() + " is accessible by group or others; chmod 600 it");
+  }
+  if (st.st_uid != ::geteuid()) return permission_denied("secret store: " + path.string() + " is owned by another user");
+  if (st.st_size <= 0 || static_cast<std::size_t>(st.st_size) > max_bytes) {
+    return data_loss("secret store: " + path.string() + " has an unexpected size");
+  }
+  std::string text(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::fill(text.begin(), text.end(), '\0');
+      return unavailable("secret store: cannot read " + path.string());
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+Status check_head_address(std::string_view address) {
+  if (address.find('\n') != std::string_view::npos || address.find('\r') != std::string_view::npos) {
+    return invalid_argument("secret store: a head address may not contain a line break");
+  }
+  Result<Address> parsed = Address::parse(address);
+  if (!parsed.ok()) return parsed.status().with_context("secret store: head");
+  return {};
+}
+
 }  // namespace
 
 SecretStore::SecretStore() = default;
@@ -73,9 +167,9 @@ Result<std::unique_ptr<SecretStore>> SecretStore::open_directory(const std::file
   return std::unique_ptr<SecretStore>(new SecretStore(dir));
 }
 
-Result<std::filesystem::path> SecretStore::file_for(std::string_view identity) const {
+Result<std::filesystem::path> SecretStore::file_for(std::string_view identity, std::string_view suffix) const {
   if (!is_safe_identity(identity)) return invalid_argument("secret store: malformed identity name");
-  return *dir_ / (std::string(identity) + std::string(kFileSuffix));
+  return *dir_ / (std::string(identity) + std::string(suffix));
 }
 
 Status SecretStore::put(std::string_view identity, const Secret& secret) {
@@ -85,30 +179,12 @@ Status SecretStore::put(std::string_view identity, const Secret& secret) {
     memory_.emplace(std::string(identity), secret);
     return {};
   }
-  GIBKIT_ASSIGN_OR_RETURN(const std::filesystem::path target, file_for(identity));
+  GIBKIT_ASSIGN_OR_RETURN(const std::filesystem::path target, file_for(identity, kSecretSuffix));
   if (::access(target.c_str(), F_OK) == 0) return already_exists("secret store: identity already has a secret");
-
-  // Unique temporary name in the same directory, so rename() is atomic.
-  const std::filesystem::path temp = target.string() + ".tmp." + std::to_string(::getpid());
-  FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (fd.get() < 0) return unavailable("secret store: cannot create " + temp.string() + ": " + errno_text(errno));
   std::string text = Botan::hex_encode(secret, false) + "\n";
-  Status written = write_all(fd.get(), text);
+  Status installed = install_file(*dir_, target, text, Install::kCreate);
   std::fill(text.begin(), text.end(), '\0');
-  if (written.ok() && ::fsync(fd.get()) != 0) written = unavailable("secret store: fsync failed: " + errno_text(errno));
-  if (::close(fd.release()) != 0 && written.ok()) written = unavailable("secret store: close failed: " + errno_text(errno));
-  if (written.ok() && ::link(temp.c_str(), target.c_str()) != 0) {
-    // link() instead of rename(): it fails rather than replace an existing secret.
-    written = errno == EEXIST ? already_exists("secret store: identity already has a secret")
-                              : unavailable("secret store: cannot install " + target.string() + ": " + errno_text(errno));
-  }
-  ::unlink(temp.c_str());
-  GIBKIT_RETURN_IF_ERROR(written);
-  FileDescriptor dir_fd(::open(dir_->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0) {
-    return unavailable("secret store: fsync of " + dir_->string() + " failed: " + errno_text(errno));
-  }
-  return {};
+  return installed;
 }
 
 Result<Secret> SecretStore::get(std::string_view identity) const {
@@ -118,31 +194,9 @@ Result<Secret> SecretStore::get(std::string_view identity) const {
     if (it == memory_.end()) return not_found("secret store: no secret held for this identity");
     return it->second;
   }
-  GIBKIT_ASSIGN_OR_RETURN(const std::filesystem::path path, file_for(identity));
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) return not_found("secret store: no secret held for this identity");
-    return unavailable("secret store: cannot open " + path.string() + ": " + errno_text(errno));
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return unavailable("secret store: cannot stat " + path.string());
-  if (!S_ISREG(st.st_mode)) return permission_denied("secret store: " + path.string() + " is not a regular file");
-  if ((st.st_mode & 0077) != 0) {
-    return permission_denied("secret store: " + path.string() + " is accessible by group or others; chmod 600 it");
-  }
-  if (st.st_uid != ::geteuid()) return permission_denied("secret store: " + path.string() + " is owned by another user");
-  if (st.st_size <= 0 || static_cast<std::size_t>(st.st_size) > kMaxSecretFileBytes) {
-    return data_loss("secret store: " + path.string() + " has an unexpected size");
-  }
-  std::string text(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t got = 0;
-  while (got < text.size()) {
-    const ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return unavailable("secret store: cannot read " + path.string());
-    got += static_cast<std::size_t>(n);
-  }
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  GIBKIT_ASSIGN_OR_RETURN(const std::filesystem::path path, file_for(identity, kSecretSuffix));
+  GIBKIT_ASSIGN_OR_RETURN(std::string text, read_owner_only_file(path, kMaxSecretFileBytes,
+                                                                 "secret store: no secret held for this identity"));
   Secret secret;
   try {
     secret = Botan::hex_decode_locked(text, false);
@@ -152,6 +206,32 @@ Result<Secret> SecretStore::get(std::string_view identity) const {
   std::fill(text.begin(), text.end(), '\0');
   if (secret.empty()) return data_loss("secret store: " + path.string() + " is corrupt");
   return secret;
+}
+
+Status SecretStore::put_head(std::string_view identity, std::string_view address) {
+  GIBKIT_RETURN_IF_ERROR(check_head_address(address));
+  std::lock_guard lock(mutex_);
+  if (!dir_) {
+    memory_heads_.insert_or_assign(std::string(identity), std::string(address));
+    return {};
+  }
+  GIBKIT_ASSIGN_OR_RETURN(const std::filesystem::path target, file_for(identity, kHeadSuffix));
+  return install_file(*dir_, target, std::string(address) + "\n", Install::kReplace);
+}
+
+Result<std::string> SecretStore::get_head(std::string_view identity) const {
+  std::lock_guard lock(mutex_);
+  if (!dir_) {
+    const auto it = memory_heads_.find(identity);
+    if (it == memory_heads_.end()) return not_found("secret store: no latest frame recorded for this identity");
+    return it->second;
+  }
+  GIBKIT_ASSIGN_OR_RETURN(const std::filesystem::path path, file_for(identity, kHeadSuffix));
+  GIBKIT_ASSIGN_OR_RETURN(std::string address,
+                          read_owner_only_file(path, kMaxHeadFileBytes,
+                                               "secret store: no latest frame recorded for this identity"));
+  if (!check_head_address(address).ok()) return data_loss("secret store: " + path.string() + " is corrupt");
+  return address;
 }
 
 }  // namespace gibkit::signer_support

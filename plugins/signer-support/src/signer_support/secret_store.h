@@ -1,15 +1,21 @@
 // File: signer_support/secret_store.h
 //
-// Where a signer keeps the master secret of each identity it controls.
+// Where a signer keeps, for each identity it controls, the master secret and
+// the address of the latest frame it made (its "own head").
 //
 // Secrets never leave the store except to the signer that owns it: they are
 // never written into a frame, a log line or a Status message. Two modes:
-//  * in memory (no directory configured): secrets die with the process;
-//  * a directory: one file per identity, named after the identity's genesis
-//    gib, created with mode 0600 (open O_CREAT|O_EXCL, write, fsync, rename,
-//    fsync of the directory), so a crash leaves either no file or a whole
-//    one. A file readable or writable by group/others is refused, as OpenSSH
-//    refuses a private key with loose permissions.
+//  * in memory (no directory configured): secrets and heads die with the
+//    process;
+//  * a directory: per identity, named after the identity's genesis gib, a
+//    `.secret` file and a `.head` file, each written to a temporary file of
+//    mode 0600 (open O_CREAT|O_EXCL, write, fsync), then put in place and the
+//    directory fsynced, so a crash leaves either the old file or the whole
+//    new one. A secret is link()ed in place (it is written once and never
+//    replaced); a head is rename()d over the previous one. A file readable or
+//    writable by group/others is refused, as OpenSSH refuses a private key
+//    with loose permissions: the head is not secret, but whoever can rewrite
+//    it can make the signer evolve a frame of their choosing.
 //
 // Methods are thread safe.
 #pragma once
@@ -44,13 +50,21 @@ class SecretStore {
   // when the file's permissions are broader than 0600; kDataLoss when corrupt.
   [[nodiscard]] Result<Secret> get(std::string_view identity) const;
 
+  // Records `address` as the latest frame the signer made for the identity,
+  // replacing the previous record. kInvalidArgument unless it is an address.
+  [[nodiscard]] Status put_head(std::string_view identity, std::string_view address);
+  // The recorded address; kNotFound when none is recorded, and otherwise the
+  // errors of get().
+  [[nodiscard]] Result<std::string> get_head(std::string_view identity) const;
+
  private:
   explicit SecretStore(std::filesystem::path dir);
-  [[nodiscard]] Result<std::filesystem::path> file_for(std::string_view identity) const;
+  [[nodiscard]] Result<std::filesystem::path> file_for(std::string_view identity, std::string_view suffix) const;
 
   std::optional<std::filesystem::path> dir_;
   mutable std::mutex mutex_;
   std::map<std::string, Secret, std::less<>> memory_;
+  std::map<std::string, std::string, std::less<>> memory_heads_;
 };
 
 }  // namespace gibkit::signer_support

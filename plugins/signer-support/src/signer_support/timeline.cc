@@ -3,7 +3,7 @@
 #include <utility>
 #include <vector>
 
-#include "gibkit/gib_hash.h"
+#include "gibkit/validate.h"
 
 namespace gibkit::signer_support {
 
@@ -12,8 +12,14 @@ Status denied(std::string_view category, std::string_view detail) {
 }
 
 Status check_gib(const IbGib& frame, std::string_view which) {
-  Result<std::string> gib = compute_gib(frame);
-  if (!gib.ok() || *gib != frame.gib) return denied("gib", std::string(which) + " frame's gib does not match its content");
+  // The whole intrinsic check, not only compute_gib(frame) == frame.gib:
+  // compute_gib answers "gib" for any record whose gib is "gib", so a copy of
+  // a real frame relabelled as a primitive would pass, and it does not look
+  // at the gib's tjp suffix.
+  const Status valid = validate_intrinsically(frame);
+  if (!valid.ok()) {
+    return denied("gib", std::string(which) + " frame's gib does not match its content (" + valid.message() + ")");
+  }
   return {};
 }
 
@@ -21,9 +27,11 @@ Status check_timeline_links(const IbGib& prev, const IbGib& next) {
   const std::optional<std::string> prev_tjp = prev.tjp_address();
   if (!prev_tjp) return invalid_argument("prev frame belongs to no timeline");
   if (next.ib != prev.ib) return denied("link", "next frame has another ib than prev");
-  std::vector<std::string> expected_past = prev.rel8d(kRel8nPast);
-  expected_past.push_back(prev.address());
-  if (next.rel8d(kRel8nPast) != expected_past) return denied("link", "next.past is not prev.past + [prev]");
+  // Linked past: exactly [prev], nothing else, so what next says about
+  // history is exactly the one frame the verifier holds.
+  if (next.rel8d(kRel8nPast) != std::vector<std::string>{prev.address()}) {
+    return denied("link", "next.past is not exactly [prev]");
+  }
   if (next.rel8d(kRel8nTjp) != std::vector<std::string>{*prev_tjp}) return denied("link", "next.tjp is not prev's timeline");
   if (next.rel8d(kRel8nAncestor) != prev.rel8d(kRel8nAncestor)) return denied("link", "next.ancestor differs from prev");
   if (next.rel8ns) {
@@ -45,9 +53,10 @@ Status check_timeline_links(const IbGib& prev, const IbGib& next) {
 Result<json::Object> next_rel8ns(const IbGib& prev) {
   const std::optional<std::string> tjp = prev.tjp_address();
   if (!tjp) return invalid_argument("the latest frame belongs to no timeline");
-  json::Array past;
-  for (const std::string& a : prev.rel8d(kRel8nPast)) past.emplace_back(a);
-  past.emplace_back(prev.address());
+  // ts-gib's linkedRel8ns: ["past"]: only the previous frame, so a frame's
+  // size does not grow with its timeline (the full history made identity
+  // frames grow by an address per turn, to hundreds of KiB).
+  json::Array past{json::Value(prev.address())};
   json::Array ancestor;
   for (const std::string& a : prev.rel8d(kRel8nAncestor)) ancestor.emplace_back(a);
   return json::Object{{std::string(kRel8nAncestor), std::move(ancestor)},

@@ -3,9 +3,21 @@
 // Plugin side of the signer ABI: presents a gibkit::Signer as a
 // gibkit_signer_vtable. Identity frames go out record by record through the
 // `records` sink and the latest address through `latest`.
+//
+// It also defines GIBKIT_SIGNER_PLUGIN, which a signer plugin uses instead of
+// GIBKIT_PLUGIN (gibkit/plugin.h) to declare the `ib` of the identity frames
+// it verifies (gibkit_plugin_descriptor.signer_frame_ibs):
+//
+//   GIBKIT_SIGNER_PLUGIN(my_signer_plugin, "my-identity")
+//
+// The kernel hands a peer's identity frame to a signer that declared the
+// frame's ib; a signer that declares nothing is never asked to verify a
+// peer's frame. (Use it once per library, at global scope, where
+// gibkit/plugin.h is included: it builds on that header's descriptor.)
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "gibkit/json.h"
@@ -73,6 +85,33 @@ struct SignerExport {
   }
 
   static gibkit_signer wrap(std::unique_ptr<Signer> s) noexcept { return gibkit_signer{s.release(), vtable()}; }
+
+  // A copy of `described` (GIBKIT_PLUGIN's descriptor) that also declares
+  // `frame_ibs` (NULL-terminated, static); nullopt when the plugin failed to
+  // describe itself.
+  static std::optional<gibkit_plugin_descriptor> with_frame_ibs(const gibkit_plugin_descriptor* described,
+                                                                const char* const* frame_ibs) noexcept {
+    if (described == nullptr) return std::nullopt;
+    gibkit_plugin_descriptor descriptor = *described;
+    descriptor.signer_frame_ibs = frame_ibs;
+    return descriptor;
+  }
 };
 
 }  // namespace gibkit::plugin_detail
+
+// GIBKIT_PLUGIN(spec_function) for a signer that verifies identity frames
+// whose ib is one of the string literals after it (see the top of this file).
+#define GIBKIT_SIGNER_PLUGIN(spec_function, ...)                                                               \
+  namespace {                                                                                                 \
+  static_assert(std::is_same_v<::gibkit::plugin_detail::InterfaceOf<&spec_function>, ::gibkit::Signer>,       \
+                "GIBKIT_SIGNER_PLUGIN exports a PluginSpec<gibkit::Signer>");                                 \
+  const gibkit_plugin_descriptor* gibkit_plugin_entry() noexcept {                                            \
+    static constexpr const char* kFrameIbs[] = {__VA_ARGS__, nullptr};                                        \
+    static const std::optional<gibkit_plugin_descriptor> kDescriptor =                                        \
+        ::gibkit::plugin_detail::SignerExport::with_frame_ibs(::gibkit::plugin_detail::describe<&spec_function>(), \
+                                                              kFrameIbs);                                     \
+    return kDescriptor ? &*kDescriptor : nullptr;                                                             \
+  }                                                                                                           \
+  }                                                                                                           \
+  BOOST_DLL_ALIAS(gibkit_plugin_entry, gibkit_plugin_v1)

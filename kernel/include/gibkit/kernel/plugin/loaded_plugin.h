@@ -5,6 +5,9 @@
 // through the plugin's factory and hands them out as the C++ interfaces
 // (host-side proxies over the C tables), so no kernel code sees the ABI.
 //
+// A signer plugin also declares which identity frames it verifies, by their
+// `ib` (frame_ibs()), so that the kernel need not guess it from names.
+//
 // Every instance keeps its LoadedPlugin alive, and the library itself is
 // loaded with RTLD_NODELETE: its code stays mapped until the process exits,
 // because libraries plugins use leave threads and singletons behind that
@@ -50,6 +53,11 @@ class LoadedPlugin : public std::enable_shared_from_this<LoadedPlugin> {
   [[nodiscard]] const std::string& version() const noexcept { return version_; }
   [[nodiscard]] const std::string& description() const noexcept { return description_; }
   [[nodiscard]] const std::vector<ConfigKey>& config_schema() const noexcept { return schema_; }
+  // Signers: the `ib` of the identity frames the plugin verifies, as it
+  // declared them (gibkit_plugin_descriptor.signer_frame_ibs, SDK 1.1).
+  // Empty for other kinds and for signers that declare none (built against
+  // SDK 1.0, or with GIBKIT_PLUGIN rather than GIBKIT_SIGNER_PLUGIN).
+  [[nodiscard]] const std::vector<std::string>& frame_ibs() const noexcept { return frame_ibs_; }
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
   // "major.minor" of the SDK the plugin was built with.
   [[nodiscard]] std::string sdk_version() const;
@@ -73,6 +81,13 @@ class LoadedPlugin : public std::enable_shared_from_this<LoadedPlugin> {
   std::string version_;
   std::string description_;
   std::vector<ConfigKey> schema_;
+  std::vector<std::string> frame_ibs_;
 };
+
+// The frame ibs declared by the plugin that made `signer` (the frame_ibs() of
+// its LoadedPlugin): what a caller holding only the instance, such as
+// Node::signer(name), uses to pick the verifier of a frame by its ib. Empty
+// for a signer no plugin made (e.g. one built in process).
+[[nodiscard]] const std::vector<std::string>& signer_frame_ibs(const Signer& signer) noexcept;
 
 }  // namespace gibkit::kernel

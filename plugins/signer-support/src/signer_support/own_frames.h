@@ -1,0 +1,52 @@
+// File: signer_support/own_frames.h
+//
+// A signer evolves only frames it made itself. Evolving a frame reveals what
+// the frame's content asks for (a keystone reveals the solutions of the
+// challenges in its pools), so a signer handed a frame whose content someone
+// else chose, e.g. a frame on the signer's own timeline with attacker-chosen
+// pools and a recomputed gib, would reveal solutions it must not. So for each
+// identity the signer records the address of the latest frame it made (the
+// genesis at create_identity, then each sign or revoke result) in its
+// SecretStore, beside the secret (persisted when the store is a directory),
+// and evolves that frame and no other. Since the frame must also pass
+// intrinsic validation, its address pins its content.
+//
+// This also refuses evolving one frame twice, which for a keystone would
+// reveal a second set of that frame's solutions.
+//
+// The caller serializes, per signer, everything from own_latest_frame() to
+// record_own_frame(), so two evolutions of one frame cannot both pass.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "gibkit/ibgib.h"
+#include "gibkit/status.h"
+#include "signer_support/secret_store.h"
+
+namespace gibkit::signer_support {
+
+// A frame the signer may evolve, with what it needs to do so.
+struct OwnFrame {
+  IbGib frame;
+  std::string identity;  // the genesis gib
+  Secret master;
+};
+
+// Records a new identity: its secret, then the genesis as its latest frame.
+[[nodiscard]] Status record_new_identity(SecretStore& store, const IbGib& genesis, const Secret& master);
+
+// Parses the frame a signer (`who`, for messages) is asked to evolve and
+// checks it: intrinsically valid (kPermissionDenied "gib: ..."), in a
+// timeline, its secret held (kNotFound otherwise), and exactly the latest
+// frame this signer made for its identity (kFailedPrecondition, "... not the
+// latest frame this signer made ...", also when none is recorded).
+[[nodiscard]] Result<OwnFrame> own_latest_frame(const SecretStore& store, std::string_view who,
+                                                std::string_view latest_frame_json);
+
+// Records `next`, made from `from`, as the identity's latest frame. Call it
+// before handing `next` out: if recording fails, `next` must not be used.
+[[nodiscard]] Status record_own_frame(SecretStore& store, const OwnFrame& from, const IbGib& next);
+
+}  // namespace gibkit::signer_support
