@@ -114,16 +114,21 @@ for timeline in "$groceries" "$ideas" "$tag"; do
   on alice log "$timeline"
 done
 
-step "2. Enrollment: Alice exports her domain identity; Bob's sync.trust lists it"
+step "2. Enrollment: each exports its domain identity; each one's sync.trust lists the other's"
 alice_domain=$(on alice keystone export alice-domain.json)
+bob_domain=$(on bob keystone export bob-domain.json)
 echo "Alice's domain identity: $alice_domain"
+echo "Bob's domain identity:   $bob_domain"
 on alice keystone show "$alice_domain" | head -n 4
 
 step "3. Bob's gibd starts on loopback"
 start_bob
 
-step "4. Alice syncs with Bob (each turn signed by a session her domain endorsed)"
-on alice sync --peer "$bob_url" "$groceries" "$ideas" "$tag" "$stone"
+step "4. Alice syncs with Bob: her requests and his replies are each signed by a session its domain endorsed"
+on alice sync --peer "$bob_url" --peer-domain "$bob_domain" "$groceries" "$ideas" "$tag" "$stone" | tee sync.out
+grep -q "^authenticated: peer domain $bob_domain" sync.out
+grep "event=saga.accepted" bob.out | grep -q "peer_domain=$alice_domain"
+echo "mutual authentication: Alice authenticated Bob as $bob_domain; Bob authenticated Alice as $alice_domain"
 stop_bob
 
 step "5. Check: both nodes hold the same graph"
@@ -136,7 +141,7 @@ on alice mut8 "$groceries" --data '{"text":"milk, eggs, bread"}' >/dev/null
 on bob mut8 "$groceries" --data '{"done":false}' >/dev/null
 echo "Alice: $(on alice log "$groceries" | head -n 1 | cut -f1,4)   Bob: $(on bob log "$groceries" | head -n 1 | cut -f1,4)"
 start_bob
-on alice sync --peer "$bob_url" "$groceries"
+on alice sync --peer "$bob_url" --peer-domain "$bob_domain" "$groceries"
 stop_bob
 
 step "7. Check after the merge"

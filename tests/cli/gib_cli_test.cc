@@ -272,9 +272,37 @@ TEST_F(GibCli, KeystoneCreateShowAndExport) {
 
 TEST_F(GibCli, SyncWithAnUnreachablePeerFailsWithTheReason) {
   const std::string note = address_from({"fork", "--ib", "n"});
-  GibRun sync = gib({"sync", "--config", config(), "--peer", "ws://127.0.0.1:1", note});
+  const std::string domain = address_from({"keystone", "export", (dir_.path() / "d.json").string()});
+  GibRun sync = gib({"sync", "--config", config(), "--peer", "ws://127.0.0.1:1", "--peer-domain", domain, note});
   EXPECT_EQ(sync.exit_code, 3);
   EXPECT_NE(sync.err.find("sync with ws://127.0.0.1:1 failed"), std::string::npos) << sync.err;
+}
+
+// Replies are authenticated: a sync needs to know whose domain must answer.
+TEST_F(GibCli, SyncNeedsTheDomainExpectedAtThePeer) {
+  const std::string note = address_from({"fork", "--ib", "n"});
+  GibRun sync = gib({"sync", "--config", config(), "--peer", "ws://127.0.0.1:1", note});
+  EXPECT_EQ(sync.exit_code, 3);
+  EXPECT_NE(sync.err.find("no sync.peers entry names the domain identity expected at ws://127.0.0.1:1"),
+            std::string::npos)
+      << sync.err;
+}
+
+// Identity timelines move only through their signer: no edit touches them.
+TEST_F(GibCli, IdentityTimelinesRefuseEditsAndReportDuplicity) {
+  const std::string domain = address_from({"keystone", "export", (dir_.path() / "d.json").string()});
+  GibRun edit = gib({"mut8", "--config", config(), domain, "--data", R"({"owner":"mallory"})"});
+  EXPECT_NE(edit.exit_code, 0);
+  EXPECT_NE(edit.err.find("is an identity"), std::string::npos) << edit.err;
+  GibRun relate = gib({"rel8", "--config", config(), domain, "--rel8n", "x=" + domain});
+  EXPECT_NE(relate.exit_code, 0);
+  EXPECT_NE(relate.err.find("is an identity"), std::string::npos) << relate.err;
+  // It can still be read.
+  GibRun log = gib({"log", "--config", config(), domain});
+  EXPECT_EQ(log.exit_code, 0) << log.err;
+  GibRun duplicity = gib({"keystone", "--config", config(), "duplicity", domain});
+  EXPECT_EQ(duplicity.exit_code, 0) << duplicity.err;
+  EXPECT_NE(duplicity.out.find("no duplicity recorded"), std::string::npos) << duplicity.out;
 }
 
 }  // namespace

@@ -70,7 +70,9 @@ tag=$("$gib" fork --config alice.yaml --ib "tag e2e")
 tag=$("$gib" rel8 --config alice.yaml "$tag" --rel8n "target=$note" --rel8n "target=$other")
 
 "$gib" keystone --config alice.yaml export alice-domain.json >/dev/null
+bob_domain=$("$gib" keystone --config bob.yaml export bob-domain.json)
 echo "  trust: [alice-domain.json]" >>bob.yaml
+echo "  trust: [bob-domain.json]" >>alice.yaml
 
 "$gibd" --config bob.yaml >bob.out 2>&1 &
 pids+=($!)
@@ -79,6 +81,7 @@ url=$(sed -n 's/.* at \(ws:[^;]*\).*/\1/p' bob.out | head -n 1)
 [ -n "$url" ] || { echo "no endpoint in: $(cat bob.out)" >&2; exit 1; }
 
 {
+  echo "  peers: {\"$url\": \"$bob_domain\"}"
   echo "  push_peers: [\"$url\"]"
   echo "  push_addresses: [\"$note\", \"$tag\"]"
 } >>alice.yaml

@@ -9,9 +9,8 @@
 #include "gibkit/saga/timeline.h"
 
 namespace gibkit::saga::testing {
-namespace {
 
-std::shared_ptr<kernel::LoadedPlugin> plugin(const std::string& name) {
+std::shared_ptr<kernel::LoadedPlugin> load_plugin(const std::string& name) {
   static std::map<std::string, std::shared_ptr<kernel::LoadedPlugin>> loaded;
   auto it = loaded.find(name);
   if (it != loaded.end()) return it->second;
@@ -22,6 +21,10 @@ std::shared_ptr<kernel::LoadedPlugin> plugin(const std::string& name) {
   }
   return loaded[name] = *result;
 }
+
+namespace {
+
+std::shared_ptr<kernel::LoadedPlugin> plugin(const std::string& name) { return load_plugin(name); }
 
 template <typename T>
 std::unique_ptr<T> require(Result<std::unique_ptr<T>> result) {
@@ -78,12 +81,12 @@ bool TestNode::holds(const std::string& address) const {
   return held && *held;
 }
 
-std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options) {
+std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options, const std::string& signer_plugin) {
   auto node = std::make_unique<TestNode>();
   node->name = name;
   node->durable = require(plugin("space-memory")->create_space(json::Object{}));
   node->staging = require(plugin("space-memory")->create_space(json::Object{}));
-  node->signer = require(plugin("signer-keystone")->create_signer(json::Object{}));
+  node->signer = require(plugin(signer_plugin)->create_signer(json::Object{}));
   node->transport = require(plugin("transport-innerspace")->create_transport(json::Object{{"name", name}}));
   if (!node->durable || !node->staging || !node->signer || !node->transport) return nullptr;
 
@@ -94,11 +97,20 @@ std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options
     return nullptr;
   }
   node->domain_tjp = *domain;
+  node->frame_ib = IbGib::parse(**node->durable->get(*domain))->ib;  // the ib of this signer's frames
   node->domain_genesis_json = **node->durable->get(*domain);
 
   Signer* signer = node->signer.get();
-  SyncServices services{node->durable.get(), node->staging.get(), signer,
-                        [signer](std::string_view ib) { return ib == "keystone" ? signer : nullptr; }};
+  std::shared_ptr<std::int64_t> clock = node->clock_ms;
+  SyncServices services{.durable = node->durable.get(),
+                        .staging = node->staging.get(),
+                        .signer = signer,
+                        .verifier_for = [signer, frame_ib = node->frame_ib](std::string_view ib) {
+                          return ib == frame_ib ? signer : nullptr;
+                        },
+                        .session_signer = nullptr,
+                        .now_ms = [clock] { return *clock; },
+                        .on_event = {}};
   node->service = std::make_unique<SyncService>(services, node->domain_tjp, options);
   SyncService* service = node->service.get();
   Status listening = node->transport->listen([service](std::string_view request) { return service->handle(request); });
@@ -109,6 +121,9 @@ std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options
 void enroll(const TestNode& sender, TestNode& receiver) {
   Status trusted = receiver.service->trust_peer(sender.domain_genesis_json);
   ASSERT_TRUE(trusted.ok()) << trusted.to_string();
+  // Replies are signed too: the sender authenticates the receiver's domain.
+  trusted = sender.service->trust_peer(receiver.domain_genesis_json);
+  ASSERT_TRUE(trusted.ok()) << trusted.to_string();
 }
 
 std::unique_ptr<Connection> connect(TestNode& from, const TestNode& to) {
@@ -117,7 +132,7 @@ std::unique_ptr<Connection> connect(TestNode& from, const TestNode& to) {
   return connection ? std::move(*connection) : nullptr;
 }
 
-TimelineBuilder::TimelineBuilder(TestNode& node, const std::string& ib) : node_(&node) {
+TimelineBuilder::TimelineBuilder(TestNode& node, const std::string& ib, bool linked) : node_(&node), linked_(linked) {
   IbGib primitive;
   primitive.ib = ib;
   primitive.gib = "gib";
@@ -149,6 +164,7 @@ TimelineBuilder& TimelineBuilder::patch(json::Object data) {
   Mut8Options options;
   options.dna = true;
   options.n_counter = true;
+  if (linked_) options.linked_rel8ns = {std::string(kRel8nPast), std::string(kRel8nDna)};
   options.data_to_add_or_patch = std::move(data);
   auto result = mut8(head_, options, test_env());
   EXPECT_TRUE(result.ok()) << result.status().to_string();

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "gibkit/ibgib.h"
+#include "gibkit/kernel/plugin/loaded_plugin.h"
 #include "gibkit/saga/sync_service.h"
 #include "gibkit/signer.h"
 #include "gibkit/space.h"
@@ -29,6 +30,9 @@ struct TestNode {
   std::unique_ptr<SyncService> service;
   std::string domain_tjp;
   std::string domain_genesis_json;
+  std::string frame_ib;  // the ib of the identity frames its signer makes (and verifies)
+  // The node's wall clock (SyncServices::now_ms), which a test may move.
+  std::shared_ptr<std::int64_t> clock_ms = std::make_shared<std::int64_t>(1'790'000'000'000);
 
   // Every record held, by address (ignoring which space).
   [[nodiscard]] std::set<std::string> durable_addresses() const;
@@ -37,10 +41,16 @@ struct TestNode {
   [[nodiscard]] bool holds(const std::string& address) const;
 };
 
-// Listens on innerspace://<name>. `options` tune the saga.
-std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options = {});
+// Listens on innerspace://<name>. `options` tune the saga; `signer_plugin`
+// holds the node's identities (domain and sessions).
+std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options = {},
+                                    const std::string& signer_plugin = "signer-keystone");
 
-// `receiver` trusts `sender`'s domain identity.
+// A plugin of the build, loaded once per process.
+std::shared_ptr<kernel::LoadedPlugin> load_plugin(const std::string& name);
+
+// `receiver` trusts `sender`'s domain identity, and `sender` the
+// receiver's (replies are signed: mutual authentication).
 void enroll(const TestNode& sender, TestNode& receiver);
 
 // Opens a connection from `from` to `to`.
@@ -50,7 +60,9 @@ std::unique_ptr<Connection> connect(TestNode& from, const TestNode& to);
 // written to `node`'s durable space with its head moved.
 class TimelineBuilder {
  public:
-  TimelineBuilder(TestNode& node, const std::string& ib);
+  // `linked`: frames keep only the newest past and dna (ts-gib's
+  // linkedRel8ns), so they do not grow with the timeline.
+  TimelineBuilder(TestNode& node, const std::string& ib, bool linked = false);
   // mut8: patches data.
   TimelineBuilder& patch(json::Object data);
   // rel8: relates `addresses` under `name` (e.g. a stone made by make_stone).
@@ -65,6 +77,7 @@ class TimelineBuilder {
   void store(const TransformResult& result);
 
   TestNode* node_;
+  bool linked_ = false;
   std::string tjp_;
   IbGib head_;
   std::string head_address_;

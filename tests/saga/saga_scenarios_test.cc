@@ -27,7 +27,7 @@ class SagaScenarioTest : public ::testing::Test {
 
   SyncReport sync(const std::vector<std::string>& addresses) {
     auto connection = connect(*alice, *bob);
-    auto report = alice->service->sync(*connection, addresses);
+    auto report = alice->service->sync(*connection, bob->domain_tjp, addresses);
     EXPECT_TRUE(report.ok()) << report.status().to_string();
     return report ? *report : SyncReport{};
   }
@@ -267,7 +267,7 @@ TEST_F(SagaScenarioTest, ControlGoesDurableAtOnceAndPayloadsOnlyAtCommit) {
       }
     }
   });
-  auto report = alice->service->sync(watched, {notes.head()});
+  auto report = alice->service->sync(watched, bob->domain_tjp, {notes.head()});
   ASSERT_TRUE(report.ok()) << report.status().to_string();
   EXPECT_EQ(checked, (std::vector<std::string>{"init", "delta", "commit"}));
   expect_equal_graphs({&notes});
@@ -293,7 +293,7 @@ TEST_F(SagaScenarioTest, LargeDeltasAreSplitIntoSizeBoundedMessages) {
     return request;
   });
 
-  auto report = alice->service->sync(watched, {notes.head()});
+  auto report = alice->service->sync(watched, bob->domain_tjp, {notes.head()});
 
   ASSERT_TRUE(report.ok()) << report.status().to_string();
   EXPECT_GT(report->turns, 4u);
@@ -311,7 +311,7 @@ TEST_F(SagaScenarioTest, EndorsementsMadeForOtherPeersAreReplayedFromTheReceiver
   TimelineBuilder notes(*alice, "notes");
   for (int i = 0; i < 3; ++i) {
     notes.patch({{"for", "carol"}, {"i", i}});
-    auto report = alice->service->sync(*connect(*alice, *carol), {notes.head()});
+    auto report = alice->service->sync(*connect(*alice, *carol), carol->domain_tjp, {notes.head()});
     ASSERT_TRUE(report.ok()) << report.status().to_string();
   }
 
@@ -329,11 +329,11 @@ TEST_F(SagaScenarioTest, AReceiverTooFarBehindOnTheDomainRefusesTheSession) {
   enroll(*alice, *carol);
   TimelineBuilder notes(*alice, "notes");
   for (int i = 0; i < 2; ++i) {
-    auto report = alice->service->sync(*connect(*alice, *carol), {notes.head()});
+    auto report = alice->service->sync(*connect(*alice, *carol), carol->domain_tjp, {notes.head()});
     ASSERT_TRUE(report.ok()) << report.status().to_string();
   }
 
-  auto report = alice->service->sync(*connect(*alice, *bob), {notes.head()});
+  auto report = alice->service->sync(*connect(*alice, *bob), bob->domain_tjp, {notes.head()});
 
   // Bob's head is three domain frames back; one earlier endorsement cannot
   // bridge that, and Bob takes nothing he cannot replay.

@@ -9,18 +9,59 @@ namespace gibkit::saga {
 namespace {
 
 IbGib some_record() { return make_stone("note", {{"text", "hello"}}, {}); }
+// Well-formed addresses for the relations of a context.
+const std::string kFrame = make_stone("keystone", {{"n", 1}}, {}).address();
+const std::string kRequest = make_stone("sync_context delta", {{"seq", 1}}, {}).address();
 
 TEST(SyncMessagesTest, ResponseRoundTrips) {
   SyncResponse response;
   response.leg = Leg::kDeltaReply;
   response.saga_id = "abc";
-  response.context = make_reply_context(Leg::kDeltaReply, "abc", {{"more", false}}, "keystone^A", "sync_context^B");
+  response.context = make_reply_context(Leg::kDeltaReply, "abc", {{"more", false}}, kFrame, kRequest);
+  response.signed_frame_json = make_stone("keystone", {{"n", 1}}, {}).to_json_text();
   response.payloads = {Payload::of(some_record())};
-  auto decoded = decode_response(encode(response));
+  auto decoded = decode_response(*encode(response));
   ASSERT_TRUE(decoded.ok()) << decoded.status().to_string();
   EXPECT_EQ(decoded->leg, Leg::kDeltaReply);
   EXPECT_EQ(decoded->context, response.context);
+  EXPECT_EQ(decoded->signed_frame_json, response.signed_frame_json);
   EXPECT_EQ(decoded->payloads, response.payloads);
+}
+
+TEST(SyncMessagesTest, RefusesUnsignedReplies) {
+  SyncResponse response;
+  response.leg = Leg::kCommitReply;
+  response.saga_id = "abc";
+  response.context = make_reply_context(Leg::kCommitReply, "abc", {}, kFrame, kRequest);
+  response.signed_frame_json = make_stone("keystone", {{"n", 1}}, {}).to_json_text();
+  json::Value message = *json::parse(*encode(response));
+  message.as_object().erase("signedSessionIdentity");
+  EXPECT_EQ(decode_response(json::stringify(message)).status().code(), StatusCode::kPermissionDenied);
+}
+
+// The previous protocol version is refused by name, whatever else it says.
+TEST(SyncMessagesTest, AnOlderPeerGetsIncompatible) {
+  EXPECT_EQ(decode_request(R"({"protocol":"gibkit-sync/1","leg":"init","sagaId":"x"})").status().code(),
+            StatusCode::kIncompatible);
+  EXPECT_EQ(decode_response(R"({"protocol":"gibkit-sync/1","leg":"ack","sagaId":"x"})").status().code(),
+            StatusCode::kIncompatible);
+}
+
+// A record claiming the primitive gib "gib" while it carries data is not a
+// primitive: compute_gib alone would accept it, full validation does not.
+TEST(SyncMessagesTest, RefusesARecordThatClaimsThePrimitiveGib) {
+  IbGib fake = some_record();
+  fake.gib = "gib";
+  SyncResponse response;
+  response.leg = Leg::kDeltaReply;
+  response.saga_id = "abc";
+  response.context = make_reply_context(Leg::kDeltaReply, "abc", {{"more", false}}, kFrame, kRequest);
+  response.signed_frame_json = make_stone("keystone", {{"n", 1}}, {}).to_json_text();
+  response.payloads = {Payload{fake.address(), fake.to_json_text(), {}}};
+  EXPECT_EQ(decode_response(*encode(response)).status().code(), StatusCode::kInvalidArgument);
+  response.payloads.clear();
+  response.signed_frame_json = fake.to_json_text();
+  EXPECT_EQ(decode_response(*encode(response)).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(SyncMessagesTest, ErrorResponseCarriesTheCode) {
@@ -28,7 +69,7 @@ TEST(SyncMessagesTest, ErrorResponseCarriesTheCode) {
   response.leg = Leg::kError;
   response.saga_id = "abc";
   response.error = permission_denied("replay: nope");
-  auto decoded = decode_response(encode(response));
+  auto decoded = decode_response(*encode(response));
   ASSERT_TRUE(decoded.ok());
   EXPECT_EQ(decoded->error.code(), StatusCode::kPermissionDenied);
   EXPECT_NE(decoded->error.message().find("replay: nope"), std::string::npos);
@@ -39,12 +80,12 @@ TEST(SyncMessagesTest, RefusesMalformedMessages) {
   EXPECT_EQ(decode_request("[]").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(decode_request(R"({"protocol":"other/9","leg":"init","sagaId":"x"})").status().code(),
             StatusCode::kIncompatible);
-  EXPECT_EQ(decode_request(R"({"protocol":"gibkit-sync/1","leg":"launch","sagaId":"x"})").status().code(),
+  EXPECT_EQ(decode_request(R"({"protocol":"gibkit-sync/2","leg":"launch","sagaId":"x"})").status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(decode_request(R"({"protocol":"gibkit-sync/1","leg":"ack","sagaId":"x"})").status().code(),
+  EXPECT_EQ(decode_request(R"({"protocol":"gibkit-sync/2","leg":"ack","sagaId":"x"})").status().code(),
             StatusCode::kInvalidArgument);
   const std::string context = some_record().to_json_text();
-  EXPECT_EQ(decode_request(R"({"protocol":"gibkit-sync/1","leg":"delta","sagaId":"x","context":)" + context + "}")
+  EXPECT_EQ(decode_request(R"({"protocol":"gibkit-sync/2","leg":"delta","sagaId":"x","context":)" + context + "}")
                 .status()
                 .code(),
             StatusCode::kPermissionDenied);
@@ -57,7 +98,8 @@ TEST(SyncMessagesTest, RefusesRecordsWhoseGibDoesNotMatch) {
   response.leg = Leg::kAck;
   response.saga_id = "abc";
   response.context = record;
-  EXPECT_EQ(decode_response(encode(response)).status().code(), StatusCode::kDataLoss);
+  response.signed_frame_json = make_stone("keystone", {{"n", 1}}, {}).to_json_text();
+  EXPECT_EQ(decode_response(*encode(response)).status().code(), StatusCode::kDataLoss);
 }
 
 }  // namespace

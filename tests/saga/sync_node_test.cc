@@ -99,7 +99,10 @@ TEST_P(SyncNodeTest, SyncsATimelineBetweenDeployedNodes) {
   batch.heads.push_back({tjp, edit->frame.address(), std::nullopt});
   ASSERT_TRUE(alice->node->durable_space().write(batch).ok());
 
-  auto report = alice->sync->sync_with("innerspace://bob" + std::to_string(counter_), {tjp});
+  // Alice authenticates Bob's replies: she trusts his domain and names it
+  // as the one expected at his address.
+  ASSERT_TRUE(alice->sync->service().trust_peer(**bob->node->durable_space().get(bob->sync->domain_tjp())).ok());
+  auto report = alice->sync->sync_with("innerspace://bob" + std::to_string(counter_), {tjp}, {}, bob->sync->domain_tjp());
   ASSERT_TRUE(report.ok()) << report.status().to_string();
 
   EXPECT_EQ(report->records_sent, 4u);
@@ -123,7 +126,7 @@ TEST_P(SyncNodeTest, TheDomainIdentitySurvivesARestart) {
   EXPECT_EQ(again->sync->domain_tjp(), domain);
   // Its secret survived too (secrets_dir): the domain can still endorse.
   identity::IdentityRegistry registry(again->node->durable_space());
-  auto session = registry.begin_session(*again->node->signer("keys"), domain);
+  auto session = registry.begin_session(*again->node->signer("keys"), *again->node->signer("keys"), domain);
   EXPECT_TRUE(session.ok()) << session.status().to_string();
 }
 

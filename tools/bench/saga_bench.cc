@@ -137,10 +137,15 @@ fs::path export_domain(BenchNode& node, const fs::path& dir) {
   return file;
 }
 
-// The receiver of one measured sync, kept alive until the sync ends.
+std::string genesis_of(BenchNode& node) { return **node.node->durable_space().get(node.sync->domain_tjp()); }
+
+// The receiver of one measured sync, kept alive until the sync ends, and
+// the domain identity it answers as (the sender authenticates its replies).
 struct Receiver {
   std::shared_ptr<void> keep_alive;
   std::string endpoint;
+  std::string domain;
+  std::string domain_genesis;
 };
 using MakeReceiver = std::function<Receiver(const fs::path& dir, const std::string& suffix, const fs::path& trust)>;
 
@@ -158,9 +163,11 @@ void measure_sync(benchmark::State& state, bool leveldb, const std::function<std
     auto alice = make_node("alice" + suffix, leveldb, dir / "alice", alice_transport("alice" + suffix), "");
     Receiver bob = make_receiver(dir, suffix, export_domain(*alice, dir));
     std::vector<std::string> heads = fill(alice->node->durable_space(), records);
+
+    if (!alice->sync->service().trust_peer(bob.domain_genesis).ok()) throw std::runtime_error("cannot trust bob");
     state.ResumeTiming();
 
-    auto report = alice->sync->sync_with(bob.endpoint, heads);
+    auto report = alice->sync->sync_with(bob.endpoint, heads, {}, bob.domain);
 
     state.PauseTiming();
     if (!report) {
@@ -182,7 +189,7 @@ void sync_in_process(benchmark::State& state, bool leveldb) {
   measure_sync(state, leveldb, innerspace_yaml, [&](const fs::path& dir, const std::string& suffix, const fs::path& trust) {
     std::shared_ptr<BenchNode> bob =
         make_node("bob" + suffix, leveldb, dir / "bob", innerspace_yaml("bob" + suffix), trust.string());
-    return Receiver{bob, "innerspace://bob" + suffix};
+    return Receiver{bob, "innerspace://bob" + suffix, bob->sync->domain_tjp(), genesis_of(*bob)};
   });
 }
 
@@ -231,9 +238,17 @@ class GibdProcess {
 void BM_SyncWebsocketTwoProcesses(benchmark::State& state) {
   measure_sync(state, true, [](const std::string&) { return websocket_yaml(false); },
                [](const fs::path& dir, const std::string&, const fs::path& trust) {
+                 // Bob's domain is made first in this process (his store
+                 // and secrets stay on disk), so Alice can trust it.
+                 std::string domain, genesis;
+                 {
+                   auto seed = make_node("bob", true, dir / "bob", websocket_yaml(false), trust.string());
+                   domain = seed->sync->domain_tjp();
+                   genesis = genesis_of(*seed);
+                 }
                  auto bob = std::make_shared<GibdProcess>(
                      write_deployment("bob", true, dir / "bob", websocket_yaml(true), trust.string()));
-                 return Receiver{bob, bob->endpoint()};
+                 return Receiver{bob, bob->endpoint(), domain, genesis};
                });
 }
 

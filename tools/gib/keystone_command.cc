@@ -2,6 +2,8 @@
 //   create [--preset domain|session]   new identity with the node's signer
 //   show ADDRESS                       its frames, genesis to latest
 //   export FILE                        the node's domain genesis, for a peer's sync.trust
+//   duplicity IDENTITY [--keep-held]   the duplicity evidence of an identity; --keep-held
+//                                      is the operator's decision to trust it again
 #include <filesystem>
 #include <fstream>
 #include <ostream>
@@ -81,6 +83,12 @@ int show(const Arguments& args, CommandIo& io) {
     GIBKIT_ASSIGN_OR_RETURN(TimelineHead head, find_timeline_head(space, args.positionals()[1]));
     GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> frames, saga::timeline_frames(reader, head.frame.address()));
     io.out << "identity " << head.tjp << " (" << frames.size() << " frames)\n";
+    identity::IdentityRegistry registry(space);
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<identity::DuplicityEvidence> evidence, registry.duplicity(head.tjp));
+    if (evidence) {
+      io.out << "DUPLICITOUS: two frames at n " << json::number_to_string(evidence->position) << " ("
+             << evidence->held_frame << ", " << evidence->other_frame << "); see gib keystone duplicity\n";
+    }
     for (const std::string& address : frames) {
       GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> frame, reader.load(address));
       if (!frame) return data_loss("identity frame " + address + " is not stored");
@@ -115,7 +123,9 @@ int export_domain(const Arguments& args, CommandIo& io) {
   int exit_code = kExitOk;
   std::unique_ptr<NodeSession> session = open_node(args, io, kName, exit_code);
   if (!session) return exit_code;
-  Result<std::unique_ptr<saga::SyncNode>> sync = session->sync_node();
+  // Only the node's own identity: export must work before the peer's trust
+  // file (named in sync.trust) exists.
+  Result<std::unique_ptr<saga::SyncNode>> sync = session->sync_node(saga::SyncNode::Setup::kOwnIdentity);
   if (!sync.ok()) return report_failure(io, kName, sync.status().with_context("cannot set up the node's sync"), kExitFailed);
   const std::string& domain = (*sync)->domain_tjp();
   Result<std::optional<std::string>> genesis = session->durable().get(domain);
@@ -135,8 +145,38 @@ int export_domain(const Arguments& args, CommandIo& io) {
 
 }  // namespace
 
+// An identity marked duplicitous (two valid frames at one position) is
+// refused until the operator decides: --keep-held keeps following the
+// branch this node had accepted; the other frame stays stored as evidence.
+int duplicity(const Arguments& args, CommandIo& io) {
+  if (args.positionals().size() != 2) return usage_error(io, kName, "duplicity expects one IDENTITY (its tjp address)");
+  int exit_code = kExitOk;
+  std::unique_ptr<NodeSession> session = open_node(args, io, kName, exit_code);
+  if (!session) return exit_code;
+  identity::IdentityRegistry registry(session->durable());
+  const std::string identity(args.positionals()[1]);
+  Result<std::optional<identity::DuplicityEvidence>> evidence = registry.duplicity(identity);
+  if (!evidence.ok()) return report_failure(io, kName, evidence.status(), kExitFailed);
+  if (!*evidence) {
+    io.out << "identity " << identity << ": no duplicity recorded\n";
+    return kExitOk;
+  }
+  const identity::DuplicityEvidence& found = **evidence;
+  io.out << "identity " << identity << ": DUPLICITOUS, refused\n"
+         << "  two frames at n " << json::number_to_string(found.position) << ":\n"
+         << "    held:  " << found.held_frame << '\n'
+         << "    other: " << found.other_frame << '\n'
+         << "  evidence " << found.evidence << '\n';
+  if (!args.has("--keep-held")) return kExitOk;
+  if (Status cleared = registry.clear_duplicity(identity); !cleared.ok()) {
+    return report_failure(io, kName, cleared, kExitFailed);
+  }
+  io.out << "decision: keep following " << found.held_frame << "; the identity is accepted again\n";
+  return kExitOk;
+}
+
 int run_keystone(std::span<const std::string_view> args, CommandIo& io) {
-  Result<Arguments> parsed = Arguments::parse(args, {kConfigFlag, {"--preset", true}});
+  Result<Arguments> parsed = Arguments::parse(args, {kConfigFlag, {"--preset", true}, {"--keep-held", false}});
   if (!parsed.ok()) return usage_error(io, kName, parsed.status().message());
   const std::string action = parsed->positionals().empty() ? "" : parsed->positionals()[0];
   if (parsed->has("--preset") && action != "create") return usage_error(io, kName, "--preset applies to create only");
@@ -146,7 +186,8 @@ int run_keystone(std::span<const std::string_view> args, CommandIo& io) {
   }
   if (action == "show") return show(*parsed, io);
   if (action == "export") return export_domain(*parsed, io);
-  return usage_error(io, kName, action.empty() ? "missing action (create, show or export)"
+  if (action == "duplicity") return duplicity(*parsed, io);
+  return usage_error(io, kName, action.empty() ? "missing action (create, show, export or duplicity)"
                                                : "unknown action '" + action + "'");
 }
 

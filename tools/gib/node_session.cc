@@ -48,8 +48,8 @@ Result<Signer*> NodeSession::identity_signer() const {
   return signer;
 }
 
-Result<std::unique_ptr<saga::SyncNode>> NodeSession::sync_node() {
-  return saga::SyncNode::create(*node_, deployment_);
+Result<std::unique_ptr<saga::SyncNode>> NodeSession::sync_node(saga::SyncNode::Setup setup) {
+  return saga::SyncNode::create(*node_, deployment_, setup);
 }
 
 }  // namespace gibkit::tools

@@ -37,7 +37,8 @@ class NodeSession {
 
   // The node wired to the saga as gibd wires it; creates the node's domain
   // identity on first use.
-  [[nodiscard]] Result<std::unique_ptr<saga::SyncNode>> sync_node();
+  [[nodiscard]] Result<std::unique_ptr<saga::SyncNode>> sync_node(
+      saga::SyncNode::Setup setup = saga::SyncNode::Setup::kFull);
 
  private:
   NodeSession() = default;

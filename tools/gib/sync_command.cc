@@ -14,6 +14,7 @@ constexpr std::string_view kName = "sync";
 void print_summary(const saga::SyncReport& report, std::string_view peer, const std::vector<std::string>& legs,
                    std::ostream& out) {
   out << "saga " << report.saga_id << " with " << peer << '\n';
+  out << "authenticated: peer domain " << report.peer_domain << " (session " << report.peer_session << ")\n";
   for (const saga::TimelineOutcome& timeline : report.timelines) {
     out << "  " << saga::outcome_name(timeline.kind) << "  " << timeline.timeline << "  head " << timeline.head;
     if (timeline.kind == saga::TimelineOutcome::Kind::kConflict) out << "  peer head " << timeline.peer_head;
@@ -31,7 +32,7 @@ void print_summary(const saga::SyncReport& report, std::string_view peer, const 
 }  // namespace
 
 int run_sync(std::span<const std::string_view> args, CommandIo& io) {
-  Result<Arguments> parsed = Arguments::parse(args, {kConfigFlag, {"--peer", true}});
+  Result<Arguments> parsed = Arguments::parse(args, {kConfigFlag, {"--peer", true}, {"--peer-domain", true}});
   if (!parsed.ok()) return usage_error(io, kName, parsed.status().message());
   Result<std::string> peer = parsed->required("--peer");
   if (!peer.ok()) return usage_error(io, kName, "missing --peer URL");
@@ -47,7 +48,8 @@ int run_sync(std::span<const std::string_view> args, CommandIo& io) {
   log::info("sync.start", {{"peer", *peer}, {"timelines", addresses.size()}, {"domain", (*sync)->domain_tjp()}});
   SyncProgressDisplay display(io.err, io.err_is_terminal);
   Result<saga::SyncReport> report =
-      (*sync)->sync_with(*peer, addresses, [&](const saga::SyncProgress& progress) { display.update(progress); });
+      (*sync)->sync_with(*peer, addresses, [&](const saga::SyncProgress& progress) { display.update(progress); },
+                         parsed->value("--peer-domain").value_or(std::string()));
   display.finish();
   if (!report.ok()) {
     log::error("sync.failed", {{"peer", *peer}, {"error", report.status().to_string()}});

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "gibkit/identity/identity_registry.h"
 #include "gibkit/json.h"
 #include "gibkit/saga/record_graph.h"
+#include "gibkit/saga/saga_log.h"
 
 namespace gibkit::tools {
 
@@ -14,7 +16,13 @@ Result<TimelineHead> find_timeline_head(Space& space, std::string_view address) 
   if (!record) return not_found("no record " + std::string(address) + " in this node");
   std::optional<std::string> tjp = record->tjp_address();
   if (!tjp) return failed_precondition(std::string(address) + " is not a timeline frame (it has no tjp); fork it first");
-  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> head, space.head(*tjp));
+  // Data timelines first, then the protected namespace (identities, saga
+  // logs), which may be read but never edited (see refuse_protected).
+  std::optional<std::string> head;
+  for (const std::string& key : {*tjp, identity::identity_head_key(*tjp), saga::saga_log_head_key(*tjp)}) {
+    GIBKIT_ASSIGN_OR_RETURN(head, space.head(key));
+    if (head) break;
+  }
   if (!head) return not_found("timeline " + *tjp + " has no head in this node");
   GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> frame, reader.load(*head));
   if (!frame) return data_loss("the head " + *head + " of timeline " + *tjp + " is not stored");
@@ -24,6 +32,7 @@ Result<TimelineHead> find_timeline_head(Space& space, std::string_view address) 
 Result<std::string> store_frames(Space& space, const std::string& tjp, const std::string& expected_head,
                                  const std::vector<TransformResult>& steps) {
   if (steps.empty()) return internal_error("store_frames: nothing to store");
+  GIBKIT_RETURN_IF_ERROR(refuse_protected(space, tjp));
   WriteBatch batch;
   for (const TransformResult& step : steps) {
     // A fork of the root links no dna (the reference gives it no rel8ns);
@@ -44,8 +53,17 @@ Result<std::string> store_frames(Space& space, const std::string& tjp, const std
   return new_head;
 }
 
+Status refuse_protected(Space& space, const std::string& tjp) {
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> identity, space.head(identity::identity_head_key(tjp)));
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> saga_log, space.head(saga::saga_log_head_key(tjp)));
+  if (!identity && !saga_log) return {};
+  return permission_denied("timeline " + tjp + " is " + (identity ? "an identity" : "a saga log") +
+                           ": it moves only through its signer's verified evolution, never by an edit");
+}
+
 Result<std::string> evolve_timeline(Space& space, std::string_view address, const FrameTransform& transform) {
   GIBKIT_ASSIGN_OR_RETURN(TimelineHead head, find_timeline_head(space, address));
+  GIBKIT_RETURN_IF_ERROR(refuse_protected(space, head.tjp));
   GIBKIT_ASSIGN_OR_RETURN(TransformResult step, transform(head.frame));
   return store_frames(space, head.tjp, head.frame.address(), {std::move(step)});
 }

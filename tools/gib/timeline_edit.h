@@ -24,7 +24,12 @@ struct TimelineHead {
 // The timeline `address` belongs to. kNotFound when the record or the
 // timeline's head is not in `space`; kFailedPrecondition when the record is
 // not a timeline frame (a stone).
+// Identity timelines and saga logs are found too (their heads live in the
+// protected namespace); edits refuse them (refuse_protected).
 [[nodiscard]] Result<TimelineHead> find_timeline_head(Space& space, std::string_view address);
+
+// kPermissionDenied when `tjp` is an identity timeline or a saga log.
+[[nodiscard]] Status refuse_protected(Space& space, const std::string& tjp);
 
 // Stores `steps` (each frame with its dna, oldest first) and moves the head of
 // `tjp` from `expected_head` ("" = none yet) to the last frame, in one batch.

@@ -1,17 +1,28 @@
 #include "gibkit/identity/identity_registry.h"
 
+#include <mutex>
 #include <utility>
 
 #include "gibkit/gib_hash.h"
 #include "gibkit/ibgib.h"
+#include "gibkit/validate.h"
 
 namespace gibkit::identity {
 namespace {
 
+// How far back from an identity's head a duplicity check walks. A claimed
+// position further back than this is not looked up: the walk is work an
+// outsider could make us do, and a fork that old proves nothing new.
+constexpr double kDuplicityWindow = 1024;
+
 // Claims of own frames are not readable from frames in a signer-neutral way,
-// so the registry keeps a ledger: head-index key "claim <frame address>" ->
+// so the registry keeps a ledger: head-index key "^claim <frame address>" ->
 // an `identity_claim` stone {frame, verb, target} in the durable space.
-std::string claim_key(std::string_view frame_address) { return "claim " + std::string(frame_address); }
+std::string claim_key(std::string_view frame_address) { return "^claim " + std::string(frame_address); }
+std::string known_by_key(std::string_view peer_domain) { return "^known-by " + std::string(peer_domain); }
+std::string duplicity_key(std::string_view tjp) { return "^duplicity " + std::string(tjp); }
+// The head index has no erase: a cleared duplicity mark points here.
+constexpr std::string_view kClearedMark = "cleared^gib";
 
 IbGib claim_record(std::string_view frame_address, const Claim& claim) {
   IbGib record;
@@ -28,16 +39,31 @@ Result<std::string> frame_tjp(const IbGib& frame) {
   return *tjp;
 }
 
+// Full intrinsic validation: a frame whose gib is "gib" (a would-be
+// primitive) or whose tjp suffix lies is refused here, not just one whose
+// hash differs.
 Result<IbGib> parse_valid_frame(std::string_view frame_json) {
   GIBKIT_ASSIGN_OR_RETURN(IbGib frame, IbGib::parse(frame_json));
-  GIBKIT_ASSIGN_OR_RETURN(std::string gib, compute_gib(frame));
-  if (gib != frame.gib) {
-    return permission_denied("gib: identity frame " + frame.address() + " does not match its content");
+  Status valid = validate_intrinsically(frame);
+  if (!valid.ok()) {
+    return permission_denied("gib: identity frame " + frame.address() + " is not valid: " + valid.message());
   }
   return frame;
 }
 
+// The frame a stored frame follows: the last of its `past` (linked or
+// accumulated, the immediate predecessor is last either way).
+std::optional<std::string> predecessor(const IbGib& frame) {
+  std::vector<std::string> past = frame.rel8d(kRel8nPast);
+  if (past.empty()) return std::nullopt;
+  return past.back();
+}
+
 }  // namespace
+
+std::string identity_head_key(std::string_view tjp) { return "^identity " + std::string(tjp); }
+
+bool is_protected_head_key(std::string_view key) noexcept { return !key.empty() && key.front() == '^'; }
 
 Result<std::string> IdentityRegistry::create_identity(Signer& signer, const json::Value& options) {
   GIBKIT_ASSIGN_OR_RETURN(IdentityFrames frames, signer.create_identity(options));
@@ -47,19 +73,28 @@ Result<std::string> IdentityRegistry::create_identity(Signer& signer, const json
   return tjp;
 }
 
-Result<SessionBundle> IdentityRegistry::begin_session(Signer& signer, std::string_view domain_tjp) {
-  GIBKIT_ASSIGN_OR_RETURN(IdentityFrames session, signer.create_identity(json::Object{{"preset", "session"}}));
+Result<SessionBundle> IdentityRegistry::begin_session(Signer& domain_signer, Signer& session_signer,
+                                                      std::string_view domain_tjp) {
+  GIBKIT_RETURN_IF_ERROR(refuse_if_duplicitous(domain_tjp));
+  GIBKIT_ASSIGN_OR_RETURN(IdentityFrames session, session_signer.create_identity(json::Object{{"preset", "session"}}));
   GIBKIT_ASSIGN_OR_RETURN(IbGib genesis, IbGib::parse(session.records_json.back()));
   GIBKIT_ASSIGN_OR_RETURN(std::string session_tjp, frame_tjp(genesis));
   GIBKIT_RETURN_IF_ERROR(store(session_tjp, session.records_json, session.latest_address, std::string()));
 
   const Claim endorse{std::string(kVerbEndorse), session_tjp};
-  GIBKIT_ASSIGN_OR_RETURN(std::string endorsement, sign(signer, domain_tjp, endorse));
+  GIBKIT_ASSIGN_OR_RETURN(std::string endorsement, sign(domain_signer, domain_tjp, endorse));
   return SessionBundle{std::string(domain_tjp), EndorsementStep{std::move(endorsement), session_tjp},
                        session.records_json.back(), session_tjp};
 }
 
 Result<std::string> IdentityRegistry::sign(Signer& signer, std::string_view tjp, const Claim& claim) {
+  // One signing at a time in this process: a signer evolves only the frame
+  // it made last, so two sagas signing with one identity at once would have
+  // one of them refused -- or, if the loser's store lost a compare-and-swap
+  // after its signer had recorded the new frame, leave the identity unable
+  // to sign. Serialized, read-sign-store cannot interleave.
+  static std::mutex signing;
+  std::lock_guard lock(signing);
   GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> head, latest(tjp));
   if (!head) return not_found("no identity " + std::string(tjp) + " in this registry");
   GIBKIT_ASSIGN_OR_RETURN(std::string latest_json, latest_frame_json(tjp));
@@ -91,6 +126,7 @@ Status IdentityRegistry::accept_session(Signer& verifier, const SessionBundle& b
   if (!domain_head) {
     return permission_denied("unknown identity: domain " + bundle.domain_tjp + " is not trusted by this node");
   }
+  GIBKIT_RETURN_IF_ERROR(refuse_if_duplicitous(bundle.domain_tjp));
   for (const EndorsementStep& step : earlier_steps) {
     GIBKIT_ASSIGN_OR_RETURN(IbGib frame, IbGib::parse(step.frame_json));
     GIBKIT_ASSIGN_OR_RETURN(bool held, durable_.has(frame.address()));
@@ -120,6 +156,7 @@ Status IdentityRegistry::accept(Signer& verifier, std::string_view tjp, std::str
                                 const Claim& expected) {
   GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> head, latest(tjp));
   if (!head) return permission_denied("unknown identity " + std::string(tjp));
+  GIBKIT_RETURN_IF_ERROR(refuse_if_duplicitous(tjp));
   GIBKIT_ASSIGN_OR_RETURN(std::string prev_json, latest_frame_json(tjp));
   GIBKIT_ASSIGN_OR_RETURN(IbGib next, parse_valid_frame(next_frame_json));
   if (next.tjp_address() != std::optional<std::string>(tjp)) {
@@ -127,39 +164,129 @@ Status IdentityRegistry::accept(Signer& verifier, std::string_view tjp, std::str
   }
   Status verified = verifier.verify(prev_json, next_frame_json, expected);
   if (!verified.ok()) {
+    GIBKIT_RETURN_IF_ERROR(check_duplicity(verifier, tjp, next, next_frame_json, expected));
     return Status(StatusCode::kPermissionDenied, verified.message())
         .with_context("identity " + std::string(tjp) + " frame " + next.address());
   }
   return store(tjp, {next.to_json_text()}, next.address(), *head);
 }
 
+Status IdentityRegistry::check_duplicity(Signer& verifier, std::string_view tjp, const IbGib& next,
+                                         std::string_view next_json, const Claim& expected) {
+  const std::optional<double> position = next.n();
+  if (!position || *position < 1) return {};
+  GIBKIT_ASSIGN_OR_RETURN(bool held, durable_.has(next.address()));
+  if (held) return {};  // the very frame we hold: a replay, not a fork
+  // Walk back from the head to the frames at `position` and `position - 1`.
+  GIBKIT_ASSIGN_OR_RETURN(std::string current_json, latest_frame_json(tjp));
+  GIBKIT_ASSIGN_OR_RETURN(IbGib current, IbGib::parse(current_json));
+  const std::optional<double> head_position = current.n();
+  if (!head_position || *position > *head_position || *head_position - *position > kDuplicityWindow) return {};
+  std::optional<IbGib> at_position;
+  while (true) {
+    const std::optional<double> n = current.n();
+    if (!n) return {};
+    if (*n == *position) at_position = current;
+    if (*n == *position - 1) break;
+    std::optional<std::string> before = predecessor(current);
+    if (!before) return {};
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, durable_.get(*before));
+    if (!text) return data_loss("identity " + std::string(tjp) + ": frame " + *before + " is not stored");
+    GIBKIT_ASSIGN_OR_RETURN(current, IbGib::parse(*text));
+    current_json = std::move(*text);
+  }
+  if (!at_position) return {};
+  if (!verifier.verify(current_json, next_json, expected).ok()) return {};  // a forgery, not a fork
+  IbGib evidence;
+  evidence.ib = "identity_duplicity";
+  evidence.data = json::Object{{"identity", std::string(tjp)},
+                               {"n", *position},
+                               {"heldFrame", at_position->address()},
+                               {"otherFrame", next.address()}};
+  evidence.rel8ns = json::Object{{"evidence", json::Array{at_position->address(), next.address()}}};
+  evidence.gib = *compute_gib(evidence);
+  WriteBatch batch;
+  batch.puts.push_back(StoredRecord{next.address(), std::string(next_json)});
+  batch.puts.push_back(StoredRecord{evidence.address(), evidence.to_json_text()});
+  batch.heads.push_back(HeadUpdate{duplicity_key(tjp), evidence.address(), std::nullopt});
+  GIBKIT_RETURN_IF_ERROR(durable_.write(batch));
+  return permission_denied("duplicity: identity " + std::string(tjp) + " signed two different frames at n " +
+                           json::number_to_string(*position) + " (" + at_position->address() + " and " +
+                           next.address() + "); it is refused until an operator decides (gib keystone duplicity)");
+}
+
+Status IdentityRegistry::refuse_if_duplicitous(std::string_view tjp) const {
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> evidence, durable_.head(duplicity_key(tjp)));
+  if (!evidence || *evidence == kClearedMark) return {};
+  return permission_denied("duplicity: identity " + std::string(tjp) + " is marked duplicitous (evidence " +
+                           *evidence + "); refused until an operator decides (gib keystone duplicity)");
+}
+
+Result<std::optional<DuplicityEvidence>> IdentityRegistry::duplicity(std::string_view tjp) const {
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> address, durable_.head(duplicity_key(tjp)));
+  if (!address || *address == kClearedMark) return std::optional<DuplicityEvidence>();
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, durable_.get(*address));
+  if (!text) return data_loss("duplicity evidence " + *address + " is indexed but not stored");
+  GIBKIT_ASSIGN_OR_RETURN(IbGib record, IbGib::parse(*text));
+  const json::Object& data = record.data->as_object();
+  DuplicityEvidence found;
+  found.identity = std::string(tjp);
+  GIBKIT_ASSIGN_OR_RETURN(found.position, json::get_number(data, "n"));
+  GIBKIT_ASSIGN_OR_RETURN(found.held_frame, json::get_string(data, "heldFrame"));
+  GIBKIT_ASSIGN_OR_RETURN(found.other_frame, json::get_string(data, "otherFrame"));
+  found.evidence = *address;
+  return std::optional<DuplicityEvidence>(std::move(found));
+}
+
+Status IdentityRegistry::clear_duplicity(std::string_view tjp) {
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> address, durable_.head(duplicity_key(tjp)));
+  if (!address || *address == kClearedMark) {
+    return failed_precondition("identity " + std::string(tjp) + " is not marked duplicitous");
+  }
+  WriteBatch batch;
+  batch.heads.push_back(HeadUpdate{duplicity_key(tjp), std::string(kClearedMark), *address});
+  return durable_.write(batch);
+}
+
 Result<std::optional<std::string>> IdentityRegistry::latest(std::string_view tjp) const {
-  return durable_.head(tjp);
+  return durable_.head(identity_head_key(tjp));
+}
+
+Result<std::optional<std::string>> IdentityRegistry::known_by(std::string_view peer_domain) const {
+  return durable_.head(known_by_key(peer_domain));
+}
+
+Status IdentityRegistry::remember_known_by(std::string_view peer_domain, std::string_view frame) {
+  WriteBatch batch;
+  batch.heads.push_back(HeadUpdate{known_by_key(peer_domain), std::string(frame), std::nullopt});
+  return durable_.write(batch);
 }
 
 Result<std::vector<EndorsementStep>> IdentityRegistry::endorsements_before(std::string_view domain_tjp,
                                                                           std::string_view before,
+                                                                          std::string_view peer_holds,
                                                                           std::size_t count) const {
+  std::vector<EndorsementStep> newest_first;
   GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, durable_.get(before));
   if (!text) return not_found("no identity frame " + std::string(before));
   GIBKIT_ASSIGN_OR_RETURN(IbGib frame, IbGib::parse(*text));
-  std::vector<std::string> past = frame.rel8d(kRel8nPast);
-  std::vector<EndorsementStep> steps;
-  const std::size_t first = past.size() > count ? past.size() - count : 0;
-  for (std::size_t i = first; i < past.size(); ++i) {
-    if (past[i] == domain_tjp) continue;  // genesis: the peer trusts it already
-    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> claim_address, durable_.head(claim_key(past[i])));
-    if (!claim_address) continue;  // not an endorsement (e.g. made by another tool)
-    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> claim_text, durable_.get(*claim_address));
-    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> frame_text, durable_.get(past[i]));
-    if (!claim_text || !frame_text) return data_loss("identity ledger entry for " + past[i] + " is incomplete");
-    GIBKIT_ASSIGN_OR_RETURN(IbGib claim, IbGib::parse(*claim_text));
-    GIBKIT_ASSIGN_OR_RETURN(std::string verb, json::get_string(claim.data->as_object(), "verb"));
-    if (verb != kVerbEndorse) continue;
-    GIBKIT_ASSIGN_OR_RETURN(std::string target, json::get_string(claim.data->as_object(), "target"));
-    steps.push_back(EndorsementStep{std::move(*frame_text), std::move(target)});
+  std::optional<std::string> previous = predecessor(frame);
+  while (previous && newest_first.size() < count && *previous != peer_holds && *previous != domain_tjp) {
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> frame_text, durable_.get(*previous));
+    if (!frame_text) return data_loss("identity frame " + *previous + " of " + std::string(domain_tjp) + " is not stored");
+    GIBKIT_ASSIGN_OR_RETURN(IbGib earlier, IbGib::parse(*frame_text));
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> claim_address, durable_.head(claim_key(*previous)));
+    if (claim_address) {
+      GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> claim_text, durable_.get(*claim_address));
+      if (!claim_text) return data_loss("identity ledger entry for " + *previous + " is incomplete");
+      GIBKIT_ASSIGN_OR_RETURN(IbGib claim, IbGib::parse(*claim_text));
+      GIBKIT_ASSIGN_OR_RETURN(std::string verb, json::get_string(claim.data->as_object(), "verb"));
+      GIBKIT_ASSIGN_OR_RETURN(std::string target, json::get_string(claim.data->as_object(), "target"));
+      if (verb == kVerbEndorse) newest_first.push_back(EndorsementStep{std::move(*frame_text), std::move(target)});
+    }
+    previous = predecessor(earlier);
   }
-  return steps;
+  return std::vector<EndorsementStep>(newest_first.rbegin(), newest_first.rend());
 }
 
 Result<std::string> IdentityRegistry::latest_frame_json(std::string_view tjp) const {
@@ -177,7 +304,7 @@ Status IdentityRegistry::store(std::string_view tjp, const std::vector<std::stri
     GIBKIT_ASSIGN_OR_RETURN(IbGib record, IbGib::parse(json_text));
     batch.puts.push_back(StoredRecord{record.address(), json_text});
   }
-  batch.heads.push_back(HeadUpdate{std::string(tjp), std::string(new_head), std::move(expected_head)});
+  batch.heads.push_back(HeadUpdate{identity_head_key(tjp), std::string(new_head), std::move(expected_head)});
   return durable_.write(batch);
 }
 

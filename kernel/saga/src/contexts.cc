@@ -1,5 +1,7 @@
 #include "gibkit/saga/contexts.h"
 
+#include <random>
+
 #include "gibkit/saga/timeline.h"
 
 namespace gibkit::saga {
@@ -25,6 +27,30 @@ IbGib make_reply_context(Leg leg, std::string_view saga_id, json::Object fields,
   json::Object rel8ns{{std::string(kRel8nSessionIdentity), json::Array{std::string(signing_frame)}},
                       {std::string(kRel8nRequest), json::Array{std::string(request_context)}}};
   return make_context(leg, saga_id, std::move(fields), std::move(rel8ns));
+}
+
+std::string random_token() {
+  std::random_device device;  // non-deterministic on Linux (getrandom)
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string token;
+  for (int i = 0; i < 4; ++i) {
+    std::uint32_t word = device();
+    for (int nibble = 0; nibble < 8; ++nibble, word >>= 4) token += kHex[word & 0xF];
+  }
+  return token;
+}
+
+Status check_binding(const IbGib& context, std::string_view audience, std::string_view nonce) {
+  const json::Object& data = context.data->as_object();
+  GIBKIT_ASSIGN_OR_RETURN(std::string named, json::get_string(data, "audience"));
+  if (named != audience) {
+    return permission_denied("audience: the turn is meant for " + named + ", not this node (" + std::string(audience) +
+                             ")");
+  }
+  if (nonce.empty()) return {};
+  GIBKIT_ASSIGN_OR_RETURN(std::string echoed, json::get_string(data, "nonce"));
+  if (echoed != nonce) return permission_denied("replay: the turn answers nonce " + echoed + ", not the one issued");
+  return {};
 }
 
 Status store_control(Space& durable, const IbGib& record) {

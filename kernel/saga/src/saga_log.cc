@@ -10,11 +10,13 @@ namespace {
 Status store(Space& durable, const IbGib& frame, const std::string& tjp, std::optional<std::string> expected) {
   WriteBatch batch;
   batch.puts.push_back(StoredRecord{frame.address(), frame.to_json_text()});
-  batch.heads.push_back(HeadUpdate{tjp, frame.address(), std::move(expected)});
+  batch.heads.push_back(HeadUpdate{saga_log_head_key(tjp), frame.address(), std::move(expected)});
   return durable.write(batch);
 }
 
 }  // namespace
+
+std::string saga_log_head_key(std::string_view tjp) { return "^saga " + std::string(tjp); }
 
 SagaLog::SagaLog(Space& durable, IbGib genesis)
     : durable_(&durable), tjp_(genesis.address()), head_(std::move(genesis)), head_address_(tjp_) {}
@@ -44,12 +46,11 @@ Status SagaLog::record(std::string_view state, std::string_view context_address,
   if (!detail.empty()) data.set("detail", std::string(detail));
   next.data = std::move(data);
 
+  // Linked past (ts-gib's linkedRel8ns: ["past"]): only the frame before,
+  // so a frame's size does not grow with the saga's length.
   json::Object rel8ns;
-  json::Array past;
-  for (const std::string& address : head_.rel8d(kRel8nPast)) past.emplace_back(address);
-  past.emplace_back(head_address_);
   rel8ns.set("ancestor", json::Array{"sync_saga^gib"});
-  rel8ns.set("past", std::move(past));
+  rel8ns.set("past", json::Array{head_address_});
   rel8ns.set("tjp", json::Array{tjp_});
   if (!context_address.empty()) rel8ns.set("context", json::Array{std::string(context_address)});
   next.rel8ns = std::move(rel8ns);

@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "gibkit/identity/identity_registry.h"
+#include "gibkit/saga/record_graph.h"
 #include "gibkit/saga/saga_log.h"
 #include "gibkit/saga/staging_area.h"
 #include "gibkit/saga/sync_service.h"
@@ -20,10 +21,16 @@ namespace gibkit::saga {
 
 // A saga as the receiver sees it between turns.
 struct ReceiverSaga {
-  ReceiverSaga(std::string session, SagaLog saga_log)
-      : session_tjp(std::move(session)), log(std::move(saga_log)), last_activity(std::chrono::steady_clock::now()) {}
+  ReceiverSaga(std::string sender, std::string session, SagaLog saga_log)
+      : sender_domain(std::move(sender)),
+        session_tjp(std::move(session)),
+        log(std::move(saga_log)),
+        last_activity(std::chrono::steady_clock::now()) {}
 
-  std::string session_tjp;
+  std::string sender_domain;
+  std::string session_tjp;       // the sender's session
+  identity::SessionBundle own_session;  // this node's session, signing the replies
+  std::string expected_nonce;    // issued in the last reply; the next request must echo it
   std::string previous_context;  // last accepted request context
   std::int64_t next_delta_seq = 1;
   std::map<std::string, std::optional<std::string>> acked_heads;  // tjp -> own head at Ack
@@ -43,6 +50,9 @@ struct SyncService::State {
         staging(*services.staging, *services.durable) {}
 
   Result<Signer*> verifier_for(std::string_view frame_json) const;
+  Signer& session_signer() const { return *(services.session_signer ? services.session_signer : services.signer); }
+  std::int64_t now_ms() const;
+  Status refuse_protected_timeline(std::string_view tjp, const IbGib& frame) const;
 
   SyncServices services;
   std::string domain_tjp;
@@ -54,10 +64,21 @@ struct SyncService::State {
   std::unordered_map<std::string, ReceiverSaga> sagas;
 };
 
+// The rules for moving a timeline head at Commit (head_moves.cc): `head` is
+// held by `reader` (the saga's own staged records and the durable space), is
+// a frame of `tjp`, the timeline is not protected, and -- when
+// `require_fast_forward` -- it descends from `expected` through frames
+// actually held. The update is a compare-and-swap against `expected`
+// (nullopt: the timeline is new here).
+[[nodiscard]] Result<HeadUpdate> check_head_move(const SyncService::State& state, const RecordReader& reader,
+                                                 std::string_view tjp, std::string_view head,
+                                                 const std::optional<std::string>& expected,
+                                                 bool require_fast_forward = true);
+
 // Receiver entry point (sync_receiver.cc).
 [[nodiscard]] Result<std::string> handle_request(SyncService::State& state, std::string_view request);
 // Sender entry point (sync_sender.cc).
-[[nodiscard]] Result<SyncReport> run_sender(SyncService::State& state, Connection& peer,
+[[nodiscard]] Result<SyncReport> run_sender(SyncService::State& state, Connection& peer, std::string_view peer_domain,
                                             const std::vector<std::string>& addresses,
                                             const ProgressCallback& progress);
 

@@ -4,6 +4,19 @@
 
 namespace gibkit::saga {
 
+Result<std::optional<std::string>> StagedView::get(std::string_view address) {
+  if (held_.count(std::string(address)) == 0) return std::optional<std::string>();
+  return staging_.get(address);
+}
+
+Status StagedView::for_each_record(const std::function<bool(std::string_view, std::string_view)>& visit) {
+  for (const auto& [address, relations] : held_) {
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, staging_.get(address));
+    if (text && !visit(address, *text)) break;
+  }
+  return {};
+}
+
 Status StagingArea::stage(const std::vector<Payload>& payloads, StagedRecords& held) {
   WriteBatch batch;
   std::vector<const Payload*> added;

@@ -3,8 +3,8 @@
 #include <array>
 #include <utility>
 
-#include "gibkit/gib_hash.h"
 #include "gibkit/json.h"
+#include "gibkit/validate.h"
 
 namespace gibkit::saga {
 namespace {
@@ -39,14 +39,14 @@ Result<StatusCode> parse_status_code(std::string_view name) {
   return invalid_argument("unknown error code \"" + std::string(name) + "\"");
 }
 
-// A record embedded in a message, checked intrinsically.
+// A record embedded in a message, checked intrinsically: the full
+// validation, not just "the gib compute_gib gives", which is "gib" for any
+// record claiming to be a primitive.
 Result<IbGib> record_from(const json::Value& value, std::string_view field) {
   Result<IbGib> record = IbGib::from_json(value);
   if (!record) return record.status().with_context(field);
-  GIBKIT_ASSIGN_OR_RETURN(std::string gib, compute_gib(*record));
-  if (gib != record->gib) {
-    return data_loss(std::string(field) + ": gib mismatch for " + record->address() + " (computed " + gib + ")");
-  }
+  Status valid = validate_intrinsically(*record);
+  if (!valid.ok()) return valid.with_context(std::string(field) + " " + record->address());
   return record;
 }
 
@@ -131,6 +131,55 @@ Result<identity::SessionBundle> session_from(const json::Object& session) {
   return bundle;
 }
 
+Result<json::Value> session_to_json(const identity::SessionBundle& bundle,
+                                    const std::vector<identity::EndorsementStep>& earlier_steps) {
+  GIBKIT_ASSIGN_OR_RETURN(json::Value endorsement, step_to_json(bundle.endorsement));
+  GIBKIT_ASSIGN_OR_RETURN(json::Value genesis, frame_value(bundle.session_genesis_json, "session.genesis"));
+  json::Array earlier;
+  for (const identity::EndorsementStep& step : earlier_steps) {
+    GIBKIT_ASSIGN_OR_RETURN(json::Value value, step_to_json(step));
+    earlier.push_back(std::move(value));
+  }
+  return json::Value(json::Object{{"domain", bundle.domain_tjp},
+                                  {"endorsement", std::move(endorsement)},
+                                  {"genesis", std::move(genesis)},
+                                  {"earlierEndorsements", std::move(earlier)}});
+}
+
+Status session_from_message(const json::Object& message, std::optional<identity::SessionBundle>& bundle,
+                            std::vector<identity::EndorsementStep>& earlier_steps) {
+  GIBKIT_ASSIGN_OR_RETURN(const json::Object* session, json::get_object(message, "session"));
+  GIBKIT_ASSIGN_OR_RETURN(identity::SessionBundle parsed, session_from(*session));
+  bundle = std::move(parsed);
+  if (const json::Value* earlier = session->find("earlierEndorsements"); earlier != nullptr) {
+    if (!earlier->is_array()) return invalid_argument("session.earlierEndorsements must be an array");
+    for (const json::Value& step : earlier->as_array()) {
+      GIBKIT_ASSIGN_OR_RETURN(identity::EndorsementStep step_parsed, step_from(step));
+      earlier_steps.push_back(std::move(step_parsed));
+    }
+  }
+  return {};
+}
+
+// The context and the session frame that signs it, common to every leg but error.
+Status signed_context_to_json(json::Object& message, const IbGib& context, std::string_view frame_json) {
+  message.set("context", context.to_json());
+  GIBKIT_ASSIGN_OR_RETURN(json::Value signed_frame, frame_value(frame_json, "signedSessionIdentity"));
+  message.set("signedSessionIdentity", std::move(signed_frame));
+  return {};
+}
+
+Status signed_context_from(const json::Object& message, IbGib& context, std::string& frame_json) {
+  const json::Value* context_value = message.find("context");
+  if (context_value == nullptr) return invalid_argument("context is missing");
+  GIBKIT_ASSIGN_OR_RETURN(context, record_from(*context_value, "context"));
+  const json::Value* signed_frame = message.find("signedSessionIdentity");
+  if (signed_frame == nullptr) return permission_denied("signedSessionIdentity is missing: every turn must be signed");
+  GIBKIT_ASSIGN_OR_RETURN(IbGib frame, record_from(*signed_frame, "signedSessionIdentity"));
+  frame_json = frame.to_json_text();
+  return {};
+}
+
 }  // namespace
 
 std::string_view leg_name(Leg leg) noexcept {
@@ -144,33 +193,30 @@ Payload Payload::of(const IbGib& record) { return Payload{record.address(), reco
 
 Result<std::string> encode(const SyncRequest& request) {
   json::Object message = envelope(request.leg, request.saga_id);
-  message.set("context", request.context.to_json());
-  GIBKIT_ASSIGN_OR_RETURN(json::Value signed_frame, frame_value(request.signed_frame_json, "signedSessionIdentity"));
-  message.set("signedSessionIdentity", std::move(signed_frame));
+  GIBKIT_RETURN_IF_ERROR(signed_context_to_json(message, request.context, request.signed_frame_json));
   if (request.session) {
-    const identity::SessionBundle& bundle = *request.session;
-    GIBKIT_ASSIGN_OR_RETURN(json::Value endorsement, step_to_json(bundle.endorsement));
-    GIBKIT_ASSIGN_OR_RETURN(json::Value genesis, frame_value(bundle.session_genesis_json, "session.genesis"));
-    json::Array earlier;
-    for (const identity::EndorsementStep& step : request.earlier_endorsements) {
-      GIBKIT_ASSIGN_OR_RETURN(json::Value value, step_to_json(step));
-      earlier.push_back(std::move(value));
-    }
-    message.set("session", json::Object{{"domain", bundle.domain_tjp},
-                                        {"endorsement", std::move(endorsement)},
-                                        {"genesis", std::move(genesis)},
-                                        {"earlierEndorsements", std::move(earlier)}});
+    GIBKIT_ASSIGN_OR_RETURN(json::Value session, session_to_json(*request.session, request.earlier_endorsements));
+    message.set("session", std::move(session));
+  }
+  if (request.pending) {
+    json::Object pending;
+    GIBKIT_RETURN_IF_ERROR(signed_context_to_json(pending, request.pending->context, request.pending->signed_frame_json));
+    message.set("pending", std::move(pending));
   }
   return with_payloads(json::stringify(message), request.payloads);
 }
 
-std::string encode(const SyncResponse& response) {
+Result<std::string> encode(const SyncResponse& response) {
   json::Object message = envelope(response.leg, response.saga_id);
   if (response.leg == Leg::kError) {
     message.set("error", json::Object{{"code", std::string(status_code_name(response.error.code()))},
                                       {"message", response.error.message()}});
-  } else {
-    message.set("context", response.context.to_json());
+    return json::stringify(message);
+  }
+  GIBKIT_RETURN_IF_ERROR(signed_context_to_json(message, response.context, response.signed_frame_json));
+  if (response.session) {
+    GIBKIT_ASSIGN_OR_RETURN(json::Value session, session_to_json(*response.session, response.earlier_endorsements));
+    message.set("session", std::move(session));
   }
   return with_payloads(json::stringify(message), response.payloads);
 }
@@ -182,24 +228,16 @@ Result<SyncRequest> decode_request(std::string_view text) {
   GIBKIT_ASSIGN_OR_RETURN(request.leg, parse_leg(leg));
   if (!is_request_leg(request.leg)) return invalid_argument("\"" + leg + "\" is not a request leg");
   GIBKIT_ASSIGN_OR_RETURN(request.saga_id, json::get_string(message, "sagaId"));
-  const json::Value* context = message.find("context");
-  if (context == nullptr) return invalid_argument("context is missing");
-  GIBKIT_ASSIGN_OR_RETURN(request.context, record_from(*context, "context"));
-  const json::Value* signed_frame = message.find("signedSessionIdentity");
-  if (signed_frame == nullptr) return permission_denied("signedSessionIdentity is missing: requests must be signed");
-  GIBKIT_ASSIGN_OR_RETURN(IbGib frame, record_from(*signed_frame, "signedSessionIdentity"));
-  request.signed_frame_json = frame.to_json_text();
+  GIBKIT_RETURN_IF_ERROR(signed_context_from(message, request.context, request.signed_frame_json));
   if (request.leg == Leg::kInit) {
-    GIBKIT_ASSIGN_OR_RETURN(const json::Object* session, json::get_object(message, "session"));
-    GIBKIT_ASSIGN_OR_RETURN(identity::SessionBundle bundle, session_from(*session));
-    request.session = std::move(bundle);
-    if (const json::Value* earlier = session->find("earlierEndorsements"); earlier != nullptr) {
-      if (!earlier->is_array()) return invalid_argument("session.earlierEndorsements must be an array");
-      for (const json::Value& step : earlier->as_array()) {
-        GIBKIT_ASSIGN_OR_RETURN(identity::EndorsementStep parsed, step_from(step));
-        request.earlier_endorsements.push_back(std::move(parsed));
-      }
-    }
+    GIBKIT_RETURN_IF_ERROR(session_from_message(message, request.session, request.earlier_endorsements));
+  }
+  if (const json::Value* pending = message.find("pending"); pending != nullptr) {
+    if (request.leg != Leg::kAbort || !pending->is_object()) return invalid_argument("only an abort carries a pending turn");
+    PendingTurn turn;
+    GIBKIT_RETURN_IF_ERROR(signed_context_from(pending->as_object(), turn.context, turn.signed_frame_json)
+                               .with_context("pending"));
+    request.pending = std::move(turn);
   }
   GIBKIT_ASSIGN_OR_RETURN(request.payloads, payloads_from(message));
   return request;
@@ -220,9 +258,10 @@ Result<SyncResponse> decode_response(std::string_view text) {
     response.error = Status(code, "peer: " + error_message);
     return response;
   }
-  const json::Value* context = message.find("context");
-  if (context == nullptr) return invalid_argument("context is missing");
-  GIBKIT_ASSIGN_OR_RETURN(response.context, record_from(*context, "context"));
+  GIBKIT_RETURN_IF_ERROR(signed_context_from(message, response.context, response.signed_frame_json));
+  if (response.leg == Leg::kAck) {
+    GIBKIT_RETURN_IF_ERROR(session_from_message(message, response.session, response.earlier_endorsements));
+  }
   GIBKIT_ASSIGN_OR_RETURN(response.payloads, payloads_from(message));
   return response;
 }

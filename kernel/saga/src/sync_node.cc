@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "gibkit/identity/identity_registry.h"
+#include "gibkit/log/log.h"
 
 namespace gibkit::saga {
 namespace {
@@ -51,6 +52,17 @@ Result<std::string> read_file(const std::filesystem::path& path) {
   return text.str();
 }
 
+// The receiver's account of each saga, in the node's logfmt log.
+void log_saga_event(const SagaEvent& event) {
+  const log::Level level = event.event == "saga.rejected" ? log::Level::kWarn : log::Level::kInfo;
+  log::write(level, event.event,
+             {{"saga", event.saga_id},
+              {"peer_domain", event.peer_domain},
+              {"leg", event.leg},
+              {"records", event.records},
+              {"error", event.detail}});
+}
+
 }  // namespace
 
 std::vector<ConfigKey> SyncNode::section_keys() {
@@ -61,8 +73,14 @@ std::vector<ConfigKey> SyncNode::section_keys() {
        .description = "Transport instance used to reach peers (default: the only transport)"},
       {.key = "staging", .type = ConfigType::kString,
        .description = "Space that stages payloads until Commit (default: the space with role temporary)"},
+      {.key = "session_signer", .type = ConfigType::kString,
+       .description = "Signer instance for the session identities the domain endorses (default: sync.signer)"},
       {.key = "trust", .type = ConfigType::kStringList,
        .description = "Files holding the genesis frames of peer domain identities to trust"},
+      {.key = "peers", .type = ConfigType::kObject,
+       .description = "Peer URL -> the domain identity (tjp address) expected to answer there"},
+      {.key = "init_validity_ms", .type = ConfigType::kInteger, .default_value = json::Value(300000),
+       .description = "How long an Init stays acceptable, and the clock skew tolerated between nodes"},
       {.key = "max_message_bytes", .type = ConfigType::kInteger, .default_value = json::Value(4 * 1024 * 1024),
        .description = "Payload bytes per saga message"},
       {.key = "request_timeout_ms", .type = ConfigType::kInteger, .default_value = json::Value(60000),
@@ -86,7 +104,8 @@ kernel::DeploymentLoader SyncNode::deployment_loader() {
   return loader;
 }
 
-Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const kernel::Deployment& deployment) {
+Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const kernel::Deployment& deployment,
+                                                   Setup setup) {
   // The loader fills defaults only into a section the file has.
   auto found = deployment.sections.find("sync");
   json::Object section = found != deployment.sections.end() ? found->second : json::Object{};
@@ -99,6 +118,11 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
 
   GIBKIT_ASSIGN_OR_RETURN(std::string signer_name, pick(deployment.signers, string_or_empty(section, "signer"), "signer"));
   Signer* signer = node.signer(signer_name);
+  Signer* session_signer = signer;
+  if (const std::string name = string_or_empty(section, "session_signer"); !name.empty()) {
+    GIBKIT_ASSIGN_OR_RETURN(std::string session_name, pick(deployment.signers, name, "session_signer"));
+    session_signer = node.signer(session_name);
+  }
 
   std::string staging_name = string_or_empty(section, "staging");
   if (staging_name.empty()) {
@@ -116,21 +140,16 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
     sync->transport_ = node.transport(transport_name);
   }
 
-  // Peer frames are verified by a signer of the plugin that made them:
-  // signer-keystone verifies frames whose ib is "keystone", signer-ed25519
-  // those whose ib starts "ed25519-", and so on.
-  std::vector<std::pair<std::string, Signer*>> verifiers;
+  // Peer frames are verified by the signer whose plugin declares their ib
+  // (its descriptor's signer_frame_ibs), never by a guess from names.
+  std::vector<std::pair<std::string, Signer*>> verifiers;  // frame ib -> signer
   for (const kernel::SignerConfig& config : deployment.signers) {
-    const std::string prefix = "signer-";
-    if (config.plugin.rfind(prefix, 0) == 0) {
-      verifiers.emplace_back(config.plugin.substr(prefix.size()), node.signer(config.name));
-    }
+    Signer* declared = node.signer(config.name);
+    for (const std::string& ib : kernel::signer_frame_ibs(*declared)) verifiers.emplace_back(ib, declared);
   }
   auto verifier_for = [verifiers](std::string_view frame_ib) -> Signer* {
-    for (const auto& [kind, verifier] : verifiers) {
-      if (frame_ib.rfind(kind, 0) != 0) continue;
-      const std::string_view rest = frame_ib.substr(kind.size());
-      if (rest.empty() || rest.front() == '-' || rest.front() == ' ') return verifier;
+    for (const auto& [ib, verifier] : verifiers) {
+      if (ib == frame_ib) return verifier;
     }
     return nullptr;
   };
@@ -152,11 +171,28 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
       .endorsement_history = static_cast<std::size_t>(integer(section, "endorsement_history")),
       .request_timeout = std::chrono::milliseconds(integer(section, "request_timeout_ms")),
       .saga_idle_timeout = std::chrono::milliseconds(integer(section, "saga_idle_timeout_ms")),
+      .init_validity = std::chrono::milliseconds(integer(section, "init_validity_ms")),
   };
-  sync->service_ = std::make_unique<SyncService>(SyncServices{&durable, staging, signer, verifier_for}, *domain, options);
+  sync->service_ = std::make_unique<SyncService>(
+      SyncServices{.durable = &durable,
+                   .staging = staging,
+                   .signer = signer,
+                   .verifier_for = verifier_for,
+                   .session_signer = session_signer,
+                   .now_ms = {},
+                   .on_event = log_saga_event},
+      *domain, options);
+  if (const json::Value* peers = section.find("peers"); peers != nullptr && peers->is_object()) {
+    for (const auto& [url, domain_value] : peers->as_object()) {
+      if (!domain_value.is_string() || !Address::parse(domain_value.as_string()).ok()) {
+        return invalid_argument("sync.peers." + url + " must be the peer's domain identity address");
+      }
+      sync->peer_domains_.emplace(url, domain_value.as_string());
+    }
+  }
 
   const std::filesystem::path base = deployment.file.parent_path();
-  for (const std::string& file : strings(section, "trust")) {
+  for (const std::string& file : setup == Setup::kFull ? strings(section, "trust") : std::vector<std::string>{}) {
     const std::filesystem::path path = std::filesystem::path(file).is_absolute() ? std::filesystem::path(file) : base / file;
     GIBKIT_ASSIGN_OR_RETURN(std::string genesis, read_file(path));
     Status trusted = sync->service_->trust_peer(genesis);
@@ -175,11 +211,24 @@ RequestHandler SyncNode::handler() {
   return [service](std::string_view request) { return service->handle(request); };
 }
 
+Result<std::string> SyncNode::peer_domain(std::string_view peer) const {
+  auto found = peer_domains_.find(std::string(peer));
+  if (found == peer_domains_.end()) {
+    return failed_precondition("no sync.peers entry names the domain identity expected at " + std::string(peer) +
+                               " (add it to sync.peers, or give --peer-domain)");
+  }
+  return found->second;
+}
+
 Result<SyncReport> SyncNode::sync_with(std::string_view peer, const std::vector<std::string>& addresses,
-                                       const ProgressCallback& progress) {
+                                       const ProgressCallback& progress, std::string_view expected_domain) {
   if (transport_ == nullptr) return failed_precondition("the deployment has no transport to reach " + std::string(peer));
+  std::string domain(expected_domain);
+  if (domain.empty()) {
+    GIBKIT_ASSIGN_OR_RETURN(domain, peer_domain(peer));
+  }
   GIBKIT_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, transport_->connect(peer));
-  return service_->sync(*connection, addresses, progress);
+  return service_->sync(*connection, domain, addresses, progress);
 }
 
 }  // namespace gibkit::saga

@@ -52,62 +52,149 @@ class ReceiverTurn {
   }
 
   // The turn is genuine iff the signing frame is the next frame of the
-  // session as *this node* holds it, and claims exactly this context.
+  // session as *this node* holds it, and claims exactly this context, which
+  // names this node as its audience and echoes the nonce this node issued.
   Status authenticate(ReceiverSaga& saga) {
-    GIBKIT_RETURN_IF_ERROR(check_context_header(request_.context, request_.leg, request_.saga_id));
-    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> session_head, state_.registry.latest(saga.session_tjp));
-    if (!session_head) return permission_denied("unknown identity: session " + saga.session_tjp);
-    GIBKIT_ASSIGN_OR_RETURN(std::string claimed_prev, single_rel8n(request_.context, kRel8nSessionIdentity));
-    if (claimed_prev != *session_head) {
-      return permission_denied("replay: the context builds on session frame " + claimed_prev +
-                               " but the session is at " + *session_head);
+    if (request_.pending) {
+      // A turn the sender signed before this one but may not have
+      // delivered: verified as a turn of its own leg, never acted on.
+      GIBKIT_RETURN_IF_ERROR(authenticate_turn(saga, request_.pending->context,
+                                               leg_of_context(request_.pending->context),
+                                               request_.pending->signed_frame_json)
+                                 .with_context("pending turn"));
     }
-    GIBKIT_ASSIGN_OR_RETURN(std::string previous, single_rel8n(request_.context, kRel8nPrevious));
-    if (previous != saga.previous_context) {
-      return permission_denied("replay: the context follows " + (previous.empty() ? "nothing" : previous) +
-                               ", expected " + (saga.previous_context.empty() ? "nothing" : saga.previous_context));
-    }
-    GIBKIT_ASSIGN_OR_RETURN(Signer * verifier, state_.verifier_for(request_.signed_frame_json));
-    GIBKIT_RETURN_IF_ERROR(state_.registry.accept(*verifier, saga.session_tjp, request_.signed_frame_json,
-                                                  Claim{std::string(identity::kVerbSync), request_.context.address()}));
-    GIBKIT_RETURN_IF_ERROR(store_control(durable(), request_.context));
-    saga.previous_context = request_.context.address();
+    GIBKIT_RETURN_IF_ERROR(authenticate_turn(saga, request_.context, request_.leg, request_.signed_frame_json));
+    authenticated_ = true;
     saga.last_activity = Clock::now();
     return {};
   }
 
-  std::string signing_frame() const { return IbGib::parse(request_.signed_frame_json)->address(); }
+  void report(const SagaEvent& event) {
+    if (state_.services.on_event) state_.services.on_event(event);
+  }
 
+ public:
+  // The sender domain of the saga this turn belongs to, when known.
+  [[nodiscard]] std::string peer_domain() const {
+    if (request_.session) return request_.session->domain_tjp;
+    auto it = state_.sagas.find(request_.saga_id);
+    return it == state_.sagas.end() ? std::string() : it->second.sender_domain;
+  }
+  [[nodiscard]] Leg leg() const noexcept { return request_.leg; }
+
+ private:
+  static Leg leg_of_context(const IbGib& context) {
+    const json::Value* leg = context.data ? context.data->find("leg") : nullptr;
+    for (Leg candidate : {Leg::kDelta, Leg::kCommit}) {
+      if (leg != nullptr && leg->is_string() && leg->as_string() == leg_name(candidate)) return candidate;
+    }
+    return Leg::kError;  // check_context_header refuses it
+  }
+
+  Status authenticate_turn(ReceiverSaga& saga, const IbGib& context, Leg leg, const std::string& frame_json) {
+    GIBKIT_RETURN_IF_ERROR(check_context_header(context, leg, request_.saga_id));
+    GIBKIT_RETURN_IF_ERROR(check_binding(context, state_.domain_tjp, saga.expected_nonce));
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> session_head, state_.registry.latest(saga.session_tjp));
+    if (!session_head) return permission_denied("unknown identity: session " + saga.session_tjp);
+    GIBKIT_ASSIGN_OR_RETURN(std::string claimed_prev, single_rel8n(context, kRel8nSessionIdentity));
+    if (claimed_prev != *session_head) {
+      return permission_denied("replay: the context builds on session frame " + claimed_prev +
+                               " but the session is at " + *session_head);
+    }
+    GIBKIT_ASSIGN_OR_RETURN(std::string previous, single_rel8n(context, kRel8nPrevious));
+    if (previous != saga.previous_context) {
+      return permission_denied("replay: the context follows " + (previous.empty() ? "nothing" : previous) +
+                               ", expected " + (saga.previous_context.empty() ? "nothing" : saga.previous_context));
+    }
+    GIBKIT_ASSIGN_OR_RETURN(Signer * verifier, state_.verifier_for(frame_json));
+    GIBKIT_RETURN_IF_ERROR(state_.registry.accept(*verifier, saga.session_tjp, frame_json,
+                                                  Claim{std::string(identity::kVerbSync), context.address()}));
+    GIBKIT_RETURN_IF_ERROR(store_control(durable(), context));
+    saga.previous_context = context.address();
+    return {};
+  }
+
+  // Every reply is signed by this node's session (endorsed by its domain),
+  // names the sender's domain as audience and carries the nonce the next
+  // request must echo.
   Result<SyncResponse> reply(Leg leg, ReceiverSaga& saga, json::Object fields, std::vector<Payload> payloads = {}) {
+    const std::string session_tjp = saga.own_session.session_tjp;
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> session_head, state_.registry.latest(session_tjp));
+    if (!session_head) return internal_error("this node's session identity vanished from the registry");
+    saga.expected_nonce = random_token();
+    fields.set("audience", saga.sender_domain);
+    fields.set("nonce", saga.expected_nonce);
     SyncResponse response;
     response.leg = leg;
     response.saga_id = request_.saga_id;
-    response.context = make_reply_context(leg, request_.saga_id, std::move(fields), signing_frame(),
+    response.context = make_reply_context(leg, request_.saga_id, std::move(fields), *session_head,
                                           request_.context.address());
-    response.payloads = std::move(payloads);
     GIBKIT_RETURN_IF_ERROR(store_control(durable(), response.context));
+    GIBKIT_ASSIGN_OR_RETURN(response.signed_frame_json,
+                            state_.registry.sign(state_.session_signer(), session_tjp,
+                                                 Claim{std::string(identity::kVerbSync), response.context.address()}));
+    response.payloads = std::move(payloads);
     GIBKIT_RETURN_IF_ERROR(saga.log.record(leg_name(leg), response.context.address()));
     return response;
   }
 
+  // An Init is fresh: issued within the validity window, not in the future.
+  Status check_validity_window() {
+    GIBKIT_ASSIGN_OR_RETURN(double issued, json::get_number(context_data(), "issuedAtMs"));
+    GIBKIT_ASSIGN_OR_RETURN(double expires, json::get_number(context_data(), "expiresAtMs"));
+    const double now = static_cast<double>(state_.now_ms());
+    const double window = static_cast<double>(state_.options.init_validity.count());
+    if (expires < issued || expires - issued > window) {
+      return permission_denied("freshness: the init's validity window is longer than this node accepts");
+    }
+    if (now > expires) return permission_denied("freshness: the init expired " + json::number_to_string(now - expires) + " ms ago");
+    if (issued > now + window) return permission_denied("freshness: the init was issued in the future");
+    return {};
+  }
+
   Result<SyncResponse> init() {
+    if (state_.domain_tjp.empty()) return failed_precondition("this node has no domain identity to answer with");
     if (state_.sagas.count(request_.saga_id) != 0) {
       return permission_denied("replay: saga " + request_.saga_id + " was already started");
     }
     if (!request_.session) return invalid_argument("init must carry the session to accept");
+    // Cheap checks before any verification: the turn must be meant for this
+    // node, now.
+    GIBKIT_RETURN_IF_ERROR(check_context_header(request_.context, request_.leg, request_.saga_id));
+    GIBKIT_RETURN_IF_ERROR(check_binding(request_.context, state_.domain_tjp, {}));
+    GIBKIT_RETURN_IF_ERROR(check_validity_window());
+    GIBKIT_ASSIGN_OR_RETURN(std::string sender_domain, json::get_string(context_data(), "domain"));
+    if (sender_domain != request_.session->domain_tjp) {
+      return permission_denied("unendorsed identity: the context names domain " + sender_domain +
+                               ", the session is endorsed by " + request_.session->domain_tjp);
+    }
     GIBKIT_ASSIGN_OR_RETURN(Signer * domain_verifier, state_.verifier_for(request_.session->endorsement.frame_json));
     GIBKIT_RETURN_IF_ERROR(
         state_.registry.accept_session(*domain_verifier, *request_.session, request_.earlier_endorsements));
 
     GIBKIT_ASSIGN_OR_RETURN(SagaLog log, SagaLog::start(durable(), request_.saga_id, "receiver"));
-    ReceiverSaga& saga =
-        state_.sagas.try_emplace(request_.saga_id, request_.session->session_tjp, std::move(log)).first->second;
-    GIBKIT_RETURN_IF_ERROR(authenticate(saga));
+    ReceiverSaga candidate(sender_domain, request_.session->session_tjp, std::move(log));
+    GIBKIT_RETURN_IF_ERROR(authenticate(candidate));
+    ReceiverSaga& saga = state_.sagas.try_emplace(request_.saga_id, std::move(candidate)).first->second;
+
+    // This node's own session for the replies, endorsed by its domain; the
+    // sender gets the endorsements it may have missed since the last frame
+    // it is known to hold.
+    GIBKIT_ASSIGN_OR_RETURN(saga.own_session,
+                            state_.registry.begin_session(*state_.services.signer, state_.session_signer(),
+                                                          state_.domain_tjp));
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> known, state_.registry.known_by(sender_domain));
+    GIBKIT_ASSIGN_OR_RETURN(
+        own_earlier_,
+        state_.registry.endorsements_before(state_.domain_tjp,
+                                            IbGib::parse(saga.own_session.endorsement.frame_json)->address(),
+                                            known.value_or(std::string()), state_.options.endorsement_history));
 
     RecordReader reader({&durable()});
     json::Object timelines;
     GIBKIT_ASSIGN_OR_RETURN(const json::Object* heads, json::get_object(context_data(), "heads"));
     for (const auto& [tjp, sender_head_value] : *heads) {
+      GIBKIT_RETURN_IF_ERROR(Address::parse(tjp).status().with_context("heads: timeline"));
       if (!sender_head_value.is_string()) return invalid_argument("heads." + tjp + " must be an address");
       const std::string& sender_head = sender_head_value.as_string();
       GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> own_head, durable().head(tjp));
@@ -131,12 +218,28 @@ class ReceiverTurn {
       if (held) saga.sender_holds.push_back(stone);
       stones.set(stone, held);
     }
-    return reply(Leg::kAck, saga, json::Object{{"timelines", std::move(timelines)}, {"stones", std::move(stones)}});
+    GIBKIT_ASSIGN_OR_RETURN(
+        SyncResponse ack,
+        reply(Leg::kAck, saga, json::Object{{"timelines", std::move(timelines)}, {"stones", std::move(stones)}}));
+    report({.event = "saga.accepted", .saga_id = request_.saga_id, .peer_domain = saga.sender_domain, .leg = "init"});
+    ack.session = saga.own_session;
+    ack.earlier_endorsements = std::move(own_earlier_);
+    return ack;
+  }
+
+  // The sender's first turn after the Ack proves that it accepted this
+  // node's session, so it holds the endorsing frame: later Acks to it need
+  // not carry what came before.
+  Status note_sender_knows(ReceiverSaga& saga) {
+    if (saga.next_delta_seq != 1 || request_.leg == Leg::kAbort) return {};
+    return state_.registry.remember_known_by(saga.sender_domain,
+                                             IbGib::parse(saga.own_session.endorsement.frame_json)->address());
   }
 
   Result<SyncResponse> delta() {
     GIBKIT_ASSIGN_OR_RETURN(ReceiverSaga * saga, find_saga());
     GIBKIT_RETURN_IF_ERROR(authenticate(*saga));
+    GIBKIT_RETURN_IF_ERROR(note_sender_knows(*saga));
     GIBKIT_ASSIGN_OR_RETURN(double seq, json::get_number(context_data(), "seq"));
     if (seq != static_cast<double>(saga->next_delta_seq)) {
       return permission_denied("replay: delta " + json::number_to_string(seq) + " arrived, expected " +
@@ -209,8 +312,12 @@ class ReceiverTurn {
   Result<SyncResponse> commit() {
     GIBKIT_ASSIGN_OR_RETURN(ReceiverSaga * saga, find_saga());
     GIBKIT_RETURN_IF_ERROR(authenticate(*saga));
+    GIBKIT_RETURN_IF_ERROR(note_sender_knows(*saga));
     GIBKIT_ASSIGN_OR_RETURN(const json::Object* heads, json::get_object(context_data(), "heads"));
-    RecordReader reader({state_.services.staging, &durable()});
+    // Only this saga's own staged records and the durable space: a head
+    // another saga staged is not this saga's to commit.
+    StagedView own = state_.staging.view(saga->staged);
+    RecordReader reader({&own, &durable()});
     std::vector<HeadUpdate> updates;
     for (const auto& [tjp, head_value] : *heads) {
       auto acked = saga->acked_heads.find(tjp);
@@ -218,20 +325,8 @@ class ReceiverTurn {
         return permission_denied("commit moves timeline " + tjp + ", which the signed init did not name");
       }
       if (!head_value.is_string()) return invalid_argument("heads." + tjp + " must be an address");
-      const std::string& head = head_value.as_string();
-      GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> frame, reader.load(head));
-      if (!frame) return not_found("incomplete graph: new head " + head + " was never sent");
-      if (frame->tjp_address() != std::optional<std::string>(tjp)) {
-        return invalid_argument("new head " + head + " is not a frame of timeline " + tjp);
-      }
-      if (acked->second) {
-        GIBKIT_ASSIGN_OR_RETURN(bool fast_forward, timeline_contains(reader, head, *acked->second));
-        if (!fast_forward) {
-          return aborted("commit would rewrite timeline " + tjp + ": " + head + " does not descend from " +
-                         *acked->second);
-        }
-      }
-      updates.push_back(HeadUpdate{tjp, head, acked->second.value_or(std::string())});
+      GIBKIT_ASSIGN_OR_RETURN(HeadUpdate update, check_head_move(state_, reader, tjp, head_value.as_string(), acked->second));
+      updates.push_back(std::move(update));
     }
     const std::size_t committed = saga->staged.size();
     GIBKIT_RETURN_IF_ERROR(state_.staging.commit(saga->staged, updates));
@@ -240,6 +335,8 @@ class ReceiverTurn {
     Result<SyncResponse> response = reply(
         Leg::kCommitReply, *saga,
         json::Object{{"committed", static_cast<double>(committed)}, {"heads", std::move(moved)}});
+    report({.event = "saga.committed", .saga_id = request_.saga_id, .peer_domain = saga->sender_domain,
+            .leg = "commit", .records = committed});
     state_.sagas.erase(request_.saga_id);
     return response;
   }
@@ -249,12 +346,19 @@ class ReceiverTurn {
     GIBKIT_RETURN_IF_ERROR(authenticate(*saga));
     GIBKIT_RETURN_IF_ERROR(state_.staging.release(saga->staged));
     Result<SyncResponse> response = reply(Leg::kAbortReply, *saga, json::Object{});
+    report({.event = "saga.aborted", .saga_id = request_.saga_id, .peer_domain = saga->sender_domain, .leg = "abort"});
     state_.sagas.erase(request_.saga_id);
     return response;
   }
 
   SyncService::State& state_;
   SyncRequest request_;
+  std::vector<identity::EndorsementStep> own_earlier_;
+  bool authenticated_ = false;
+
+ public:
+  // Whether the turn was authenticated (so a failure from here on may end its saga).
+  [[nodiscard]] bool authenticated() const noexcept { return authenticated_; }
 };
 
 // Drops a saga after a failed turn: its staged payloads go, its trail stays.
@@ -275,25 +379,31 @@ void expire_idle(SyncService::State& state) {
   for (const std::string& id : idle) abandon(state, id, deadline_exceeded("saga idle for too long"));
 }
 
-// The sagaId of a message that failed to decode, so the saga can be abandoned.
-std::string peek_saga_id(std::string_view text) {
-  Result<json::Value> value = json::parse(text);
-  if (!value || !value->is_object()) return {};
-  Result<std::string> id = json::get_string(value->as_object(), "sagaId");
-  return id ? *id : std::string();
-}
-
 }  // namespace
 
 Result<std::string> handle_request(SyncService::State& state, std::string_view text) {
   std::lock_guard lock(state.receiver_mutex);
   expire_idle(state);
   Result<SyncRequest> request = decode_request(text);
-  std::string saga_id = request ? request->saga_id : peek_saga_id(text);
-  Result<SyncResponse> response =
-      request ? ReceiverTurn(state, std::move(*request)).run() : Result<SyncResponse>(request.status());
+  if (!request) {
+    // Nothing in an undecodable message is trusted, its sagaId least of
+    // all: it is answered and forgotten, and no saga is touched.
+    SyncResponse error;
+    error.leg = Leg::kError;
+    error.error = request.status();
+    return encode(error);
+  }
+  const std::string saga_id = request->saga_id;
+  ReceiverTurn turn(state, std::move(*request));
+  Result<SyncResponse> response = turn.run();
   if (response) return encode(*response);
-  abandon(state, saga_id, response.status());
+  if (state.services.on_event) {
+    state.services.on_event({.event = "saga.rejected", .saga_id = saga_id, .peer_domain = turn.peer_domain(),
+                             .leg = std::string(leg_name(turn.leg())), .detail = response.status().to_string()});
+  }
+  // Only a turn signed by the saga's own session may end it; anyone else's
+  // failure (a forged, replayed or misdirected turn) leaves it as it was.
+  if (turn.authenticated()) abandon(state, saga_id, response.status());
   SyncResponse error;
   error.leg = Leg::kError;
   error.saga_id = saga_id;

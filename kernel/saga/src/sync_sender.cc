@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <deque>
 #include <map>
-#include <random>
 #include <unordered_set>
 
 #include "gibkit/saga/contexts.h"
@@ -18,17 +17,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Kind = TimelineOutcome::Kind;
 
-std::string new_saga_id() {
-  std::random_device device;  // non-deterministic on Linux (getrandom)
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 8; ++i) {
-    std::uint32_t word = device();
-    for (int nibble = 0; nibble < 8; ++nibble, word >>= 4) id += kHex[word & 0xF];
-  }
-  return id;
-}
-
 Leg reply_leg(Leg request) {
   switch (request) {
     case Leg::kInit: return Leg::kAck;
@@ -40,18 +28,23 @@ Leg reply_leg(Leg request) {
 
 class SenderSaga {
  public:
-  SenderSaga(SyncService::State& state, Connection& peer, const ProgressCallback& progress)
-      : state_(state), peer_(peer), progress_(progress) {}
+  SenderSaga(SyncService::State& state, Connection& peer, std::string_view peer_domain,
+             const ProgressCallback& progress)
+      : state_(state), peer_(peer), peer_domain_(peer_domain), progress_(progress) {}
 
   Result<SyncReport> run(const std::vector<std::string>& addresses) {
     const auto started = Clock::now();
-    report_.saga_id = new_saga_id();
+    report_.saga_id = random_token();
     GIBKIT_ASSIGN_OR_RETURN(SagaLog log, SagaLog::start(durable(), report_.saga_id, "sender"));
     log_.emplace(std::move(log));
     Status outcome = run_legs(addresses);
     if (!outcome.ok()) {
-      // Best effort: the receiver also drops the saga when its idle timer runs out.
-      if (receiver_open_) (void)turn(Leg::kAbort, json::Object{{"reason", outcome.to_string()}});
+      // Best effort: the receiver also drops the saga when its idle timer
+      // runs out. A turn signed but perhaps never delivered goes along, so
+      // that the receiver can follow the session to this abort.
+      if (receiver_open_) {
+        (void)turn(Leg::kAbort, json::Object{{"reason", outcome.to_string()}}, {}, {}, std::move(undelivered_));
+      }
       (void)state_.staging.release(staged_);
       (void)log_->record("failed", "", outcome.to_string());
       return outcome;
@@ -96,6 +89,7 @@ class SenderSaga {
         stones_.push_back(address);
         continue;
       }
+      GIBKIT_RETURN_IF_ERROR(state_.refuse_protected_timeline(*tjp, *record));
       GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> head, durable().head(*tjp));
       if (std::none_of(timelines_.begin(), timelines_.end(), [&](const Timeline& t) { return t.tjp == *tjp; })) {
         timelines_.push_back(Timeline{*tjp, head.value_or(address), std::nullopt, Kind::kInSync, ""});
@@ -105,20 +99,34 @@ class SenderSaga {
   }
 
   Status init() {
-    GIBKIT_ASSIGN_OR_RETURN(session_, state_.registry.begin_session(*state_.services.signer, state_.domain_tjp));
-    GIBKIT_ASSIGN_OR_RETURN(
-        std::vector<identity::EndorsementStep> earlier,
-        state_.registry.endorsements_before(state_.domain_tjp, IbGib::parse(session_.endorsement.frame_json)->address(),
-                                            state_.options.endorsement_history));
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> peer_trusted, state_.registry.latest(peer_domain_));
+    if (!peer_trusted) {
+      return permission_denied("unknown identity: the expected peer domain " + peer_domain_ +
+                               " is not trusted by this node (trust its genesis first)");
+    }
+    GIBKIT_ASSIGN_OR_RETURN(session_, state_.registry.begin_session(*state_.services.signer, state_.session_signer(),
+                                                                    state_.domain_tjp));
+    const std::string endorsement = IbGib::parse(session_.endorsement.frame_json)->address();
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> known, state_.registry.known_by(peer_domain_));
+    GIBKIT_ASSIGN_OR_RETURN(std::vector<identity::EndorsementStep> earlier,
+                            state_.registry.endorsements_before(state_.domain_tjp, endorsement,
+                                                                known.value_or(std::string()),
+                                                                state_.options.endorsement_history));
     json::Object heads;
     for (const Timeline& timeline : timelines_) heads.set(timeline.tjp, timeline.own_head);
     json::Array stones(stones_.begin(), stones_.end());
+    const std::int64_t now = state_.now_ms();
     GIBKIT_ASSIGN_OR_RETURN(SyncResponse ack, turn(Leg::kInit,
                                                    json::Object{{"domain", state_.domain_tjp},
+                                                                {"issuedAtMs", static_cast<double>(now)},
+                                                                {"expiresAtMs", static_cast<double>(now + state_.options.init_validity.count())},
                                                                 {"heads", std::move(heads)},
                                                                 {"stones", std::move(stones)}},
                                                    {}, std::move(earlier)));
     receiver_open_ = true;
+    // A signed Ack proves the receiver accepted the session, so it holds
+    // the endorsing frame: the next Init to it carries only later ones.
+    GIBKIT_RETURN_IF_ERROR(state_.registry.remember_known_by(peer_domain_, endorsement));
     return classify(ack.context);
   }
 
@@ -195,7 +203,8 @@ class SenderSaga {
   Status exchange(Result<std::vector<std::string>> to_send_or, const std::vector<std::string>& wanted) {
     GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> to_send, std::move(to_send_or));
     progress_state_.records_to_send += to_send.size();
-    RecordReader reader({&durable(), state_.services.staging});
+    StagedView own = state_.staging.view(staged_);
+    RecordReader reader({&durable(), &own});
     std::deque<std::string> queue(to_send.begin(), to_send.end());
     bool first = true;
     bool more = !wanted.empty();
@@ -256,7 +265,8 @@ class SenderSaga {
 
   // Divergent timelines, now that the receiver's branches are staged here.
   Status resolve_divergence() {
-    RecordReader reader({&durable(), state_.services.staging});
+    StagedView own = state_.staging.view(staged_);
+    RecordReader reader({&durable(), &own});
     std::vector<std::string> roots;
     std::vector<Payload> made;
     for (Timeline& timeline : timelines_) {
@@ -285,33 +295,70 @@ class SenderSaga {
 
   Status commit() {
     json::Object heads;
-    std::vector<HeadUpdate> local;
     for (const Timeline& timeline : timelines_) {
       if (timeline.kind == Kind::kSent || timeline.kind == Kind::kMerged) heads.set(timeline.tjp, timeline.final_head);
-      if (timeline.kind == Kind::kReceived || timeline.kind == Kind::kMerged) {
-        local.push_back(HeadUpdate{timeline.tjp, timeline.final_head, timeline.own_head});
-      }
     }
     GIBKIT_ASSIGN_OR_RETURN(SyncResponse reply, turn(Leg::kCommit, json::Object{{"heads", std::move(heads)}}));
     receiver_open_ = false;
-    GIBKIT_RETURN_IF_ERROR(state_.staging.commit(staged_, local).with_context("local commit after the peer committed"));
+    GIBKIT_RETURN_IF_ERROR(commit_locally().with_context("local commit after the peer committed"));
     report_progress("commit");
     return {};
   }
 
+  // What the receiver sent is held to the receiver's own rules: each head
+  // this node moves is held, a frame of its timeline, not protected, and a
+  // real fast-forward of this node's head (or the merge this node made);
+  // and every staged record belongs to the closure of a head this node
+  // asked for or made, so a peer cannot slip in anything else.
+  Status commit_locally() {
+    StagedView own = state_.staging.view(staged_);
+    RecordReader reader({&own, &durable()});
+    std::vector<HeadUpdate> local;
+    std::vector<std::string> roots;
+    for (const Timeline& timeline : timelines_) {
+      if (timeline.kind != Kind::kReceived && timeline.kind != Kind::kMerged) continue;
+      GIBKIT_ASSIGN_OR_RETURN(HeadUpdate update,
+                              check_head_move(state_, reader, timeline.tjp, timeline.final_head, timeline.own_head,
+                                              timeline.kind == Kind::kReceived));
+      local.push_back(std::move(update));
+    }
+    for (const Timeline& timeline : timelines_) {
+      if (timeline.peer_head && (timeline.kind == Kind::kReceived || timeline.kind == Kind::kMerged ||
+                                 timeline.kind == Kind::kConflict)) {
+        roots.push_back(*timeline.peer_head);
+      }
+      if (timeline.kind == Kind::kMerged) roots.push_back(timeline.final_head);
+    }
+    if (!staged_.empty()) {
+      GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> asked, dependency_closure(reader, roots));
+      std::unordered_set<std::string> allowed(asked.begin(), asked.end());
+      for (const auto& [address, relations] : staged_) {
+        if (allowed.count(address) == 0) {
+          return permission_denied("the peer sent " + address + ", which no head this sync asked for relates");
+        }
+      }
+    }
+    return state_.staging.commit(staged_, local);
+  }
+
   // One signed request turn: a context, a session frame claiming it, the
-  // request, and the checked reply.
+  // request, and the reply authenticated before anything of it is kept.
   Result<SyncResponse> turn(Leg leg, json::Object fields, std::vector<Payload> payloads = {},
-                            std::vector<identity::EndorsementStep> earlier = {}) {
+                            std::vector<identity::EndorsementStep> earlier = {},
+                            std::optional<PendingTurn> pending = std::nullopt) {
     GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> session_head, state_.registry.latest(session_.session_tjp));
     if (!session_head) return internal_error("the session identity vanished from the registry");
+    fields.set("audience", peer_domain_);
+    fields.set("nonce", leg == Leg::kInit ? random_token() : peer_nonce_);
     SyncRequest request;
     request.leg = leg;
     request.saga_id = report_.saga_id;
-    request.context = make_request_context(leg, report_.saga_id, std::move(fields), *session_head, previous_context_);
+    const std::string previous = pending ? pending->context.address() : previous_context_;
+    request.context = make_request_context(leg, report_.saga_id, std::move(fields), *session_head, previous);
+    request.pending = std::move(pending);
     GIBKIT_RETURN_IF_ERROR(store_control(durable(), request.context));
     GIBKIT_ASSIGN_OR_RETURN(request.signed_frame_json,
-                            state_.registry.sign(*state_.services.signer, session_.session_tjp,
+                            state_.registry.sign(state_.session_signer(), session_.session_tjp,
                                                  Claim{std::string(identity::kVerbSync), request.context.address()}));
     if (leg == Leg::kInit) {
       request.session = session_;
@@ -322,34 +369,63 @@ class SenderSaga {
     ++report_.turns;
     report_.bytes_sent += message.size();
     progress_state_.bytes_sent += message.size();
-    GIBKIT_ASSIGN_OR_RETURN(std::string answer, peer_.request(message, state_.options.request_timeout));
+    Result<std::string> delivered = peer_.request(message, state_.options.request_timeout);
+    if (!delivered.ok()) {
+      if (leg != Leg::kInit && leg != Leg::kAbort) undelivered_ = PendingTurn{request.context, request.signed_frame_json};
+      return delivered.status();
+    }
+    const std::string& answer = *delivered;
     report_.bytes_received += answer.size();
     progress_state_.bytes_received += answer.size();
     GIBKIT_ASSIGN_OR_RETURN(SyncResponse reply, decode_response(answer));
     if (reply.leg == Leg::kError) {
-      receiver_open_ = false;  // the receiver abandoned the saga already
+      // Unsigned: it ends this saga here (nothing is committed) but moves nothing.
+      receiver_open_ = false;
       return reply.error;
     }
-    GIBKIT_RETURN_IF_ERROR(check_reply(request, reply));
+    GIBKIT_RETURN_IF_ERROR(authenticate_reply(request, reply));
     GIBKIT_RETURN_IF_ERROR(store_control(durable(), reply.context));
     previous_context_ = request.context.address();
     GIBKIT_RETURN_IF_ERROR(log_->record(leg_name(leg), request.context.address()));
     return reply;
   }
 
-  // The reply must answer exactly this signed turn.
-  Status check_reply(const SyncRequest& request, const SyncResponse& reply) {
+  // The reply must answer exactly this signed turn, be meant for this node,
+  // and be signed by the next frame of the receiver's session as *this node*
+  // holds it -- a session endorsed by the domain expected at this peer.
+  Status authenticate_reply(const SyncRequest& request, SyncResponse& reply) {
     if (reply.saga_id != request.saga_id || reply.leg != reply_leg(request.leg)) {
       return invalid_argument("the receiver answered " + std::string(leg_name(reply.leg)) + " for saga " +
                               reply.saga_id + " to " + std::string(leg_name(request.leg)));
     }
     GIBKIT_RETURN_IF_ERROR(check_context_header(reply.context, reply.leg, reply.saga_id));
+    GIBKIT_RETURN_IF_ERROR(check_binding(reply.context, state_.domain_tjp, {}));
     GIBKIT_ASSIGN_OR_RETURN(std::string answered, single_rel8n(reply.context, kRel8nRequest));
-    GIBKIT_ASSIGN_OR_RETURN(std::string signing, single_rel8n(reply.context, kRel8nSessionIdentity));
-    const std::string signing_frame = IbGib::parse(request.signed_frame_json)->address();
-    if (answered != request.context.address() || signing != signing_frame) {
-      return invalid_argument("the reply context answers another turn");
+    if (answered != request.context.address()) return permission_denied("replay: the reply answers another turn");
+    if (request.leg == Leg::kInit) {
+      if (!reply.session) return permission_denied("unknown identity: the ack carries no session");
+      if (reply.session->domain_tjp != peer_domain_) {
+        return permission_denied("unknown identity: the peer answered as domain " + reply.session->domain_tjp +
+                                 ", expected " + peer_domain_);
+      }
+      GIBKIT_ASSIGN_OR_RETURN(Signer * domain_verifier, state_.verifier_for(reply.session->endorsement.frame_json));
+      GIBKIT_RETURN_IF_ERROR(
+          state_.registry.accept_session(*domain_verifier, *reply.session, reply.earlier_endorsements));
+      peer_session_ = reply.session->session_tjp;
+      report_.peer_domain = peer_domain_;
+      report_.peer_session = peer_session_;
     }
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> session_head, state_.registry.latest(peer_session_));
+    if (!session_head) return permission_denied("unknown identity: the peer's session " + peer_session_);
+    GIBKIT_ASSIGN_OR_RETURN(std::string claimed_prev, single_rel8n(reply.context, kRel8nSessionIdentity));
+    if (claimed_prev != *session_head) {
+      return permission_denied("replay: the reply builds on session frame " + claimed_prev + " but the session is at " +
+                               *session_head);
+    }
+    GIBKIT_ASSIGN_OR_RETURN(Signer * verifier, state_.verifier_for(reply.signed_frame_json));
+    GIBKIT_RETURN_IF_ERROR(state_.registry.accept(*verifier, peer_session_, reply.signed_frame_json,
+                                                  Claim{std::string(identity::kVerbSync), reply.context.address()}));
+    GIBKIT_ASSIGN_OR_RETURN(peer_nonce_, json::get_string(reply.context.data->as_object(), "nonce"));
     return {};
   }
 
@@ -361,6 +437,10 @@ class SenderSaga {
 
   SyncService::State& state_;
   Connection& peer_;
+  std::string peer_domain_;
+  std::string peer_session_;  // the receiver's session, once its Ack is authenticated
+  std::string peer_nonce_;    // the receiver's last nonce, echoed by the next request
+  std::optional<PendingTurn> undelivered_;  // a signed turn whose delivery failed
   const ProgressCallback& progress_;
   std::optional<SagaLog> log_;
   SyncReport report_;
@@ -381,10 +461,10 @@ class SenderSaga {
 
 }  // namespace
 
-Result<SyncReport> run_sender(SyncService::State& state, Connection& peer, const std::vector<std::string>& addresses,
-                              const ProgressCallback& progress) {
+Result<SyncReport> run_sender(SyncService::State& state, Connection& peer, std::string_view peer_domain,
+                              const std::vector<std::string>& addresses, const ProgressCallback& progress) {
   if (state.domain_tjp.empty()) return failed_precondition("this node has no domain identity to sign with");
-  return SenderSaga(state, peer, progress).run(addresses);
+  return SenderSaga(state, peer, peer_domain, progress).run(addresses);
 }
 
 }  // namespace gibkit::saga

@@ -24,6 +24,25 @@ Result<Signer*> SyncService::State::verifier_for(std::string_view frame_json) co
   return verifier;
 }
 
+std::int64_t SyncService::State::now_ms() const {
+  if (services.now_ms) return services.now_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status SyncService::State::refuse_protected_timeline(std::string_view tjp, const IbGib& frame) const {
+  const auto refuse = [&](std::string_view what) {
+    return permission_denied("protected: timeline " + std::string(tjp) + " is " + std::string(what) +
+                             "; it moves only through verified identity evolution, never by sync or edit");
+  };
+  if (services.verifier_for && services.verifier_for(frame.ib) != nullptr) return refuse("an identity timeline");
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> identity, registry.latest(tjp));
+  if (identity) return refuse("an identity timeline");
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> saga_log, services.durable->head(saga_log_head_key(tjp)));
+  if (saga_log || frame.ib == "sync_saga") return refuse("a saga log");
+  return {};
+}
+
 SyncService::SyncService(SyncServices services, std::string domain_tjp, SyncOptions options)
     : state_(std::make_unique<State>(std::move(services), std::move(domain_tjp), options)) {}
 
@@ -31,9 +50,13 @@ SyncService::~SyncService() = default;
 
 Result<std::string> SyncService::handle(std::string_view request) { return handle_request(*state_, request); }
 
-Result<SyncReport> SyncService::sync(Connection& peer, const std::vector<std::string>& addresses,
-                                     const ProgressCallback& progress) {
-  return run_sender(*state_, peer, addresses, progress);
+Result<SyncReport> SyncService::sync(Connection& peer, std::string_view peer_domain,
+                                     const std::vector<std::string>& addresses, const ProgressCallback& progress) {
+  return run_sender(*state_, peer, peer_domain, addresses, progress);
+}
+
+Status SyncService::refuse_protected_timeline(std::string_view tjp, const IbGib& frame) const {
+  return state_->refuse_protected_timeline(tjp, frame);
 }
 
 Status SyncService::trust_peer(std::string_view domain_genesis_json) {

@@ -8,20 +8,27 @@
 namespace gibkit::saga {
 
 Result<std::vector<std::string>> timeline_frames(const RecordReader& reader, std::string_view head) {
+  // Frame by frame through frames actually held: each step follows the
+  // immediate predecessor (the last of `past`, whether the timeline links
+  // or accumulates it) and must stay in the head's timeline. A frame's
+  // claimed list of earlier frames is never taken on trust: a crafted frame
+  // could list any address there.
   std::vector<std::string> newest_first{std::string(head)};
   std::unordered_set<std::string> seen{std::string(head)};
   std::string current(head);
+  std::optional<std::string> timeline;
   while (true) {
     GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> frame, reader.load(current));
     if (!frame) return not_found("timeline frame " + current + " is not held");
+    std::optional<std::string> tjp = frame->tjp_address();
+    if (!tjp) return invalid_argument("timeline frame " + current + " belongs to no timeline");
+    if (!timeline) timeline = tjp;
+    if (*tjp != *timeline) {
+      return invalid_argument("frame " + current + " belongs to timeline " + *tjp + ", not " + *timeline);
+    }
     std::vector<std::string> past = frame->rel8d(kRel8nPast);
-    if (past.empty()) break;
-    // A full history: take it all at once.
-    if (std::optional<std::string> tjp = frame->tjp_address(); tjp && past.front() == *tjp) {
-      for (auto it = past.rbegin(); it != past.rend(); ++it) {
-        if (!seen.insert(*it).second) return data_loss("timeline " + std::string(head) + " has a cycle at " + *it);
-        newest_first.push_back(*it);
-      }
+    if (past.empty()) {
+      if (current != *timeline) return invalid_argument("timeline " + *timeline + " does not start at its tjp");
       break;
     }
     current = past.back();

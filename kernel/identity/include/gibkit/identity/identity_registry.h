@@ -18,6 +18,17 @@
 // Accepted frames are written to the durable space at once, with the head
 // moved by compare-and-swap, so concurrent sagas cannot both advance one
 // identity from the same frame.
+//
+// Identity heads live in a protected namespace of the head index (keys that
+// start with '^', which no address can: see identity_head_key), so nothing
+// that moves data timelines -- a saga's Commit, `gib mut8` -- can ever move
+// them; only this registry's verified evolution does.
+//
+// Duplicity (KERI): a frame that verifies from the frame before it but
+// differs from the frame this registry already holds at that position proves
+// that the identity's secret signed twice. It is stored as evidence, the
+// identity is marked duplicitous and refused from then on, until an operator
+// decides (`gib keystone duplicity`, docs/security.md).
 #pragma once
 
 #include <optional>
@@ -25,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gibkit/ibgib.h"
 #include "gibkit/json.h"
 #include "gibkit/signer.h"
 #include "gibkit/space.h"
@@ -49,6 +61,22 @@ struct SessionBundle {
   std::string session_tjp;        // = session genesis address
 };
 
+// The head-index key of identity `tjp` (protected namespace, see above).
+[[nodiscard]] std::string identity_head_key(std::string_view tjp);
+
+// Whether a head-index key belongs to the protected namespace (identities,
+// saga logs, ledgers): such keys start with '^'.
+[[nodiscard]] bool is_protected_head_key(std::string_view key) noexcept;
+
+// The record a duplicity was found in: both frames at one position.
+struct DuplicityEvidence {
+  std::string identity;     // tjp
+  double position = 0;      // the frames' n
+  std::string held_frame;   // the frame this registry had accepted
+  std::string other_frame;  // the second, different frame that also verifies
+  std::string evidence;     // address of the identity_duplicity stone
+};
+
 class IdentityRegistry {
  public:
   explicit IdentityRegistry(Space& durable) : durable_(durable) {}
@@ -59,8 +87,10 @@ class IdentityRegistry {
   // e.g. {"preset":"domain"}), stores its frames and returns its tjp address.
   [[nodiscard]] Result<std::string> create_identity(Signer& signer, const json::Value& options);
 
-  // Creates a session identity endorsed by domain `domain_tjp`.
-  [[nodiscard]] Result<SessionBundle> begin_session(Signer& signer, std::string_view domain_tjp);
+  // Creates a session identity with `session_signer`, endorsed by domain
+  // `domain_tjp` (held by `domain_signer`; the two may be the same signer).
+  [[nodiscard]] Result<SessionBundle> begin_session(Signer& domain_signer, Signer& session_signer,
+                                                    std::string_view domain_tjp);
 
   // Evolves identity `tjp` with a frame claiming {verb, target}; stores it and
   // returns the new frame's JSON text.
@@ -88,13 +118,34 @@ class IdentityRegistry {
   [[nodiscard]] Result<std::optional<std::string>> latest(std::string_view tjp) const;
 
   // Up to `count` endorsements made by own domain `domain_tjp` before frame
-  // `before` (oldest first), for a peer that may have missed them.
+  // `before` (oldest first), for a peer that may have missed them. The walk
+  // goes frame by frame through stored frames and stops at `peer_holds`
+  // (a frame the peer is known to have accepted; empty: unknown), so a peer
+  // that is up to date gets nothing and the cost does not grow with history.
   [[nodiscard]] Result<std::vector<EndorsementStep>> endorsements_before(std::string_view domain_tjp,
                                                                          std::string_view before,
+                                                                         std::string_view peer_holds,
                                                                          std::size_t count) const;
+
+  // The latest frame of own domain identity that peer domain `peer_domain`
+  // is known to have accepted (it authenticated a session endorsed by it).
+  [[nodiscard]] Result<std::optional<std::string>> known_by(std::string_view peer_domain) const;
+  [[nodiscard]] Status remember_known_by(std::string_view peer_domain, std::string_view frame);
+
+  // The duplicity evidence recorded for identity `tjp`, nullopt when none.
+  [[nodiscard]] Result<std::optional<DuplicityEvidence>> duplicity(std::string_view tjp) const;
+  // The operator's decision to keep trusting `tjp` from the frame this
+  // registry holds (the other branch stays stored as evidence but is never
+  // followed). The evidence record stays in the space.
+  [[nodiscard]] Status clear_duplicity(std::string_view tjp);
 
  private:
   Result<std::string> latest_frame_json(std::string_view tjp) const;
+  Status refuse_if_duplicitous(std::string_view tjp) const;
+  // After a failed verification: is `next` a second, validly signed frame
+  // at a position already held? Records the evidence if so.
+  Status check_duplicity(Signer& verifier, std::string_view tjp, const IbGib& next, std::string_view next_json,
+                         const Claim& expected);
   Status store(std::string_view tjp, const std::vector<std::string>& records_json,
                std::string_view new_head, std::optional<std::string> expected_head);
 

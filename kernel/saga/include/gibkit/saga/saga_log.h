@@ -15,6 +15,9 @@
 
 namespace gibkit::saga {
 
+// The head-index key of saga log `tjp` ('^' first: no address starts so).
+[[nodiscard]] std::string saga_log_head_key(std::string_view tjp);
+
 class SagaLog {
  public:
   // Starts the timeline (state "started").

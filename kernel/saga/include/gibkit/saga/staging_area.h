@@ -25,6 +25,24 @@ namespace gibkit::saga {
 // that commit() checks completeness without parsing the records again.
 using StagedRecords = std::unordered_map<std::string, std::vector<std::string>>;
 
+// A read-only Space over the records one saga staged: what a saga's checks
+// read (with the durable space behind it), so that saga S2 never sees -- and
+// can never commit a head on -- a record only saga S1 staged.
+class StagedView : public Space {
+ public:
+  StagedView(Space& staging, const StagedRecords& held) : staging_(staging), held_(held) {}
+  Status write(const WriteBatch&) override { return failed_precondition("a staged view is read-only"); }
+  Result<std::optional<std::string>> get(std::string_view address) override;
+  Result<bool> has(std::string_view address) override { return held_.count(std::string(address)) != 0; }
+  Result<std::optional<std::string>> head(std::string_view) override { return std::optional<std::string>(); }
+  Status for_each_record(const std::function<bool(std::string_view, std::string_view)>& visit) override;
+  Status for_each_head(const std::function<bool(std::string_view, std::string_view)>&) override { return {}; }
+
+ private:
+  Space& staging_;
+  const StagedRecords& held_;
+};
+
 class StagingArea {
  public:
   StagingArea(Space& staging, Space& durable) : staging_(staging), durable_(durable) {}
@@ -38,6 +56,9 @@ class StagingArea {
   // related record that is neither staged nor durable; kAborted if a head
   // moved since it was read. On failure nothing reaches the durable space.
   [[nodiscard]] Status commit(StagedRecords& held, const std::vector<HeadUpdate>& heads);
+
+  // What one saga staged, read-only (see StagedView).
+  [[nodiscard]] StagedView view(const StagedRecords& held) { return StagedView(staging_, held); }
 
   // Drops the saga's references; records no saga holds are erased.
   [[nodiscard]] Status release(StagedRecords& held);

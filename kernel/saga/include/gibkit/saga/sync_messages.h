@@ -2,13 +2,17 @@
 //
 // The sync saga's wire messages (docs/protocol.md, "Messages").
 //
-// Every message is one JSON object with "protocol": "gibkit-sync/1", a "leg"
-// and a "sagaId". Requests (init, delta, commit, abort) carry a context
-// record and the session identity frame that signs it (its claim targets the
-// context's address); responses (ack, delta_reply, commit_reply, abort_reply)
-// carry an unsigned context record relating the request's signing frame. A
-// failed request is answered with leg "error" and {code, message}.
-// Records travel as JSON objects and are validated (gib recomputed) on parse.
+// Every message is one JSON object with "protocol": "gibkit-sync/2", a "leg"
+// and a "sagaId". Requests (init, delta, commit, abort) and replies (ack,
+// delta_reply, commit_reply, abort_reply) alike carry a context record and
+// the session identity frame that signs it (its claim targets the context's
+// address): the sender's session signs requests, the receiver's session
+// signs replies. Init carries the sender's session bundle, Ack the
+// receiver's. A failed request is answered with leg "error" and
+// {code, message}; an error is never signed, so it can only end a saga on
+// the side that reads it, never move anything.
+// Records travel as JSON objects and are validated intrinsically
+// (validate_intrinsically) on parse.
 #pragma once
 
 #include <optional>
@@ -22,7 +26,7 @@
 
 namespace gibkit::saga {
 
-inline constexpr std::string_view kProtocol = "gibkit-sync/1";
+inline constexpr std::string_view kProtocol = "gibkit-sync/2";
 
 // A record carried in a message. The sender fills address and json_text
 // straight from its space (no parse); decoding fills all three from a
@@ -42,6 +46,14 @@ enum class Leg { kInit, kAck, kDelta, kDeltaReply, kCommit, kCommitReply, kAbort
 
 [[nodiscard]] std::string_view leg_name(Leg leg) noexcept;
 
+// A signed turn the sender made but may not have delivered (the transport
+// failed): an Abort carries it so that the receiver can verify the session
+// chain up to the Abort. The receiver verifies it and never acts on it.
+struct PendingTurn {
+  IbGib context;
+  std::string signed_frame_json;
+};
+
 struct SyncRequest {
   Leg leg = Leg::kInit;
   std::string saga_id;
@@ -50,19 +62,23 @@ struct SyncRequest {
   std::optional<identity::SessionBundle> session;  // init only
   std::vector<identity::EndorsementStep> earlier_endorsements;  // init only
   std::vector<Payload> payloads;  // delta only
+  std::optional<PendingTurn> pending;  // abort only
 };
 
 struct SyncResponse {
   Leg leg = Leg::kAck;
   std::string saga_id;
-  IbGib context;               // absent (empty ib) for errors
+  IbGib context;                  // absent (empty ib) for errors
+  std::string signed_frame_json;  // the receiver's session frame claiming context.address() (not for errors)
+  std::optional<identity::SessionBundle> session;  // ack only: the receiver's session
+  std::vector<identity::EndorsementStep> earlier_endorsements;  // ack only
   std::vector<Payload> payloads;  // delta_reply: records the sender asked for
-  Status error;                 // leg kError only
+  Status error;                   // leg kError only
 };
 
 // Encoding fails only if an embedded frame text is not JSON (kInvalidArgument).
 [[nodiscard]] Result<std::string> encode(const SyncRequest& request);
-[[nodiscard]] std::string encode(const SyncResponse& response);
+[[nodiscard]] Result<std::string> encode(const SyncResponse& response);
 
 // Parse and check the shape (not the meaning) of a message. Malformed input
 // gives kInvalidArgument naming the field. Every embedded record must be

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,11 +44,17 @@ class SyncNode {
   // deployments with.
   [[nodiscard]] static kernel::DeploymentLoader deployment_loader();
 
+  // What create() sets up: everything, or only the node's own identity
+  // (what `gib keystone export` needs: two peers must be able to export for
+  // each other before either can read the other's trust file).
+  enum class Setup { kFull, kOwnIdentity };
+
   // Resolves the section against `node`'s instances, imports trusted peer
-  // domains, and finds or creates the node's domain identity. `node` must
-  // outlive the SyncNode.
+  // domains (kFull), and finds or creates the node's domain identity. `node`
+  // must outlive the SyncNode.
   [[nodiscard]] static Result<std::unique_ptr<SyncNode>> create(kernel::Node& node,
-                                                                const kernel::Deployment& deployment);
+                                                                const kernel::Deployment& deployment,
+                                                                Setup setup = Setup::kFull);
 
   SyncNode(const SyncNode&) = delete;
   SyncNode& operator=(const SyncNode&) = delete;
@@ -56,9 +63,15 @@ class SyncNode {
   // The request handler to serve (Node::start).
   [[nodiscard]] RequestHandler handler();
 
-  // Connects to `peer` with the sync transport and syncs `addresses`.
+  // Connects to `peer` with the sync transport and syncs `addresses`. The
+  // peer must answer as `expected_domain`, or (when empty) as the domain
+  // its sync.peers entry names.
   [[nodiscard]] Result<SyncReport> sync_with(std::string_view peer, const std::vector<std::string>& addresses,
-                                             const ProgressCallback& progress = {});
+                                             const ProgressCallback& progress = {},
+                                             std::string_view expected_domain = {});
+
+  // The domain identity sync.peers names for `peer`.
+  [[nodiscard]] Result<std::string> peer_domain(std::string_view peer) const;
 
   [[nodiscard]] const std::string& domain_tjp() const noexcept { return domain_tjp_; }
   [[nodiscard]] const PushPlan& push_plan() const noexcept { return push_; }
@@ -71,6 +84,7 @@ class SyncNode {
   Transport* transport_ = nullptr;
   std::string domain_tjp_;
   PushPlan push_;
+  std::map<std::string, std::string> peer_domains_;  // sync.peers: URL -> domain tjp
   std::unique_ptr<SyncService> service_;
 };
 

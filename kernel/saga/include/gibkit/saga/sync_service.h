@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gibkit/ibgib.h"
 #include "gibkit/signer.h"
 #include "gibkit/space.h"
 #include "gibkit/status.h"
@@ -42,6 +43,9 @@ struct SyncOptions {
   std::chrono::milliseconds request_timeout{60000};
   // A receiver drops a saga (and its staged payloads) idle for this long.
   std::chrono::milliseconds saga_idle_timeout{300000};
+  // How long an Init stays acceptable after the sender issued it (its
+  // validity window); also the clock skew tolerated between two nodes.
+  std::chrono::milliseconds init_validity{300000};
 };
 
 // What happened to one timeline in a sync.
@@ -73,6 +77,8 @@ using ProgressCallback = std::function<void(const SyncProgress&)>;
 
 struct SyncReport {
   std::string saga_id;
+  std::string peer_domain;   // the domain identity that authenticated every reply
+  std::string peer_session;  // its session that signed them
   std::vector<TimelineOutcome> timelines;
   std::size_t records_sent = 0;
   std::size_t records_received = 0;
@@ -82,14 +88,36 @@ struct SyncReport {
   std::chrono::milliseconds elapsed{0};
 };
 
+// What the receiver reports of each saga (gibd logs it as logfmt).
+// Every member has a default initializer so that designated initializers
+// may leave any out.
+struct SagaEvent {
+  std::string_view event{};   // "saga.accepted", "saga.committed", "saga.aborted", "saga.rejected"
+  std::string saga_id{};
+  std::string peer_domain{};  // empty when the turn named no identity this node knows
+  std::string leg{};
+  std::size_t records = 0;    // saga.committed: records moved to the durable space
+  std::string detail{};       // saga.rejected: the error
+};
+
 // What a node brings to the saga. The spaces and signers must outlive the service.
 struct SyncServices {
   Space* durable = nullptr;
   Space* staging = nullptr;
   Signer* signer = nullptr;  // holds this node's own identities
   // The signer that verifies a peer's identity frame, chosen by the frame's
-  // `ib` (e.g. "keystone"); nullptr when none can.
+  // `ib` (e.g. "keystone") as the signer plugins declare it; nullptr when
+  // none can. A timeline whose frames some signer here verifies is an
+  // identity timeline: no data sync may move it.
   std::function<Signer*(std::string_view frame_ib)> verifier_for;
+  // The signer of session identities (nullptr: `signer`). A keystone domain
+  // typically endorses Ed25519 sessions (docs/security.md, "Sessions").
+  Signer* session_signer = nullptr;
+  // Wall-clock milliseconds since the epoch (Init validity windows); null:
+  // the system clock. Tests inject a fake one.
+  std::function<std::int64_t()> now_ms;
+  // Called (under the receiver's lock) for each SagaEvent; may be null.
+  std::function<void(const SagaEvent&)> on_event;
 };
 
 class SyncService {
@@ -102,19 +130,29 @@ class SyncService {
   SyncService& operator=(const SyncService&) = delete;
 
   // Receiver: answers one request message. Always yields a message: a failed
-  // request is answered with leg "error", and the saga it belonged to is
-  // abandoned with its staged payloads dropped.
+  // request is answered with leg "error". Only a failure after the turn was
+  // authenticated abandons its saga (with its staged payloads); a message
+  // that does not decode or authenticate never touches any saga.
   [[nodiscard]] Result<std::string> handle(std::string_view request);
 
   // Sender: syncs the timelines (or stones) of `addresses` with the receiver
-  // behind `peer`. On failure nothing is committed on either side and the
-  // receiver is told to abort; a retry starts a fresh saga.
-  [[nodiscard]] Result<SyncReport> sync(Connection& peer, const std::vector<std::string>& addresses,
+  // behind `peer`, which must authenticate as domain identity `peer_domain`
+  // (trusted here): every reply is signed by a session that domain endorsed,
+  // and a reply signed by anyone else fails the saga before anything is
+  // stored. On failure nothing is committed on either side and the receiver
+  // is told to abort; a retry starts a fresh saga.
+  [[nodiscard]] Result<SyncReport> sync(Connection& peer, std::string_view peer_domain,
+                                        const std::vector<std::string>& addresses,
                                         const ProgressCallback& progress = {});
 
   // Trusts a peer's domain identity from its genesis frame (out-of-band
   // enrollment).
   [[nodiscard]] Status trust_peer(std::string_view domain_genesis_json);
+
+  // Whether a timeline is one no data sync or local edit may move: an
+  // identity (its frames are verified by a signer here, or the registry
+  // knows it) or a saga log. `frame` is any frame of it.
+  [[nodiscard]] Status refuse_protected_timeline(std::string_view tjp, const IbGib& frame) const;
 
   struct State;  // opaque; shared by the receiver and sender implementations
 
