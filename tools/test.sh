@@ -7,16 +7,22 @@ cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
 jobs=$(nproc)
 
+# build_and_test DIR CTEST_ARGS... -- CMAKE_ARGS...
 build_and_test() {
   local dir=$1; shift
+  local ctest_args=()
+  while [ "$1" != "--" ]; do ctest_args+=("$1"); shift; done
+  shift
   cmake -S . -B "$dir" "$@"
   cmake --build "$dir" -j "$jobs"
-  ctest --test-dir "$dir" --output-on-failure -j "$jobs"
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" "${ctest_args[@]}"
 }
 
-build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-# The sanitizer build reruns the same suites; leaks in dlopen'd plugins are
-# real leaks too, so LeakSanitizer stays on. Benchmarks are not tests and
+# The release build runs everything, long suites included (label soak:
+# bounded by their own counts, see tests/soak).
+build_and_test build -- -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# The sanitizer build reruns the same suites but the long ones (label soak);
+# leaks in dlopen'd plugins are real leaks too, so LeakSanitizer stays on. Benchmarks are not tests and
 # are not built there.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  build_and_test build-asan -DCMAKE_BUILD_TYPE=Debug -DGIBKIT_SANITIZE=ON -DGIBKIT_BUILD_BENCHMARKS=OFF
+  build_and_test build-asan -LE soak -- -DCMAKE_BUILD_TYPE=Debug -DGIBKIT_SANITIZE=ON -DGIBKIT_BUILD_BENCHMARKS=OFF
