@@ -67,13 +67,30 @@ std::vector<Payload> closure_payloads(const TestNode& node, const std::string& h
   return payloads;
 }
 
-// Replaces a record inside a message, recomputing its gib so that only a
-// signature can tell.
-json::Value reseal(const json::Value& record_json, const std::function<void(IbGib&)>& edit) {
-  IbGib record = *IbGib::from_json(record_json);
-  edit(record);
-  record.gib = *compute_gib(record);
-  return record.to_json();
+
+// A receiver's answers that claim to be ahead on `tjp` at `head`, then hand
+// over `payloads` (named in the delta reply) and commit nothing of its own.
+WireReceiver::AnswerFn claims_to_be_ahead(const std::string& tjp, const std::string& head,
+                                          std::vector<Payload> payloads = {}) {
+  return [=](const SyncRequest& request) {
+    WireReceiver::Answer answer;
+    switch (request.leg) {
+      case Leg::kInit:
+        answer.fields = json::Object{{"timelines", json::Object{{tjp, json::Object{{"head", head}, {"relation", "ahead"}}}}},
+                                     {"stones", json::Object{}}};
+        break;
+      case Leg::kDelta: {
+        json::Array names;
+        for (const Payload& payload : payloads) names.emplace_back(payload.address);
+        answer.fields = json::Object{{"seq", 1}, {"received", 0}, {"payloadAddrs", std::move(names)}, {"more", false}};
+        answer.payloads = payloads;
+        break;
+      }
+      case Leg::kCommit: answer.fields = json::Object{{"committed", 0}, {"heads", json::Object{}}}; break;
+      default: break;
+    }
+    return answer;
+  };
 }
 
 // A connection whose responses a test may rewrite (a man in the middle).
@@ -161,15 +178,7 @@ TEST_F(IdentityAttackTest, AStrangerCannotAnswerForThePeer) {
   auto mallory = make_node("mallory-x");
   ASSERT_TRUE(mallory);
   const Snapshot before(*alice);
-  WireReceiver fake(*mallory, [&](const SyncRequest& request) {
-    WireReceiver::Answer answer;
-    if (request.leg == Leg::kInit) {
-      answer.fields = json::Object{
-          {"timelines", json::Object{{notes->tjp(), json::Object{{"head", notes->tjp()}, {"relation", "ahead"}}}}},
-          {"stones", json::Object{}}};
-    }
-    return answer;
-  });
+  WireReceiver fake(*mallory, claims_to_be_ahead(notes->tjp(), notes->tjp()));
   // Unknown to Alice.
   auto report = alice_syncs(fake);
   EXPECT_EQ(report.status().code(), StatusCode::kPermissionDenied) << report.status().to_string();
@@ -187,22 +196,7 @@ TEST_F(IdentityAttackTest, AStrangerCannotAnswerForThePeer) {
 // genesis frame. The signature is genuine; the local commit's rules refuse.
 TEST_F(IdentityAttackTest, ATrustedReceiverCannotMoveTheSendersHeadBack) {
   const Snapshot before(*alice);
-  WireReceiver lying_bob(*bob, [&](const SyncRequest& request) {
-    WireReceiver::Answer answer;
-    switch (request.leg) {
-      case Leg::kInit:
-        answer.fields = json::Object{
-            {"timelines", json::Object{{notes->tjp(), json::Object{{"head", notes->tjp()}, {"relation", "ahead"}}}}},
-            {"stones", json::Object{}}};
-        break;
-      case Leg::kDelta:
-        answer.fields = json::Object{{"seq", 1}, {"received", 0}, {"payloadAddrs", json::Array{}}, {"more", false}};
-        break;
-      case Leg::kCommit: answer.fields = json::Object{{"committed", 0}, {"heads", json::Object{}}}; break;
-      default: break;
-    }
-    return answer;
-  });
+  WireReceiver lying_bob(*bob, claims_to_be_ahead(notes->tjp(), notes->tjp()));
   auto report = alice_syncs(lying_bob);
   EXPECT_EQ(report.status().code(), StatusCode::kAborted) << report.status().to_string();
   expect_unmoved(*alice, before);
@@ -218,25 +212,7 @@ TEST_F(IdentityAttackTest, ATrustedReceiverCannotMakeTheSenderAdoptAFrameOffHerT
   const IbGib genesis = *IbGib::parse(**alice->durable->get(notes->tjp()));
   const IbGib sibling = mut8(genesis, options)->frame;
   const Snapshot before(*alice);
-  WireReceiver lying_bob(*bob, [&](const SyncRequest& request) {
-    WireReceiver::Answer answer;
-    switch (request.leg) {
-      case Leg::kInit:
-        answer.fields = json::Object{
-            {"timelines",
-             json::Object{{notes->tjp(), json::Object{{"head", sibling.address()}, {"relation", "ahead"}}}}},
-            {"stones", json::Object{}}};
-        break;
-      case Leg::kDelta:
-        answer.fields = json::Object{
-            {"seq", 1}, {"received", 0}, {"payloadAddrs", json::Array{sibling.address()}}, {"more", false}};
-        answer.payloads = {Payload::of(sibling)};
-        break;
-      case Leg::kCommit: answer.fields = json::Object{{"committed", 0}, {"heads", json::Object{}}}; break;
-      default: break;
-    }
-    return answer;
-  });
+  WireReceiver lying_bob(*bob, claims_to_be_ahead(notes->tjp(), sibling.address(), {Payload::of(sibling)}));
   auto report = alice_syncs(lying_bob);
   EXPECT_EQ(report.status().code(), StatusCode::kAborted) << report.status().to_string();
   expect_unmoved(*alice, before);
@@ -252,26 +228,8 @@ TEST_F(IdentityAttackTest, ATrustedReceiverCannotSlipInARecordNobodyAskedFor) {
   const IbGib dna = *IbGib::parse(**bob->durable->get(frame.rel8d(kRel8nDna).back()));
   const IbGib smuggled = make_stone("smuggled", {{"evil", true}}, {});
   const Snapshot before(*alice);
-  WireReceiver lying_bob(*bob, [&](const SyncRequest& request) {
-    WireReceiver::Answer answer;
-    switch (request.leg) {
-      case Leg::kInit:
-        answer.fields = json::Object{
-            {"timelines", json::Object{{notes->tjp(), json::Object{{"head", bobs.head()}, {"relation", "ahead"}}}}},
-            {"stones", json::Object{}}};
-        break;
-      case Leg::kDelta:
-        answer.fields = json::Object{{"seq", 1},
-                                     {"received", 0},
-                                     {"payloadAddrs", json::Array{dna.address(), frame.address(), smuggled.address()}},
-                                     {"more", false}};
-        answer.payloads = {Payload::of(dna), Payload::of(frame), Payload::of(smuggled)};
-        break;
-      case Leg::kCommit: answer.fields = json::Object{{"committed", 0}, {"heads", json::Object{}}}; break;
-      default: break;
-    }
-    return answer;
-  });
+  WireReceiver lying_bob(*bob, claims_to_be_ahead(notes->tjp(), bobs.head(),
+                                                {Payload::of(dna), Payload::of(frame), Payload::of(smuggled)}));
   auto report = alice_syncs(lying_bob);
   EXPECT_EQ(report.status().code(), StatusCode::kPermissionDenied) << report.status().to_string();
   EXPECT_NE(report.status().message().find(smuggled.address()), std::string::npos) << report.status().to_string();

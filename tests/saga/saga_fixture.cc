@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "gibkit/gib_hash.h"
 #include "gibkit/identity/identity_registry.h"
 #include "gibkit/json.h"
 #include "gibkit/kernel/plugin/loaded_plugin.h"
@@ -201,6 +202,13 @@ std::set<std::string> domain_graph(const TestNode& node, const std::vector<std::
   auto closure = dependency_closure(reader, roots);
   EXPECT_TRUE(closure.ok()) << closure.status().to_string();
   return closure ? std::set<std::string>(closure->begin(), closure->end()) : std::set<std::string>();
+}
+
+json::Value reseal(const json::Value& record_json, const std::function<void(IbGib&)>& edit) {
+  IbGib record = *IbGib::from_json(record_json);
+  edit(record);
+  record.gib = *compute_gib(record);
+  return record.to_json();
 }
 
 InterceptingConnection::InterceptingConnection(std::unique_ptr<Connection> inner, RequestHook on_request,

@@ -104,6 +104,10 @@ class InterceptingConnection : public Connection {
   ResponseHook on_response_;
 };
 
+// A record of a message after `edit`, with its gib recomputed, so that only
+// a signature can tell it was changed.
+json::Value reseal(const json::Value& record_json, const std::function<void(IbGib&)>& edit);
+
 // The leg of an encoded request ("init", "delta", ...).
 std::string leg_of(const std::string& message);
 

@@ -18,14 +18,6 @@ std::string rewrite(const std::string& message, const std::function<void(json::O
   return json::stringify(value);
 }
 
-// Replaces a record inside a message after `edit`, recomputing its gib so
-// that only the signature can tell.
-json::Value reseal(const json::Value& record_json, const std::function<void(IbGib&)>& edit) {
-  IbGib record = *IbGib::from_json(record_json);
-  edit(record);
-  record.gib = *compute_gib(record);
-  return record.to_json();
-}
 
 class SagaRejectionTest : public ::testing::Test {
  protected:

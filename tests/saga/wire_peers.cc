@@ -5,14 +5,6 @@
 namespace gibkit::saga::testing {
 namespace {
 
-Leg reply_leg(Leg request) {
-  switch (request) {
-    case Leg::kInit: return Leg::kAck;
-    case Leg::kDelta: return Leg::kDeltaReply;
-    case Leg::kCommit: return Leg::kCommitReply;
-    default: return Leg::kAbortReply;
-  }
-}
 
 }  // namespace
 

@@ -44,14 +44,24 @@ wait_for() {
   done
 }
 
-# A relay on a free port in front of HOST:PORT; prints its port, writes
-# the bytes it moved to FILE when it ends.
-start_relay() {
+# counted_bytes TARGET_PORT FILE COMMAND...: runs COMMAND with {PORT}
+# replaced by the port of a relay in front of TARGET_PORT, and prints the
+# bytes the relay moved both ways.
+counted_bytes() {
   local target_port=$1 file=$2
+  shift 2
   python3 "$count" 127.0.0.1 "$target_port" "$file" >"$file.port" &
-  pids+=($!)
+  local relay_pid=$!
+  pids+=("$relay_pid")
   wait_for "$file.port" "^[0-9]"
-  cat "$file.port"
+  local relay arg args=()
+  relay=$(cat "$file.port")
+  for arg in "$@"; do args+=("${arg//\{PORT\}/$relay}"); done
+  "${args[@]}" >/dev/null 2>&1
+  kill "$relay_pid" 2>/dev/null || true
+  wait "$relay_pid" 2>/dev/null || true
+  wait_for "$file" "bytes"
+  sed -n 's/^bytes \([0-9]*\).*/\1/p' "$file"
 }
 
 deployment() {  # NAME SIGNER LISTEN
@@ -99,15 +109,10 @@ gibkit_run() {  # SIGNER
   done
   # Bytes of one more such sync, through the relay.
   note=$("$gib" mut8 --config alice.yaml "$note" --data '{"text":"counted"}')
-  local relay
-  relay=$(start_relay "$port" "$dir/bytes")
-  "$gib" sync --config alice.yaml --peer "ws://127.0.0.1:$relay" --peer-domain "$bob_domain" "$note" >/dev/null 2>&1
-  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
-  wait_for "$dir/bytes" "bytes"
-  local ms bytes
-  ms=$(printf '%s\n' "${times[@]}" | median)
-  bytes=$(sed -n 's/^bytes \([0-9]*\).*/\1/p' "$dir/bytes")
-  echo "$signer $ms $bytes"
+  local bytes
+  bytes=$(counted_bytes "$port" "$dir/bytes" \
+    "$gib" sync --config alice.yaml --peer "ws://127.0.0.1:{PORT}" --peer-domain "$bob_domain" "$note")
+  echo "$signer $(printf '%s\n' "${times[@]}" | median) $bytes"
   cd "$work"
 }
 
@@ -141,15 +146,9 @@ git_run() {
     times+=($(($(now_ms) - start)))
   done
   commit_one counted
-  local relay
-  relay=$(start_relay "$port" "$dir/bytes")
-  git -C "$dir/reader" fetch -q "git://127.0.0.1:$relay/src.git" main
-  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
-  wait_for "$dir/bytes" "bytes"
-  local ms bytes
-  ms=$(printf '%s\n' "${times[@]}" | median)
-  bytes=$(sed -n 's/^bytes \([0-9]*\).*/\1/p' "$dir/bytes")
-  echo "git $ms $bytes"
+  local bytes
+  bytes=$(counted_bytes "$port" "$dir/bytes" git -C "$dir/reader" fetch -q "git://127.0.0.1:{PORT}/src.git" main)
+  echo "git $(printf '%s\n' "${times[@]}" | median) $bytes"
 }
 
 results=$( {

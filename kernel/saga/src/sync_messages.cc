@@ -189,6 +189,15 @@ std::string_view leg_name(Leg leg) noexcept {
   return "unknown";
 }
 
+Leg reply_leg(Leg request) noexcept {
+  switch (request) {
+    case Leg::kInit: return Leg::kAck;
+    case Leg::kDelta: return Leg::kDeltaReply;
+    case Leg::kCommit: return Leg::kCommitReply;
+    default: return Leg::kAbortReply;
+  }
+}
+
 Payload Payload::of(const IbGib& record) { return Payload{record.address(), record.to_json_text(), record.all_rel8d()}; }
 
 Result<std::string> encode(const SyncRequest& request) {

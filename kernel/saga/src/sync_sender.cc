@@ -17,14 +17,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Kind = TimelineOutcome::Kind;
 
-Leg reply_leg(Leg request) {
-  switch (request) {
-    case Leg::kInit: return Leg::kAck;
-    case Leg::kDelta: return Leg::kDeltaReply;
-    case Leg::kCommit: return Leg::kCommitReply;
-    default: return Leg::kAbortReply;
-  }
-}
 
 class SenderSaga {
  public:

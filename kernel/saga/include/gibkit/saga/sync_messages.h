@@ -46,6 +46,9 @@ enum class Leg { kInit, kAck, kDelta, kDeltaReply, kCommit, kCommitReply, kAbort
 
 [[nodiscard]] std::string_view leg_name(Leg leg) noexcept;
 
+// The reply leg that answers request leg `request` (ack for init, ...).
+[[nodiscard]] Leg reply_leg(Leg request) noexcept;
+
 // A signed turn the sender made but may not have delivered (the transport
 // failed): an Abort carries it so that the receiver can verify the session
 // chain up to the Abort. The receiver verifies it and never acts on it.
