@@ -297,12 +297,19 @@ TEST_F(GibCli, IdentityTimelinesRefuseEditsAndReportDuplicity) {
   GibRun relate = gib({"rel8", "--config", config(), domain, "--rel8n", "x=" + domain});
   EXPECT_NE(relate.exit_code, 0);
   EXPECT_NE(relate.err.find("is an identity"), std::string::npos) << relate.err;
+  // Nor can one be made by hand.
+  GibRun fake = gib({"fork", "--config", config(), "--ib", "keystone", "--data", R"({"n":0})"});
+  EXPECT_NE(fake.exit_code, 0);
+  EXPECT_NE(fake.err.find("ib of identity frames"), std::string::npos) << fake.err;
   // It can still be read.
   GibRun log = gib({"log", "--config", config(), domain});
   EXPECT_EQ(log.exit_code, 0) << log.err;
   GibRun duplicity = gib({"keystone", "--config", config(), "duplicity", domain});
   EXPECT_EQ(duplicity.exit_code, 0) << duplicity.err;
   EXPECT_NE(duplicity.out.find("no duplicity recorded"), std::string::npos) << duplicity.out;
+  GibRun unknown = gib({"keystone", "--config", config(), "duplicity", "keystone^" + std::string(64, 'A')});
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.out;
+  EXPECT_NE(unknown.err.find("no identity"), std::string::npos) << unknown.err;
 }
 
 }  // namespace

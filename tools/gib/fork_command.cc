@@ -54,7 +54,7 @@ int run_fork(std::span<const std::string_view> args, CommandIo& io) {
   std::unique_ptr<NodeSession> session = open_node(*parsed, io, kName, exit_code);
   if (!session) return exit_code;
   const std::string tjp = steps->front().frame.address();
-  Result<std::string> head = store_frames(session->durable(), tjp, "", *steps);
+  Result<std::string> head = store_frames(session->durable(), session->identity_frame_ibs(), tjp, "", *steps);
   if (!head.ok()) return report_failure(io, kName, head.status());
   io.out << *head << '\n';
   return kExitOk;

@@ -155,6 +155,12 @@ int duplicity(const Arguments& args, CommandIo& io) {
   if (!session) return exit_code;
   identity::IdentityRegistry registry(session->durable());
   const std::string identity(args.positionals()[1]);
+  if (Status address = Address::parse(identity).status(); !address.ok()) {
+    return usage_error(io, kName, "IDENTITY must be an address: " + address.message());
+  }
+  Result<std::optional<std::string>> known = registry.latest(identity);
+  if (!known.ok()) return report_failure(io, kName, known.status(), kExitFailed);
+  if (!*known) return report_failure(io, kName, not_found("no identity " + identity + " in this node's registry"));
   Result<std::optional<identity::DuplicityEvidence>> evidence = registry.duplicity(identity);
   if (!evidence.ok()) return report_failure(io, kName, evidence.status(), kExitFailed);
   if (!*evidence) {

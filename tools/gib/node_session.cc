@@ -29,6 +29,16 @@ Result<std::unique_ptr<NodeSession>> NodeSession::open(const std::filesystem::pa
 
 NodeSession::~NodeSession() = default;
 
+std::vector<std::string> NodeSession::identity_frame_ibs() const {
+  std::vector<std::string> ibs;
+  for (const kernel::SignerConfig& config : deployment_.signers) {
+    if (Signer* signer = node_->signer(config.name); signer != nullptr) {
+      for (const std::string& ib : kernel::signer_frame_ibs(*signer)) ibs.push_back(ib);
+    }
+  }
+  return ibs;
+}
+
 Result<Signer*> NodeSession::identity_signer() const {
   std::string wanted;
   if (auto sync = deployment_.sections.find("sync"); sync != deployment_.sections.end()) {

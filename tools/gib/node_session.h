@@ -32,6 +32,9 @@ class NodeSession {
   [[nodiscard]] kernel::Node& node() const { return *node_; }
   [[nodiscard]] const kernel::Deployment& deployment() const { return deployment_; }
 
+  // The ib of every identity frame the node's signer plugins declare.
+  [[nodiscard]] std::vector<std::string> identity_frame_ibs() const;
+
   // The signer holding the node's identities: sync.signer, else the only one.
   [[nodiscard]] Result<Signer*> identity_signer() const;
 

@@ -60,7 +60,7 @@ int run_rel8(std::span<const std::string_view> args, CommandIo& io) {
   options.dna = true;
   options.n_counter = true;
   options.rel8ns_to_add = *rel8ns;
-  Result<std::string> head = evolve_timeline(session->durable(), parsed->positionals()[0],
+  Result<std::string> head = evolve_timeline(session->durable(), session->identity_frame_ibs(), parsed->positionals()[0],
                                              [&](const IbGib& latest) { return rel8(latest, options); });
   if (!head.ok()) return report_failure(io, kName, head.status());
   io.out << *head << '\n';

@@ -29,10 +29,12 @@ Result<TimelineHead> find_timeline_head(Space& space, std::string_view address) 
   return TimelineHead{*tjp, std::move(*frame)};
 }
 
-Result<std::string> store_frames(Space& space, const std::string& tjp, const std::string& expected_head,
-                                 const std::vector<TransformResult>& steps) {
+Result<std::string> store_frames(Space& space, const std::vector<std::string>& identity_ibs, const std::string& tjp,
+                                 const std::string& expected_head, const std::vector<TransformResult>& steps) {
   if (steps.empty()) return internal_error("store_frames: nothing to store");
-  GIBKIT_RETURN_IF_ERROR(refuse_protected(space, tjp));
+  for (const TransformResult& step : steps) {
+    GIBKIT_RETURN_IF_ERROR(refuse_protected(space, tjp, step.frame.ib, identity_ibs));
+  }
   WriteBatch batch;
   for (const TransformResult& step : steps) {
     // A fork of the root links no dna (the reference gives it no rel8ns);
@@ -53,19 +55,27 @@ Result<std::string> store_frames(Space& space, const std::string& tjp, const std
   return new_head;
 }
 
-Status refuse_protected(Space& space, const std::string& tjp) {
+Status refuse_protected(Space& space, const std::string& tjp, std::string_view frame_ib,
+                        const std::vector<std::string>& identity_ibs) {
   GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> identity, space.head(identity::identity_head_key(tjp)));
   GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> saga_log, space.head(saga::saga_log_head_key(tjp)));
-  if (!identity && !saga_log) return {};
+  if (!identity && !saga_log) {
+    if (std::find(identity_ibs.begin(), identity_ibs.end(), frame_ib) != identity_ibs.end()) {
+      return permission_denied("\"" + std::string(frame_ib) + "\" is the ib of identity frames: an identity timeline " +
+                               "is made and moved by its signer only (gib keystone create), never by an edit");
+    }
+    return {};
+  }
   return permission_denied("timeline " + tjp + " is " + (identity ? "an identity" : "a saga log") +
                            ": it moves only through its signer's verified evolution, never by an edit");
 }
 
-Result<std::string> evolve_timeline(Space& space, std::string_view address, const FrameTransform& transform) {
+Result<std::string> evolve_timeline(Space& space, const std::vector<std::string>& identity_ibs,
+                                    std::string_view address, const FrameTransform& transform) {
   GIBKIT_ASSIGN_OR_RETURN(TimelineHead head, find_timeline_head(space, address));
-  GIBKIT_RETURN_IF_ERROR(refuse_protected(space, head.tjp));
+  GIBKIT_RETURN_IF_ERROR(refuse_protected(space, head.tjp, head.frame.ib, identity_ibs));
   GIBKIT_ASSIGN_OR_RETURN(TransformResult step, transform(head.frame));
-  return store_frames(space, head.tjp, head.frame.address(), {std::move(step)});
+  return store_frames(space, identity_ibs, head.tjp, head.frame.address(), {std::move(step)});
 }
 
 Result<json::Object> parse_json_object(std::string_view text, std::string_view what) {

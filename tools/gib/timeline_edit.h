@@ -28,20 +28,26 @@ struct TimelineHead {
 // protected namespace); edits refuse them (refuse_protected).
 [[nodiscard]] Result<TimelineHead> find_timeline_head(Space& space, std::string_view address);
 
-// kPermissionDenied when `tjp` is an identity timeline or a saga log.
-[[nodiscard]] Status refuse_protected(Space& space, const std::string& tjp);
+// kPermissionDenied when `tjp` is an identity timeline or a saga log, or
+// `frame_ib` is the ib of identity frames (one of `identity_ibs`, what the
+// node's signer plugins declare): such timelines are made and moved by
+// their signer only (gib keystone), never by an edit.
+[[nodiscard]] Status refuse_protected(Space& space, const std::string& tjp, std::string_view frame_ib,
+                                      const std::vector<std::string>& identity_ibs);
 
 // Stores `steps` (each frame with its dna, oldest first) and moves the head of
-// `tjp` from `expected_head` ("" = none yet) to the last frame, in one batch.
-// kAborted when the head moved meanwhile (nothing stored). Returns the new head.
-[[nodiscard]] Result<std::string> store_frames(Space& space, const std::string& tjp, const std::string& expected_head,
+// `tjp` from `expected_head` ("" = none yet) to the last frame, in one batch,
+// unless refuse_protected refuses. kAborted when the head moved meanwhile
+// (nothing stored). Returns the new head.
+[[nodiscard]] Result<std::string> store_frames(Space& space, const std::vector<std::string>& identity_ibs,
+                                               const std::string& tjp, const std::string& expected_head,
                                                const std::vector<TransformResult>& steps);
 
 // Applies `transform` to the latest frame of the timeline of `address` and
 // stores the result (store_frames). Returns the new head's address.
 using FrameTransform = std::function<Result<TransformResult>(const IbGib& head)>;
-[[nodiscard]] Result<std::string> evolve_timeline(Space& space, std::string_view address,
-                                                  const FrameTransform& transform);
+[[nodiscard]] Result<std::string> evolve_timeline(Space& space, const std::vector<std::string>& identity_ibs,
+                                                  std::string_view address, const FrameTransform& transform);
 
 // Parses `text` as a JSON object (for --data); kInvalidArgument otherwise.
 [[nodiscard]] Result<json::Object> parse_json_object(std::string_view text, std::string_view what);

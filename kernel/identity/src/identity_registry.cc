@@ -257,6 +257,20 @@ Result<std::optional<std::string>> IdentityRegistry::known_by(std::string_view p
 }
 
 Status IdentityRegistry::remember_known_by(std::string_view peer_domain, std::string_view frame) {
+  // Only forward: sagas with one peer may finish out of order, and an older
+  // endorsement must not make the next Init resend what the peer holds...
+  // nor a newer one be forgotten, which would leave the peer unable to
+  // follow (it would miss the frames in between).
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> known, known_by(peer_domain));
+  if (known) {
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> known_text, durable_.get(*known));
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> frame_text, durable_.get(frame));
+    if (known_text && frame_text) {
+      GIBKIT_ASSIGN_OR_RETURN(IbGib known_frame, IbGib::parse(*known_text));
+      GIBKIT_ASSIGN_OR_RETURN(IbGib new_frame, IbGib::parse(*frame_text));
+      if (known_frame.n().value_or(0) >= new_frame.n().value_or(0)) return {};
+    }
+  }
   WriteBatch batch;
   batch.heads.push_back(HeadUpdate{known_by_key(peer_domain), std::string(frame), std::nullopt});
   return durable_.write(batch);

@@ -52,15 +52,18 @@ Result<std::string> read_file(const std::filesystem::path& path) {
   return text.str();
 }
 
-// The receiver's account of each saga, in the node's logfmt log.
+// The receiver's account of each saga, in the node's logfmt log; each event
+// with the fields that mean something for it.
 void log_saga_event(const SagaEvent& event) {
-  const log::Level level = event.event == "saga.rejected" ? log::Level::kWarn : log::Level::kInfo;
-  log::write(level, event.event,
-             {{"saga", event.saga_id},
-              {"peer_domain", event.peer_domain},
-              {"leg", event.leg},
-              {"records", event.records},
-              {"error", event.detail}});
+  if (event.event == "saga.rejected") {
+    log::warn(event.event,
+              {{"saga", event.saga_id}, {"peer_domain", event.peer_domain}, {"leg", event.leg}, {"error", event.detail}});
+  } else if (event.event == "saga.committed") {
+    log::info(event.event,
+              {{"saga", event.saga_id}, {"peer_domain", event.peer_domain}, {"records", event.records}});
+  } else {
+    log::info(event.event, {{"saga", event.saga_id}, {"peer_domain", event.peer_domain}});
+  }
 }
 
 }  // namespace

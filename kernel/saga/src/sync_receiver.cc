@@ -74,8 +74,10 @@ class ReceiverTurn {
   }
 
  public:
-  // The sender domain of the saga this turn belongs to, when known.
+  // The sender domain this turn authenticated as; empty when it did not
+  // authenticate (what it merely claims is never logged as its identity).
   [[nodiscard]] std::string peer_domain() const {
+    if (!authenticated_) return {};
     if (request_.session) return request_.session->domain_tjp;
     auto it = state_.sagas.find(request_.saga_id);
     return it == state_.sagas.end() ? std::string() : it->second.sender_domain;
@@ -174,7 +176,10 @@ class ReceiverTurn {
 
     GIBKIT_ASSIGN_OR_RETURN(SagaLog log, SagaLog::start(durable(), request_.saga_id, "receiver"));
     ReceiverSaga candidate(sender_domain, request_.session->session_tjp, std::move(log));
-    GIBKIT_RETURN_IF_ERROR(authenticate(candidate));
+    if (Status authenticated = authenticate(candidate); !authenticated.ok()) {
+      (void)candidate.log.record("failed", "", authenticated.to_string());
+      return authenticated;
+    }
     ReceiverSaga& saga = state_.sagas.try_emplace(request_.saga_id, std::move(candidate)).first->second;
 
     // This node's own session for the replies, endorsed by its domain; the
@@ -388,6 +393,9 @@ Result<std::string> handle_request(SyncService::State& state, std::string_view t
   if (!request) {
     // Nothing in an undecodable message is trusted, its sagaId least of
     // all: it is answered and forgotten, and no saga is touched.
+    if (state.services.on_event) {
+      state.services.on_event({.event = "saga.rejected", .detail = request.status().to_string()});
+    }
     SyncResponse error;
     error.leg = Leg::kError;
     error.error = request.status();

@@ -115,7 +115,6 @@ class SenderSaga {
                                                                 {"heads", std::move(heads)},
                                                                 {"stones", std::move(stones)}},
                                                    {}, std::move(earlier)));
-    receiver_open_ = true;
     // A signed Ack proves the receiver accepted the session, so it holds
     // the endorsing frame: the next Init to it carries only later ones.
     GIBKIT_RETURN_IF_ERROR(state_.registry.remember_known_by(peer_domain_, endorsement));
@@ -375,9 +374,18 @@ class SenderSaga {
       receiver_open_ = false;
       return reply.error;
     }
+    // The receiver answered this turn, so it took it: later turns (an Abort
+    // included) follow it, echoing the nonce the reply carries. Until the
+    // reply is authenticated that nonce is only a claim; a forged one makes
+    // nothing but that Abort fail.
+    previous_context_ = request.context.address();
+    if (const json::Value* nonce = reply.context.data ? reply.context.data->find("nonce") : nullptr;
+        nonce != nullptr && nonce->is_string()) {
+      peer_nonce_ = nonce->as_string();
+    }
+    if (leg == Leg::kInit) receiver_open_ = true;
     GIBKIT_RETURN_IF_ERROR(authenticate_reply(request, reply));
     GIBKIT_RETURN_IF_ERROR(store_control(durable(), reply.context));
-    previous_context_ = request.context.address();
     GIBKIT_RETURN_IF_ERROR(log_->record(leg_name(leg), request.context.address()));
     return reply;
   }
@@ -417,8 +425,7 @@ class SenderSaga {
     GIBKIT_ASSIGN_OR_RETURN(Signer * verifier, state_.verifier_for(reply.signed_frame_json));
     GIBKIT_RETURN_IF_ERROR(state_.registry.accept(*verifier, peer_session_, reply.signed_frame_json,
                                                   Claim{std::string(identity::kVerbSync), reply.context.address()}));
-    GIBKIT_ASSIGN_OR_RETURN(peer_nonce_, json::get_string(reply.context.data->as_object(), "nonce"));
-    return {};
+    return json::get_string(reply.context.data->as_object(), "nonce").status();
   }
 
   void report_progress(std::string_view leg) {

@@ -11,11 +11,15 @@
 //                                      <-    CommitReply; sender commits too
 //
 // Each request turn is signed by evolving the sender's session identity with
-// a claim {sync, <context address>}; the receiver verifies it against the
-// previous session frame from its own registry. Control records (contexts,
-// identity frames, saga frames) go to the durable space at once; domain
-// payloads go to the staging space and reach the durable space only at
-// Commit, in one atomic batch that also moves the timeline heads.
+// a claim {sync, <context address>}, and each reply by evolving the
+// receiver's own session the same way (gibkit-sync/2: mutual
+// authentication). Each side verifies the other's frame against the previous
+// session frame from its *own* registry; both sessions are endorsed by their
+// node's domain identity. Contexts name their audience and echo the other
+// side's nonce (docs/protocol.md). Control records (contexts, identity
+// frames, saga frames) go to the durable space at once; domain payloads go to
+// the staging space and reach the durable space only at Commit, in one
+// atomic batch that also moves the timeline heads.
 #pragma once
 
 #include <chrono>
@@ -111,7 +115,7 @@ struct SyncServices {
   // identity timeline: no data sync may move it.
   std::function<Signer*(std::string_view frame_ib)> verifier_for;
   // The signer of session identities (nullptr: `signer`). A keystone domain
-  // typically endorses Ed25519 sessions (docs/security.md, "Sessions").
+  // may endorse sessions of another signer (docs/security.md, "Sessions").
   Signer* session_signer = nullptr;
   // Wall-clock milliseconds since the epoch (Init validity windows); null:
   // the system clock. Tests inject a fake one.
