@@ -82,12 +82,14 @@ bool TestNode::holds(const std::string& address) const {
   return held && *held;
 }
 
-std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options, const std::string& signer_plugin) {
+std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options, const std::string& signer_plugin,
+                                    const std::string& session_plugin) {
   auto node = std::make_unique<TestNode>();
   node->name = name;
   node->durable = require(plugin("space-memory")->create_space(json::Object{}));
   node->staging = require(plugin("space-memory")->create_space(json::Object{}));
   node->signer = require(plugin(signer_plugin)->create_signer(json::Object{}));
+  if (!session_plugin.empty()) node->session_signer = require(plugin(session_plugin)->create_signer(json::Object{}));
   node->transport = require(plugin("transport-innerspace")->create_transport(json::Object{{"name", name}}));
   if (!node->durable || !node->staging || !node->signer || !node->transport) return nullptr;
 
@@ -101,15 +103,23 @@ std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options
   node->frame_ib = IbGib::parse(**node->durable->get(*domain))->ib;  // the ib of this signer's frames
   node->domain_genesis_json = **node->durable->get(*domain);
 
-  Signer* signer = node->signer.get();
+  // Frames are verified by the signer whose plugin declares their ib.
+  std::vector<std::pair<std::string, Signer*>> verifiers;
+  for (Signer* signer : {node->signer.get(), node->session_signer.get()}) {
+    if (signer == nullptr) continue;
+    for (const std::string& ib : kernel::signer_frame_ibs(*signer)) verifiers.emplace_back(ib, signer);
+  }
   std::shared_ptr<std::int64_t> clock = node->clock_ms;
   SyncServices services{.durable = node->durable.get(),
                         .staging = node->staging.get(),
-                        .signer = signer,
-                        .verifier_for = [signer, frame_ib = node->frame_ib](std::string_view ib) {
-                          return ib == frame_ib ? signer : nullptr;
+                        .signer = node->signer.get(),
+                        .verifier_for = [verifiers](std::string_view ib) -> Signer* {
+                          for (const auto& [declared, signer] : verifiers) {
+                            if (declared == ib) return signer;
+                          }
+                          return nullptr;
                         },
-                        .session_signer = nullptr,
+                        .session_signer = node->session_signer.get(),
                         .now_ms = [clock] { return *clock; },
                         .on_event = {}};
   node->service = std::make_unique<SyncService>(services, node->domain_tjp, options);

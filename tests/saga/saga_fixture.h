@@ -26,6 +26,7 @@ struct TestNode {
   std::unique_ptr<Space> durable;
   std::unique_ptr<Space> staging;
   std::unique_ptr<Signer> signer;
+  std::unique_ptr<Signer> session_signer;  // null: `signer` makes the sessions
   std::unique_ptr<Transport> transport;
   std::unique_ptr<SyncService> service;
   std::string domain_tjp;
@@ -42,9 +43,11 @@ struct TestNode {
 };
 
 // Listens on innerspace://<name>. `options` tune the saga; `signer_plugin`
-// holds the node's identities (domain and sessions).
+// holds the node's domain identity and, unless `session_plugin` names
+// another, its sessions.
 std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options = {},
-                                    const std::string& signer_plugin = "signer-keystone");
+                                    const std::string& signer_plugin = "signer-keystone",
+                                    const std::string& session_plugin = "");
 
 // A plugin of the build, loaded once per process.
 std::shared_ptr<kernel::LoadedPlugin> load_plugin(const std::string& name);

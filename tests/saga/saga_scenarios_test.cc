@@ -341,5 +341,20 @@ TEST_F(SagaScenarioTest, AReceiverTooFarBehindOnTheDomainRefusesTheSession) {
   EXPECT_FALSE(bob->holds(notes.tjp()));
 }
 
+// A keystone domain may endorse sessions of another signer (sync.session_signer):
+// both sides verify each session frame with the signer that declares its ib.
+TEST(SagaSessionSignerTest, AKeystoneDomainEndorsesEd25519Sessions) {
+  auto alice = make_node("alice-mixed", {}, "signer-keystone", "signer-ed25519");
+  auto bob = make_node("bob-mixed", {}, "signer-keystone", "signer-ed25519");
+  ASSERT_TRUE(alice && bob);
+  enroll(*alice, *bob);
+  TimelineBuilder notes(*alice, "notes");
+  notes.patch({{"text", "hello"}});
+  auto report = alice->service->sync(*connect(*alice, *bob), bob->domain_tjp, {notes.head()});
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  EXPECT_EQ(bob->head(notes.tjp()), notes.head());
+  EXPECT_EQ(IbGib::parse(**alice->durable->get(report->peer_session))->ib, "ed25519-identity");
+}
+
 }  // namespace
 }  // namespace gibkit::saga::testing
