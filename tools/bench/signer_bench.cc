@@ -31,9 +31,10 @@ Claim turn_claim(std::int64_t i) {
 
 gibkit::json::Value session_options() { return gibkit::json::Object{{"preset", "session"}}; }
 
-// Frames accumulate `past` (every earlier address), so a frame grows with its
-// timeline; a fresh identity every kTurnsPerIdentity turns keeps the figures
-// those of a session of that length rather than of an ever-longer chain.
+// Frames link only the frame before (linked past), so their size no longer
+// depends on the timeline's length; a fresh identity every kTurnsPerIdentity
+// turns (not timed) keeps the runs comparable with the figures measured
+// when frames still accumulated their past.
 constexpr int kTurnsPerIdentity = 32;
 
 template <typename SignerType>
