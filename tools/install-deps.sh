@@ -12,6 +12,7 @@ packages=(
   libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl                 # third-party Ed25519 verification in tests
+  clang                   # the SDK and an example plugin are also built with Clang in tests
 )
 # Node runs the foreign websocket client in transport tests. Some images ship
 # Node from another repository whose package conflicts with Debian's npm, so

@@ -63,8 +63,11 @@ class Object {
   Object& operator=(Object&& other) noexcept;
   ~Object();
 
-  [[nodiscard]] std::size_t size() const noexcept { return members_.size(); }
-  [[nodiscard]] bool empty() const noexcept { return members_.empty(); }
+  // Defined after Value (below): Member holds a Value, which must be complete
+  // wherever a member function touches members_ (Clang instantiates inline
+  // bodies at the class's end, where Value is not yet defined).
+  [[nodiscard]] std::size_t size() const noexcept;
+  [[nodiscard]] bool empty() const noexcept;
 
   // nullptr when absent.
   [[nodiscard]] const Value* find(std::string_view key) const;
@@ -80,10 +83,10 @@ class Object {
 
   // Members in JavaScript property order. Mutating values through the
   // iterators is fine; keys must not be changed.
-  [[nodiscard]] const_iterator begin() const noexcept { return members_.begin(); }
-  [[nodiscard]] const_iterator end() const noexcept { return members_.end(); }
-  [[nodiscard]] iterator begin() noexcept { return members_.begin(); }
-  [[nodiscard]] iterator end() noexcept { return members_.end(); }
+  [[nodiscard]] const_iterator begin() const noexcept;
+  [[nodiscard]] const_iterator end() const noexcept;
+  [[nodiscard]] iterator begin() noexcept;
+  [[nodiscard]] iterator end() noexcept;
 
   friend bool operator==(const Object& a, const Object& b);
 
@@ -152,6 +155,13 @@ class Value {
   struct Storage;
   std::unique_ptr<Storage> storage_;
 };
+
+inline std::size_t Object::size() const noexcept { return members_.size(); }
+inline bool Object::empty() const noexcept { return members_.empty(); }
+inline Object::const_iterator Object::begin() const noexcept { return members_.begin(); }
+inline Object::const_iterator Object::end() const noexcept { return members_.end(); }
+inline Object::iterator Object::begin() noexcept { return members_.begin(); }
+inline Object::iterator Object::end() noexcept { return members_.end(); }
 
 // Where parse() gave up: 1-based line and column (column counts bytes) and the
 // 0-based byte offset. The Status message reads

@@ -11,10 +11,14 @@
 //   use(*addr);
 //
 // GIBKIT_RETURN_IF_ERROR(expr) and GIBKIT_ASSIGN_OR_RETURN(lhs, expr) shorten
-// the propagation. Neither Status nor Result ever throws.
+// the propagation. Neither Status nor Result ever throws: reading the value of
+// a Result that holds an error is a bug, which aborts the process with the
+// error on stderr (as Abseil's StatusOr does when exceptions are off).
 #pragma once
 
 #include <cassert>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -94,11 +98,12 @@ class [[nodiscard]] Result {
   explicit operator bool() const noexcept { return ok(); }
 
   // OK when a value is held.
-  [[nodiscard]] Status status() const { return ok() ? Status() : std::get<Status>(state_); }
+  [[nodiscard]] Status status() const { return ok() ? Status() : *std::get_if<Status>(&state_); }
 
-  T& value() & { return std::get<T>(state_); }
-  const T& value() const& { return std::get<T>(state_); }
-  T&& value() && { return std::get<T>(std::move(state_)); }
+  // The value; requires ok() (else aborts, naming the error).
+  T& value() & { return *held(); }
+  const T& value() const& { return *held(); }
+  T&& value() && { return std::move(*held()); }
 
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
@@ -107,6 +112,16 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
 
  private:
+  T* held() {
+    if (T* value = std::get_if<T>(&state_)) return value;
+    die(*std::get_if<Status>(&state_));
+  }
+  const T* held() const { return const_cast<Result*>(this)->held(); }
+  [[noreturn]] static void die(const Status& error) noexcept {
+    std::fprintf(stderr, "gibkit: Result::value() read from an error: %s\n", error.to_string().c_str());
+    std::abort();
+  }
+
   std::variant<T, Status> state_;
 };
 
