@@ -7,7 +7,7 @@
 namespace gibkit::tools {
 
 std::span<const Command> commands() {
-  static const std::array<Command, 10> table = {{
+  static const std::array<Command, 11> table = {{
       {"hash", "compute the gib of each record read on stdin",
        "usage: gib hash [--legacy] < records.jsonl\n"
        "\n"
@@ -159,6 +159,29 @@ std::span<const Command> commands() {
        "exit status: 0 synced, 2 usage, 3 the node could not be opened or the sync\n"
        "failed (nothing was committed on either side; the error says why)\n",
        &run_sync},
+      {"fsck", "check a node's store for damage",
+       "usage: gib fsck --config FILE\n"
+       "\n"
+       "Checks the node's store, as git fsck checks a repository, and repairs\n"
+       "nothing:\n"
+       "  1. every stored record parses, is intrinsically valid (as verify) and is\n"
+       "     stored under its own address;\n"
+       "  2. every head names a stored record; a timeline's head (data timelines,\n"
+       "     identities, saga logs) a frame of that timeline;\n"
+       "  3. every address a stored record relates is stored (primitives aside);\n"
+       "  4. every identity verifies from its genesis, frame by frame, with the\n"
+       "     node's signer for its frames, for the claim the node's ledger or the\n"
+       "     frame itself records;\n"
+       "  5. the temporary (staging) spaces hold nothing.\n"
+       "\n"
+       "Each finding is one line on stdout, \"problem: KIND: DETAIL\" or\n"
+       "\"warning: KIND: DETAIL\" (an identity marked duplicitous, staging leftovers),\n"
+       "then a summary \"fsck: N records, M heads, K identities checked; P problems,\n"
+       "W warnings\". A running gibd locks a LevelDB node: stop it first.\n"
+       "\n"
+       "exit status: 0 no problems (warnings allowed), 1 problems found, 2 usage or\n"
+       "deployment, 3 the node could not be opened (locked) or read\n",
+       &run_fsck},
   }};
   return table;
 }
