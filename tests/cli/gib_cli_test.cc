@@ -224,7 +224,7 @@ TEST_F(GibCli, UsageErrorsExit2WithAHint) {
 }
 
 TEST_F(GibCli, EveryCommandHasHelp) {
-  for (const char* command : {"hash", "verify", "put", "get", "fork", "mut8", "rel8", "log", "keystone", "sync"}) {
+  for (const char* command : {"hash", "verify", "put", "get", "fork", "mut8", "rel8", "log", "keystone", "sync", "fsck"}) {
     GibRun help = gib({command, "--help"});
     EXPECT_EQ(help.exit_code, 0) << command;
     EXPECT_TRUE(help.out.starts_with("usage: gib ")) << command;
