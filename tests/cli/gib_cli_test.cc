@@ -256,7 +256,11 @@ TEST_F(GibCli, KeystoneCreateShowAndExport) {
   EXPECT_NE(show.out.find("identity " + identity + " (1 frames)"), std::string::npos) << show.out;
   EXPECT_NE(show.out.find("frame 0"), std::string::npos) << show.out;
   EXPECT_NE(show.out.find("claim: none"), std::string::npos) << show.out;
-  EXPECT_NE(show.out.find(" challenges"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("scheme: wots-w16-sha256, next key commitment "), std::string::npos) << show.out;
+  const std::string pools = address_from({"keystone", "create", "--preset", "session-pools"});
+  GibRun show_pools = gib({"keystone", "--config", config(), "show", pools});
+  ASSERT_EQ(show_pools.exit_code, 0) << show_pools.err;
+  EXPECT_NE(show_pools.out.find(" challenges"), std::string::npos) << show_pools.out;
 
   const std::filesystem::path exported = dir_.path() / "domain.json";
   const std::string domain = address_from({"keystone", "export", exported.string()});

@@ -52,15 +52,16 @@ class KeystoneTest : public signer_testing::SignerTest<KeystoneSigner> {
     EXPECT_TRUE(made.ok()) << made.status().to_string();
     return made.ok() ? made->records_json.back() : std::string();
   }
+  // A session of the positional-pool preset (the pool tests look into its pools).
   std::string session_chain(std::vector<std::string>& frames, int turns) {
-    frames = {create(json::Object{{"preset", "session"}})};
+    frames = {create(json::Object{{"preset", "session-pools"}})};
     for (int i = 0; i < turns; ++i) frames.push_back(sign(frames.back(), {"sync", target(i)}));
     return frames.back();
   }
 };
 
 TEST_F(KeystoneTest, GenesisHasReferenceShape) {
-  const IbGib genesis = parse(create(json::Object{{"preset", "domain"}}));
+  const IbGib genesis = parse(create(json::Object{{"preset", "domain-pools"}}));
   EXPECT_EQ(genesis.ib, "keystone");
   EXPECT_EQ(genesis.gib, *compute_gib(genesis));
   EXPECT_EQ(genesis.gib.find('.'), std::string::npos);  // a tjp's gib is a plain hash
@@ -112,7 +113,7 @@ TEST_P(KeystoneRoundTripTest, SignsAndVerifiesEveryTurnUntilThePoolIsSpent) {
                    .select_randomly = 1,
                    .target_binding_chars = GetParam().binding == BindingMode::kPositional ? 8 : 2,
                    .binding_mode = GetParam().binding};
-  json::Array pools{work.to_json(), session_preset()[1].to_json()};
+  json::Array pools{work.to_json(), session_pools_preset()[1].to_json()};
   std::string latest = create(json::Object{{"pools", pools}});
   const bool unlimited = GetParam().replenish == Replenish::kTopUp || GetParam().replenish == Replenish::kReplaceAll;
   int signed_turns = 0;
@@ -153,19 +154,24 @@ INSTANTIATE_TEST_SUITE_P(AllRules, KeystoneRoundTripTest,
                                            Mode{Replenish::kScorchedEarth, BindingMode::kBucket},
                                            Mode{Replenish::kScorchedEarth, BindingMode::kPositional}));
 
+// Both families of presets: wots ("domain", "session") and positional pools
+// ("domain-pools", "session-pools").
 TEST_F(KeystoneTest, DomainEndorsesSession) {
-  const std::string domain = create(json::Object{{"preset", "domain"}});
-  const std::string session = create(json::Object{{"preset", "session"}});
-  const Claim endorse{"endorse", parse(session).address()};
-  const std::string endorsement = sign(domain, endorse);
-  EXPECT_TRUE(signer_.verify(domain, endorsement, endorse).ok());
-  // The domain cannot sync and the session cannot endorse.
-  EXPECT_EQ(signer_.sign(endorsement, {"sync", target(0)}).status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(signer_.sign(session, endorse).status().code(), StatusCode::kPermissionDenied);
+  for (const std::string suffix : {"", "-pools"}) {
+    SCOPED_TRACE("presets domain" + suffix + ", session" + suffix);
+    const std::string domain = create(json::Object{{"preset", "domain" + suffix}});
+    const std::string session = create(json::Object{{"preset", "session" + suffix}});
+    const Claim endorse{"endorse", parse(session).address()};
+    const std::string endorsement = sign(domain, endorse);
+    EXPECT_TRUE(signer_.verify(domain, endorsement, endorse).ok());
+    // The domain cannot sync and the session cannot endorse.
+    EXPECT_EQ(signer_.sign(endorsement, {"sync", target(0)}).status().code(), StatusCode::kPermissionDenied);
+    EXPECT_EQ(signer_.sign(session, endorse).status().code(), StatusCode::kPermissionDenied);
+  }
 }
 
 TEST_F(KeystoneTest, RejectsWrongSecret) {
-  const std::string genesis = create(json::Object{{"preset", "session"}});
+  const std::string genesis = create(json::Object{{"preset", "session-pools"}});
   const signer_support::Secret wrong(32, 0x42);
   auto forged = evolve(parse(genesis), {"sync", target(0)}, wrong, env_.env());
   ASSERT_TRUE(forged.ok());
@@ -247,10 +253,10 @@ std::string substitute_fresh_challenges(const std::string& prev_json, const std:
 // substitution changes D, so the revealed slots no longer match (a match
 // would take 2^128 tries). Both replenish rules of the presets.
 TEST_F(KeystoneTest, PositionalBindingRejectsSubstitutedNextPools) {
-  for (const char* preset : {"session", "domain"}) {
+  for (const char* preset : {"session-pools", "domain-pools"}) {
     SCOPED_TRACE(preset);
     const std::string genesis = create(json::Object{{"preset", preset}});
-    const Claim claim{std::string(preset) == "session" ? "sync" : "endorse", target(0)};
+    const Claim claim{std::string(preset) == "session-pools" ? "sync" : "endorse", target(0)};
     const std::string turn = sign(genesis, claim);
     const std::string forged = substitute_fresh_challenges(genesis, turn);
     ASSERT_NE(parse(forged).gib, parse(turn).gib);
@@ -362,16 +368,20 @@ TEST_F(KeystoneTest, RejectsFramesThatAreNotIntrinsicallyValid) {
   EXPECT_TRUE(signer_.sign(f[1], {"sync", target(1)}).ok());
 }
 
-// Signing twice from one frame would reveal a second set of its solutions.
+// Signing twice from one frame would reveal a second set of its solutions
+// (pools), or a second signature of its one-time key (wots).
 TEST_F(KeystoneTest, RefusesToEvolveTheSameFrameTwice) {
-  const std::string genesis = create(json::Object{{"preset", "session"}});
-  const std::string turn = sign(genesis, {"sync", target(0)});
-  for (const auto& again : {signer_.sign(genesis, {"sync", target(0)}), signer_.sign(genesis, {"sync", target(1)}),
-                            signer_.revoke(genesis, "again")}) {
-    EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition) << again.status().to_string();
-    EXPECT_NE(again.status().message().find("not the latest frame this signer made"), std::string::npos);
+  for (const char* preset : {"session", "session-pools"}) {
+    SCOPED_TRACE(preset);
+    const std::string genesis = create(json::Object{{"preset", preset}});
+    const std::string turn = sign(genesis, {"sync", target(0)});
+    for (const auto& again : {signer_.sign(genesis, {"sync", target(0)}), signer_.sign(genesis, {"sync", target(1)}),
+                              signer_.revoke(genesis, "again")}) {
+      EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition) << again.status().to_string();
+      EXPECT_NE(again.status().message().find("not the latest frame this signer made"), std::string::npos);
+    }
+    EXPECT_TRUE(signer_.sign(turn, {"sync", target(1)}).ok());
   }
-  EXPECT_TRUE(signer_.sign(turn, {"sync", target(1)}).ok());
 }
 
 // The master secret of the identity whose genesis is `genesis_json`, as the
@@ -410,7 +420,7 @@ TEST(KeystoneOwnFramesTest, RefusesACraftedFrameOnItsOwnTimeline) {
   auto store = signer_support::SecretStore::open_directory(dir.path());
   ASSERT_TRUE(store.ok());
   KeystoneSigner signer(std::move(*store), env.env());
-  auto made = signer.create_identity(json::Object{{"preset", "session"}});
+  auto made = signer.create_identity(json::Object{{"preset", "session-pools"}});
   ASSERT_TRUE(made.ok()) << made.status().to_string();
   const std::string genesis = made->records_json.back();
   auto real = signer.sign(genesis, {"sync", target(0)});
@@ -546,9 +556,9 @@ TEST_F(KeystoneTest, RejectsTamperedPools) {
 }
 
 TEST_F(KeystoneTest, RejectsWrongReplenish) {
-  // Domain preset: the endorse pool tops up. Put a consumed challenge back
-  // instead of the fresh one (a "consume"-like pool that kept its size).
-  const std::string genesis = create(json::Object{{"preset", "domain"}});
+  // Domain pool preset: the endorse pool tops up. Put a consumed challenge
+  // back instead of the fresh one (a "consume"-like pool that kept its size).
+  const std::string genesis = create(json::Object{{"preset", "domain-pools"}});
   const Claim claim{"endorse", target(0)};
   const std::string turn = sign(genesis, claim);
   const IbGib prev = parse(genesis);
@@ -627,7 +637,7 @@ TEST_F(KeystoneTest, VerifyNamesTheMalformedFrame) {
 TEST_F(KeystoneTest, OptionsAreValidated) {
   EXPECT_EQ(signer_.create_identity(json::Object{{"preset", "admin"}}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(signer_.create_identity(json::Object{{"pools", json::Array{}}}).status().code(), StatusCode::kInvalidArgument);
-  json::Value bad = session_preset()[0].to_json();
+  json::Value bad = session_pools_preset()[0].to_json();
   bad.as_object().find("behavior")->as_object().set("replenish", "sometimes");
   const auto made = signer_.create_identity(json::Object{{"pools", json::Array{bad}}});
   EXPECT_EQ(made.status().code(), StatusCode::kInvalidArgument);

@@ -88,11 +88,11 @@ TEST_F(SagaRejectionTest, UnendorsedSession) {
 TEST_F(SagaRejectionTest, TamperedSessionFrame) {
   Status status = sync_with(on_leg("delta", [](const std::string& request) {
     return rewrite(request, [](json::Object& message) {
-      // A revealed solution changed in transit (gib recomputed to match).
+      // The proof changed in transit (gib recomputed to match): one
+      // Winternitz chain value of the signature.
       message.set("signedSessionIdentity", reseal(message["signedSessionIdentity"], [](IbGib& frame) {
-                    json::Value& solution =
-                        frame.data->as_object()["proofs"].as_array().front().as_object()["solutions"].as_array().front();
-                    std::string& value = solution.as_object()["value"].as_string();
+                    json::Object& proof = frame.data->as_object()["proofs"].as_array().front().as_object();
+                    std::string& value = proof["signature"].as_array().front().as_string();
                     value[0] = value[0] == 'a' ? 'b' : 'a';
                   }));
     });

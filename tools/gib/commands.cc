@@ -116,17 +116,20 @@ std::span<const Command> commands() {
        "3 node failure\n",
        &run_log},
       {"keystone", "create, show and export identities",
-       "usage: gib keystone --config FILE create [--preset domain|session]\n"
+       "usage: gib keystone --config FILE create [--preset domain|session|domain-pools|session-pools]\n"
        "       gib keystone --config FILE show ADDRESS\n"
        "       gib keystone --config FILE export FILE|-\n"
        "       gib keystone --config FILE duplicity IDENTITY [--keep-held]\n"
        "\n"
        "create  makes a new identity with the node's signer (sync.signer, or the\n"
        "        only signer), stores its genesis frame and prints its address.\n"
-       "        --preset chooses the pools (default domain).\n"
+       "        --preset chooses the kind (default domain): domain and session are\n"
+       "        Winternitz one-time keys (scheme wots, about 5 KiB a frame);\n"
+       "        domain-pools and session-pools the positional challenge pools.\n"
        "show    prints the frames of the identity ADDRESS belongs to, genesis to\n"
        "        latest: n, timestamp, address, each proof's claim (verb target),\n"
-       "        revocation, and each challenge pool with its size.\n"
+       "        revocation, the scheme and next-key commitment (wots) or each\n"
+       "        challenge pool with its size (pools).\n"
        "export  writes the genesis frame of the node's domain identity (created\n"
        "        first if the node has none, exactly as gibd would) to FILE, for a\n"
        "        peer's sync.trust list, and prints the domain's address. FILE is\n"

@@ -1,5 +1,5 @@
 // gib keystone: the node's identities.
-//   create [--preset domain|session]   new identity with the node's signer
+//   create [--preset P]                new identity with the node's signer
 //   show ADDRESS                       its frames, genesis to latest
 //   export FILE                        the node's domain genesis, for a peer's sync.trust
 //   duplicity IDENTITY [--keep-held]   the duplicity evidence of an identity; --keep-held
@@ -21,8 +21,8 @@ constexpr std::string_view kName = "keystone";
 
 int create(const Arguments& args, CommandIo& io) {
   const std::string preset = args.value("--preset").value_or("domain");
-  if (preset != "domain" && preset != "session") {
-    return usage_error(io, kName, "--preset must be domain or session, not '" + preset + "'");
+  if (preset != "domain" && preset != "session" && preset != "domain-pools" && preset != "session-pools") {
+    return usage_error(io, kName, "--preset must be domain, session, domain-pools or session-pools, not '" + preset + "'");
   }
   int exit_code = kExitOk;
   std::unique_ptr<NodeSession> session = open_node(args, io, kName, exit_code);
@@ -62,6 +62,9 @@ void print_frame(const IbGib& frame, std::ostream& out) {
   if (!claimed) out << "  claim: none\n";
   if (const json::Value* revocation = member(frame, "revocationInfo"); revocation != nullptr) {
     out << "  revoked: " << text_of(revocation->find("reason")) << '\n';
+  }
+  if (const json::Value* scheme = member(frame, "scheme"); scheme != nullptr) {
+    out << "  scheme: " << text_of(scheme) << ", next key commitment " << text_of(member(frame, "next")) << '\n';
   }
   if (const json::Value* pools = member(frame, "challengePools"); pools != nullptr && pools->is_array()) {
     for (const json::Value& pool : pools->as_array()) {

@@ -10,7 +10,9 @@ namespace {
 
 gibkit::PluginSpec<gibkit::Signer> keystone_plugin() {
   return gibkit::signer_support::signer_plugin_spec<gibkit::keystone::KeystoneSigner>(
-      "signer-keystone", "1.0.0", "Hash-reveal keystone identities (post-quantum minded, ibgib compatible)");
+      "signer-keystone", "1.1.0",
+      "Hash-based keystone identities (post-quantum minded): Winternitz one-time keys, or ibgib-compatible "
+      "hash-reveal challenge pools");
 }
 
 }  // namespace

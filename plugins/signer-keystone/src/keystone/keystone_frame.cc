@@ -4,6 +4,8 @@
 #include <cmath>
 #include <set>
 
+#include "keystone/wots.h"
+
 namespace gibkit::keystone {
 
 Result<KeystoneFrame> KeystoneFrame::parse(const IbGib& record) {
@@ -48,6 +50,13 @@ Result<KeystoneFrame> KeystoneFrame::parse(const IbGib& record) {
   }
   frame.address = record.address();
   return frame;
+}
+
+Result<KeystoneScheme> keystone_scheme(const IbGib& record) {
+  const json::Value* scheme = record.data ? record.data->find("scheme") : nullptr;
+  if (scheme == nullptr) return KeystoneScheme::kPools;
+  if (scheme->is_string() && scheme->as_string() == wots::kScheme) return KeystoneScheme::kWots;
+  return invalid_argument("keystone frame: unknown scheme " + json::stringify(*scheme));
 }
 
 const json::Value& pool_json(const IbGib& record, std::size_t i) {

@@ -1,6 +1,8 @@
 // File: keystone/keystone_frame.h
 //
-// A keystone frame (core-gib-notes 2.2): an ibgib record with
+// A keystone frame of the hash-reveal challenge pools (core-gib-notes 2.2;
+// frames of scheme "wots-w16-sha256" are keystone/wots_frame.h): an ibgib
+// record with
 //   ib     "keystone"
 //   data   {challengePools: [pool...], proofs: [proof...],
 //           revocationInfo?: {reason, proof}, frameDetails?: any,
@@ -43,6 +45,15 @@ struct KeystoneFrame {
   // Checks the shape above (not the gib, not the links). kInvalidArgument.
   [[nodiscard]] static Result<KeystoneFrame> parse(const IbGib& record);
 };
+
+// The two keystone schemes. A frame's scheme is data.scheme: absent for the
+// hash-reveal challenge pools (the reference's frames, above), and
+// "wots-w16-sha256" for Winternitz one-time keys (keystone/wots_frame.h).
+// Fixed at genesis: a timeline never changes scheme.
+enum class KeystoneScheme { kPools, kWots };
+
+// kInvalidArgument for a data.scheme that is not a string or names no scheme.
+[[nodiscard]] Result<KeystoneScheme> keystone_scheme(const IbGib& record);
 
 // record.data.challengePools[i] as received (the record must be one that
 // KeystoneFrame::parse accepted).

@@ -7,6 +7,7 @@
 #include "keystone/keystone_frame.h"
 #include "keystone/presets.h"
 #include "keystone/verify.h"
+#include "keystone/wots_identity.h"
 #include "signer_support/guarded.h"
 #include "signer_support/own_frames.h"
 #include "signer_support/timeline.h"
@@ -25,10 +26,12 @@ KeystoneSigner::KeystoneSigner(std::unique_ptr<signer_support::SecretStore> secr
 
 Result<IdentityFrames> KeystoneSigner::create_identity(const json::Value& options) {
   return signer_support::guarded(kWho, [&]() -> Result<IdentityFrames> {
-    GIBKIT_ASSIGN_OR_RETURN(const std::vector<PoolConfig> pools, pools_from_options(options));
+    GIBKIT_ASSIGN_OR_RETURN(const IdentityOptions made, identity_options(options));
     std::lock_guard lock(mutex_);
     const signer_support::Secret master = env_.rng->random_vec(kMasterSecretBytes);
-    GIBKIT_ASSIGN_OR_RETURN(const IbGib genesis, create_genesis(pools, master, env_));
+    GIBKIT_ASSIGN_OR_RETURN(const IbGib genesis, made.scheme == KeystoneScheme::kWots
+                                                     ? create_wots_genesis(made.allowed_verbs, master, env_)
+                                                     : create_genesis(made.pools, master, env_));
     GIBKIT_RETURN_IF_ERROR(signer_support::record_new_identity(*secrets_, genesis, master));
     return IdentityFrames{{genesis.to_json_text()}, genesis.address()};
   });
@@ -46,7 +49,12 @@ Result<IdentityFrames> KeystoneSigner::evolve_latest(std::string_view latest_fra
     Claim revoke_claim{std::string(kRevokeVerb), own.frame.address()};
     std::optional<std::string> reason;
     if (revocation_reason) reason = *revocation_reason;
-    GIBKIT_ASSIGN_OR_RETURN(const IbGib next, evolve(own.frame, claim ? *claim : revoke_claim, own.master, env_, reason));
+    // The frame's scheme decides how it evolves (fixed at genesis).
+    GIBKIT_ASSIGN_OR_RETURN(const KeystoneScheme scheme, keystone_scheme(own.frame));
+    const Claim& signed_claim = claim ? *claim : revoke_claim;
+    GIBKIT_ASSIGN_OR_RETURN(const IbGib next, scheme == KeystoneScheme::kWots
+                                                  ? evolve_wots(own.frame, signed_claim, own.master, env_, reason)
+                                                  : evolve(own.frame, signed_claim, own.master, env_, reason));
     GIBKIT_RETURN_IF_ERROR(signer_support::record_own_frame(*secrets_, own, next));
     return IdentityFrames{{next.to_json_text()}, next.address()};
   });

@@ -1,16 +1,20 @@
 // File: keystone/keystone_signer.h
 //
-// gibkit::Signer over hash-reveal keystones. create_identity() takes the
-// options of keystone/presets.h; the identity's master secret (32 bytes from
-// the environment's RNG) goes to the SecretStore under the genesis gib and
-// never anywhere else.
+// gibkit::Signer over keystones of both schemes: Winternitz one-time keys
+// ("wots-w16-sha256", the "domain" and "session" presets) and hash-reveal
+// challenge pools. create_identity() takes the options of keystone/presets.h;
+// the identity's master secret (32 bytes from the environment's RNG) goes to
+// the SecretStore under the genesis gib and never anywhere else. sign,
+// revoke and verify follow the scheme of the frame they are given.
 //
 // Only the latest frame this signer made for an identity may be evolved
 // (signer_support/own_frames.h), else kFailedPrecondition: evolving a frame
-// reveals solutions of the challenges its pools hold, so a frame with pools
-// someone else chose, or a frame already evolved once (a second set of its
-// solutions, which an attacker could combine into a forgery), must never be
-// evolved. The record is kept beside the secret (see docs/security.md).
+// reveals solutions of the challenges its pools hold, or signs with the
+// one-time key it commits to. So a frame with pools someone else chose, or a
+// frame already evolved once (a second set of its solutions, or a second
+// signature of its one-time key, which an attacker could combine into a
+// forgery), must never be evolved. The record is kept beside the secret (see
+// docs/security.md).
 #pragma once
 
 #include <memory>

@@ -36,36 +36,43 @@ PoolConfig bound_pool(std::string verb, int size, Replenish replenish, int fifo,
 
 }  // namespace
 
-std::vector<PoolConfig> domain_preset() {
+std::vector<PoolConfig> domain_pools_preset() {
   return {bound_pool("endorse", 16, Replenish::kTopUp, 2, 2), revoke_pool(64, 8)};
 }
 
-std::vector<PoolConfig> session_preset() {
+std::vector<PoolConfig> session_pools_preset() {
   return {bound_pool("sync", 8, Replenish::kReplaceAll, 0, 2), revoke_pool(16, 4)};
 }
 
-Result<std::vector<PoolConfig>> pools_from_options(const json::Value& options) {
-  if (options.is_null()) return session_preset();
+std::vector<std::string> domain_verbs() { return {"endorse", "revoke"}; }
+std::vector<std::string> session_verbs() { return {"sync", "revoke"}; }
+
+Result<IdentityOptions> identity_options(const json::Value& options) {
+  const IdentityOptions session{.scheme = KeystoneScheme::kWots, .pools = {}, .allowed_verbs = session_verbs()};
+  if (options.is_null()) return session;
   if (!options.is_object()) return invalid_argument("keystone identity options must be an object");
   const json::Object& o = options.as_object();
-  if (o.empty()) return session_preset();
+  if (o.empty()) return session;
   if (o.size() != 1) return invalid_argument("keystone identity options: give either \"preset\" or \"pools\"");
   if (o.contains("preset")) {
     GIBKIT_ASSIGN_OR_RETURN(const std::string preset, json::get_string(o, "preset"));
-    if (preset == "domain") return domain_preset();
-    if (preset == "session") return session_preset();
-    return invalid_argument("keystone identity options: unknown preset \"" + preset + "\" (domain or session)");
+    if (preset == "session") return session;
+    if (preset == "domain") return IdentityOptions{.scheme = KeystoneScheme::kWots, .pools = {}, .allowed_verbs = domain_verbs()};
+    if (preset == "domain-pools") return IdentityOptions{.scheme = KeystoneScheme::kPools, .pools = domain_pools_preset(), .allowed_verbs = {}};
+    if (preset == "session-pools") return IdentityOptions{.scheme = KeystoneScheme::kPools, .pools = session_pools_preset(), .allowed_verbs = {}};
+    return invalid_argument("keystone identity options: unknown preset \"" + preset +
+                            "\" (domain, session, domain-pools or session-pools)");
   }
   Result<const json::Array*> pools = json::get_array(o, "pools");
   if (!pools.ok()) return invalid_argument("keystone identity options: expected \"preset\" or \"pools\"");
-  std::vector<PoolConfig> configs;
+  IdentityOptions made{.scheme = KeystoneScheme::kPools, .pools = {}, .allowed_verbs = {}};
   for (const json::Value& pool : **pools) {
     Result<PoolConfig> config = PoolConfig::from_json(pool);
     if (!config.ok()) return config.status().with_context("keystone identity options");
-    configs.push_back(std::move(*config));
+    made.pools.push_back(std::move(*config));
   }
-  if (configs.empty()) return invalid_argument("keystone identity options: \"pools\" is empty");
-  return configs;
+  if (made.pools.empty()) return invalid_argument("keystone identity options: \"pools\" is empty");
+  return made;
 }
 
 }  // namespace gibkit::keystone

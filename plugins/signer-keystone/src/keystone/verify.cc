@@ -6,6 +6,7 @@
 #include "keystone/hash_reveal.h"
 #include "keystone/keystone_frame.h"
 #include "keystone/requirements.h"
+#include "keystone/wots_identity.h"
 #include "signer_support/timeline.h"
 
 namespace gibkit::keystone {
@@ -102,7 +103,9 @@ Result<std::vector<std::vector<Challenge>>> check_pools(const KeystoneFrame& pre
 
 }  // namespace
 
-Status verify_evolution(const IbGib& prev_record, const IbGib& next_record, const Claim& expected) {
+namespace {
+
+Status verify_pools_evolution(const IbGib& prev_record, const IbGib& next_record, const Claim& expected) {
   Result<KeystoneFrame> prev_frame = KeystoneFrame::parse(prev_record);
   if (!prev_frame.ok()) return prev_frame.status().with_context("keystone verify: prev");
   GIBKIT_RETURN_IF_ERROR(signer_support::check_gib(prev_record, "prev"));
@@ -116,6 +119,12 @@ Status verify_evolution(const IbGib& prev_record, const IbGib& next_record, cons
     if (n.ok() && *n != static_cast<double>(prev.n + 1)) {
       return denied("counter", "next.n is " + json::number_to_string(*n) + ", expected " + std::to_string(prev.n + 1));
     }
+  }
+  // The scheme is fixed at genesis, like the uuid: a frame of another scheme
+  // does not continue this timeline.
+  if (const json::Value* scheme = next_record.data ? next_record.data->find("scheme") : nullptr) {
+    return denied("link", "next frame is of keystone scheme " + json::stringify(*scheme) +
+                              ", prev of hash-reveal challenge pools");
   }
   Result<KeystoneFrame> next_frame = KeystoneFrame::parse(next_record);
   if (!next_frame.ok()) {
@@ -165,6 +174,16 @@ Status verify_evolution(const IbGib& prev_record, const IbGib& next_record, cons
                              .pools_commitment = commitment};
   GIBKIT_RETURN_IF_ERROR(check_policy(*pool, proof, binding_chars(pool->config(), binding)));
   return check_crypto(*pool, proof);
+}
+
+}  // namespace
+
+Status verify_evolution(const IbGib& prev, const IbGib& next, const Claim& expected) {
+  // prev is the verifier's own frame: its scheme decides how next is checked.
+  Result<KeystoneScheme> scheme = keystone_scheme(prev);
+  if (!scheme.ok()) return scheme.status().with_context("keystone verify: prev");
+  return *scheme == KeystoneScheme::kWots ? verify_wots_evolution(prev, next, expected)
+                                          : verify_pools_evolution(prev, next, expected);
 }
 
 }  // namespace gibkit::keystone

@@ -3,7 +3,15 @@
 // Checking that `next` is a valid evolution of `prev` carrying `expected`.
 //
 // `prev` is the verifier's own copy (from its registry); nothing in `next` is
-// trusted about what came before. Checks, in this order, each failure being
+// trusted about what came before. prev's scheme (keystone_scheme()) decides
+// how: frames of scheme "wots-w16-sha256" are checked by
+// verify_wots_evolution() (keystone/wots_identity.h; categories gib,
+// revoked, counter, link, target, verb, revoked, policy, crypto), frames
+// without a scheme (hash-reveal challenge pools) as below. A timeline never
+// changes scheme: a next frame of another scheme than prev fails "link".
+// A prev naming an unknown scheme is kInvalidArgument.
+//
+// Challenge pools: checks, in this order, each failure being
 // kPermissionDenied whose message starts with its category:
 //   "gib"      either frame fails intrinsic validation (its gib, tjp
 //              suffix included, does not match its content)
@@ -11,7 +19,8 @@
 //              revocation info does not match the revoke proof
 //   "counter"  next.n != prev.n + 1
 //   "link"     not the same timeline: ib/ancestor/uuid differ, past is not
-//              exactly [prev], tjp is not [prev's tjp], next claims isTjp
+//              exactly [prev], tjp is not [prev's tjp], next claims isTjp,
+//              next has a scheme (wots)
 //   "target"   the claim's target is not the expected one
 //   "verb"     the claim's verb is not the expected one, or no pool allows it
 //   "pools"    next's pools are not prev's pools with the consumed challenges
