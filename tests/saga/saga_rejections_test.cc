@@ -217,5 +217,53 @@ TEST_F(SagaRejectionTest, AbortedMidwayCommitsNothingAndARetrySucceeds) {
   EXPECT_EQ(domain_graph(*bob, {notes->head()}), payload);
 }
 
+// The Commit reaches Bob and he commits, but his reply is lost: Alice cannot
+// know, so she must not say "nothing was committed". She says the outcome is
+// unknown, and her next sync with Bob asks and reports it.
+TEST_F(SagaRejectionTest, ALostCommitReplyMakesTheOutcomeUnknownUntilTheNextSync) {
+  class LosingCommitReplies : public Connection {
+   public:
+    explicit LosingCommitReplies(std::unique_ptr<Connection> inner) : inner_(std::move(inner)) {}
+    Result<std::string> request(std::string_view message, std::chrono::milliseconds timeout) override {
+      GIBKIT_ASSIGN_OR_RETURN(std::string reply, inner_->request(message, timeout));
+      if (leg_of(std::string(message)) == "commit") return unavailable("connection dropped");
+      return reply;
+    }
+
+   private:
+    std::unique_ptr<Connection> inner_;
+  };
+  LosingCommitReplies losing(connect(*alice, *bob));
+  auto report = alice->service->sync(losing, bob->domain_tjp, {notes->head()});
+  EXPECT_EQ(report.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(report.status().message().find("outcome unknown"), std::string::npos) << report.status().to_string();
+  EXPECT_EQ(bob->head(notes->tjp()), notes->head());  // Bob did commit
+
+  auto next = alice->service->sync(*connect(*alice, *bob), bob->domain_tjp, {notes->head()});
+  ASSERT_TRUE(next.ok()) << next.status().to_string();
+  EXPECT_FALSE(next->previous_saga.empty());
+  EXPECT_TRUE(next->previous_saga_committed);
+  // Settled: the sync after that asks nothing.
+  auto after = alice->service->sync(*connect(*alice, *bob), bob->domain_tjp, {notes->head()});
+  ASSERT_TRUE(after.ok()) << after.status().to_string();
+  EXPECT_TRUE(after->previous_saga.empty());
+}
+
+// A Commit that never reached Bob: the Abort that follows carries it as a
+// pending turn, Bob acknowledges the Abort, so Alice knows nothing was
+// committed and says so (no "outcome unknown").
+TEST_F(SagaRejectionTest, AnUndeliveredCommitIsKnownNotCommitted) {
+  Status status = sync_with([&](std::string request) -> Result<std::string> {
+    if (leg_of(request) == "commit") return unavailable("link dropped");
+    return request;
+  });
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(status.message().find("outcome unknown"), std::string::npos) << status.to_string();
+  expect_nothing_of_the_domain_at_bob();
+  auto next = alice->service->sync(*connect(*alice, *bob), bob->domain_tjp, {notes->head()});
+  ASSERT_TRUE(next.ok()) << next.status().to_string();
+  EXPECT_TRUE(next->previous_saga.empty());
+}
+
 }  // namespace
 }  // namespace gibkit::saga::testing

@@ -15,6 +15,10 @@ void print_summary(const saga::SyncReport& report, std::string_view peer, const 
                    std::ostream& out) {
   out << "saga " << report.saga_id << " with " << peer << '\n';
   out << "authenticated: peer domain " << report.peer_domain << " (session " << report.peer_session << ")\n";
+  if (!report.previous_saga.empty()) {
+    out << "previous saga " << report.previous_saga << " (outcome was unknown): "
+        << (report.previous_saga_committed ? "the peer had committed it" : "the peer had not committed it") << '\n';
+  }
   for (const saga::TimelineOutcome& timeline : report.timelines) {
     out << "  " << saga::outcome_name(timeline.kind) << "  " << timeline.timeline << "  head " << timeline.head;
     if (timeline.kind == saga::TimelineOutcome::Kind::kConflict) out << "  peer head " << timeline.peer_head;

@@ -75,6 +75,15 @@ struct SyncService::State {
                                                  const std::optional<std::string>& expected,
                                                  bool require_fast_forward = true);
 
+// Head keys of saga outcomes (protected namespace). The receiver marks each
+// committed saga (value: the sender's domain) in the commit batch itself;
+// the sender marks a saga whose Commit went out without an authenticated
+// answer (value: the Commit context), and settles the mark once a later
+// Ack answered for it.
+inline std::string saga_outcome_key(std::string_view saga_id) { return "^saga-outcome " + std::string(saga_id); }
+inline std::string pending_outcome_key(std::string_view peer_domain) { return "^pending-outcome " + std::string(peer_domain); }
+inline constexpr std::string_view kSettledMark = "settled^gib";  // the head index has no erase
+
 // Receiver entry point (sync_receiver.cc).
 [[nodiscard]] Result<std::string> handle_request(SyncService::State& state, std::string_view request);
 // Sender entry point (sync_sender.cc).

@@ -223,9 +223,16 @@ class ReceiverTurn {
       if (held) saga.sender_holds.push_back(stone);
       stones.set(stone, held);
     }
-    GIBKIT_ASSIGN_OR_RETURN(
-        SyncResponse ack,
-        reply(Leg::kAck, saga, json::Object{{"timelines", std::move(timelines)}, {"stones", std::move(stones)}}));
+    json::Object fields{{"timelines", std::move(timelines)}, {"stones", std::move(stones)}};
+    if (const json::Value* previous = context_data().find("previousSaga"); previous != nullptr) {
+      // An earlier saga of this sender whose outcome it does not know: only
+      // its own sagas are answered for (the mark names the sender's domain).
+      if (!previous->is_string()) return invalid_argument("previousSaga must be a saga id");
+      GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> mark, durable().head(saga_outcome_key(previous->as_string())));
+      fields.set("previousSaga", json::Object{{"sagaId", previous->as_string()},
+                                              {"committed", mark && *mark == saga.sender_domain}});
+    }
+    GIBKIT_ASSIGN_OR_RETURN(SyncResponse ack, reply(Leg::kAck, saga, std::move(fields)));
     report({.event = "saga.accepted", .saga_id = request_.saga_id, .peer_domain = saga.sender_domain, .leg = "init"});
     ack.session = saga.own_session;
     ack.earlier_endorsements = std::move(own_earlier_);
@@ -333,8 +340,12 @@ class ReceiverTurn {
       GIBKIT_ASSIGN_OR_RETURN(HeadUpdate update, check_head_move(state_, reader, tjp, head_value.as_string(), acked->second));
       updates.push_back(std::move(update));
     }
+    // The outcome goes in the same atomic batch: a later Init that asks
+    // about this saga (previousSaga) gets the truth even if this reply is lost.
+    updates.push_back(HeadUpdate{saga_outcome_key(request_.saga_id), saga->sender_domain, std::nullopt});
     const std::size_t committed = saga->staged.size();
     GIBKIT_RETURN_IF_ERROR(state_.staging.commit(saga->staged, updates));
+    updates.pop_back();
     json::Object moved;
     for (const HeadUpdate& update : updates) moved.set(update.timeline, update.head);
     Result<SyncResponse> response = reply(

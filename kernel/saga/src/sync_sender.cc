@@ -34,9 +34,12 @@ class SenderSaga {
       // Best effort: the receiver also drops the saga when its idle timer
       // runs out. A turn signed but perhaps never delivered goes along, so
       // that the receiver can follow the session to this abort.
+      bool abort_acknowledged = false;
       if (receiver_open_) {
-        (void)turn(Leg::kAbort, json::Object{{"reason", outcome.to_string()}}, {}, {}, std::move(undelivered_));
+        abort_acknowledged =
+            turn(Leg::kAbort, json::Object{{"reason", outcome.to_string()}}, {}, {}, std::move(undelivered_)).ok();
       }
+      if (commit_sent_ && !commit_confirmed_ && !abort_acknowledged) outcome = outcome_unknown(outcome);
       (void)state_.staging.release(staged_);
       (void)log_->record("failed", "", outcome.to_string());
       return outcome;
@@ -56,6 +59,45 @@ class SenderSaga {
   };
 
   Space& durable() { return *state_.services.durable; }
+
+  // The Commit went out and nothing authenticated says how it ended (a
+  // dropped connection, a reply that did not decode or authenticate, an
+  // unsigned error): the receiver may have committed. Say so, and leave a
+  // mark so that the next sync with this peer asks (previousSaga in Init).
+  Status outcome_unknown(const Status& why) {
+    WriteBatch mark;
+    mark.heads.push_back(HeadUpdate{pending_outcome_key(peer_domain_), previous_context_, std::nullopt});
+    Status marked = durable().write(mark);
+    return Status(StatusCode::kUnavailable,
+                  "outcome unknown: the Commit of saga " + report_.saga_id + " was sent but " + why.to_string() +
+                      "; the receiver may have committed (the next sync with it finds out and reports it)" +
+                      (marked.ok() ? "" : "; could not record that: " + marked.to_string()));
+  }
+
+  // The saga id of an earlier saga with this peer whose outcome is unknown.
+  Result<std::optional<std::string>> pending_saga() {
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> context, durable().head(pending_outcome_key(peer_domain_)));
+    if (!context || *context == kSettledMark) return std::optional<std::string>();
+    RecordReader reader({&durable()});
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> record, reader.load(*context));
+    if (!record) return std::optional<std::string>();
+    GIBKIT_ASSIGN_OR_RETURN(std::string saga_id, json::get_string(record->data->as_object(), "sagaId"));
+    return std::optional<std::string>(std::move(saga_id));
+  }
+
+  // The Ack's answer about the earlier saga; the mark is settled.
+  Status take_previous_outcome(const IbGib& ack, const std::string& asked) {
+    const json::Value* answer = ack.data->find("previousSaga");
+    if (answer == nullptr || !answer->is_object()) return {};  // the peer did not answer; ask again next time
+    GIBKIT_ASSIGN_OR_RETURN(std::string saga_id, json::get_string(answer->as_object(), "sagaId"));
+    GIBKIT_ASSIGN_OR_RETURN(bool committed, json::get_bool(answer->as_object(), "committed"));
+    if (saga_id != asked) return invalid_argument("the ack answers for saga " + saga_id + ", not " + asked);
+    report_.previous_saga = saga_id;
+    report_.previous_saga_committed = committed;
+    WriteBatch settle;
+    settle.heads.push_back(HeadUpdate{pending_outcome_key(peer_domain_), std::string(kSettledMark), std::nullopt});
+    return durable().write(settle);
+  }
 
   Status run_legs(const std::vector<std::string>& addresses) {
     GIBKIT_RETURN_IF_ERROR(resolve_roots(addresses));
@@ -108,13 +150,15 @@ class SenderSaga {
     for (const Timeline& timeline : timelines_) heads.set(timeline.tjp, timeline.own_head);
     json::Array stones(stones_.begin(), stones_.end());
     const std::int64_t now = state_.now_ms();
-    GIBKIT_ASSIGN_OR_RETURN(SyncResponse ack, turn(Leg::kInit,
-                                                   json::Object{{"domain", state_.domain_tjp},
-                                                                {"issuedAtMs", static_cast<double>(now)},
-                                                                {"expiresAtMs", static_cast<double>(now + state_.options.init_validity.count())},
-                                                                {"heads", std::move(heads)},
-                                                                {"stones", std::move(stones)}},
-                                                   {}, std::move(earlier)));
+    json::Object fields{{"domain", state_.domain_tjp},
+                        {"issuedAtMs", static_cast<double>(now)},
+                        {"expiresAtMs", static_cast<double>(now + state_.options.init_validity.count())},
+                        {"heads", std::move(heads)},
+                        {"stones", std::move(stones)}};
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> pending, pending_saga());
+    if (pending) fields.set("previousSaga", *pending);
+    GIBKIT_ASSIGN_OR_RETURN(SyncResponse ack, turn(Leg::kInit, std::move(fields), {}, std::move(earlier)));
+    if (pending) GIBKIT_RETURN_IF_ERROR(take_previous_outcome(ack.context, *pending));
     // A signed Ack proves the receiver accepted the session, so it holds
     // the endorsing frame: the next Init to it carries only later ones.
     GIBKIT_RETURN_IF_ERROR(state_.registry.remember_known_by(peer_domain_, endorsement));
@@ -289,7 +333,9 @@ class SenderSaga {
     for (const Timeline& timeline : timelines_) {
       if (timeline.kind == Kind::kSent || timeline.kind == Kind::kMerged) heads.set(timeline.tjp, timeline.final_head);
     }
+    commit_sent_ = true;
     GIBKIT_ASSIGN_OR_RETURN(SyncResponse reply, turn(Leg::kCommit, json::Object{{"heads", std::move(heads)}}));
+    commit_confirmed_ = true;
     receiver_open_ = false;
     GIBKIT_RETURN_IF_ERROR(commit_locally().with_context("local commit after the peer committed"));
     report_progress("commit");
@@ -440,6 +486,8 @@ class SenderSaga {
   std::string peer_session_;  // the receiver's session, once its Ack is authenticated
   std::string peer_nonce_;    // the receiver's last nonce, echoed by the next request
   std::optional<PendingTurn> undelivered_;  // a signed turn whose delivery failed
+  bool commit_sent_ = false;       // the Commit turn went out
+  bool commit_confirmed_ = false;  // an authenticated CommitReply came back
   const ProgressCallback& progress_;
   std::optional<SagaLog> log_;
   SyncReport report_;

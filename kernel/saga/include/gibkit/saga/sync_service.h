@@ -90,6 +90,11 @@ struct SyncReport {
   std::size_t bytes_received = 0;
   std::size_t turns = 0;  // signed request turns
   std::chrono::milliseconds elapsed{0};
+  // An earlier saga with this peer whose outcome was unknown (its Commit went
+  // out but no authenticated CommitReply came back), as the peer answered it
+  // in this saga's Ack; empty when there was none.
+  std::string previous_saga;
+  bool previous_saga_committed = false;
 };
 
 // What the receiver reports of each saga (gibd logs it as logfmt).
@@ -143,8 +148,11 @@ class SyncService {
   // behind `peer`, which must authenticate as domain identity `peer_domain`
   // (trusted here): every reply is signed by a session that domain endorsed,
   // and a reply signed by anyone else fails the saga before anything is
-  // stored. On failure nothing is committed on either side and the receiver
-  // is told to abort; a retry starts a fresh saga.
+  // stored. On failure nothing is committed here and the receiver is told to
+  // abort -- except that once the Commit has gone out, only an authenticated
+  // CommitReply (or AbortReply) says how it ended: without one the failure is
+  // kUnavailable "outcome unknown", and the next sync with this peer asks and
+  // reports it (SyncReport::previous_saga). A retry starts a fresh saga.
   [[nodiscard]] Result<SyncReport> sync(Connection& peer, std::string_view peer_domain,
                                         const std::vector<std::string>& addresses,
                                         const ProgressCallback& progress = {});
