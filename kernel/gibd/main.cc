@@ -187,6 +187,19 @@ int run(const Options& options) {
     }
   });
 
+  // Abandoned sagas (a sender that died mid-saga) go when they have been
+  // idle for saga_idle_timeout, whether or not another request comes.
+  std::thread expirer([&] {
+    std::unique_lock lock(wake_mutex);
+    while (!wake.wait_for(lock, std::chrono::seconds(1), [&] { return stopping.load(); })) {
+      lock.unlock();
+      if (std::size_t dropped = (*sync)->service().expire_idle_sagas(); dropped != 0) {
+        gibkit::log::info("saga.expired", {{"sagas", dropped}});
+      }
+      lock.lock();
+    }
+  });
+
   int signal = 0;
   sigwait(&stop_signals, &signal);
   gibkit::log::info("node.stopping", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
@@ -196,6 +209,7 @@ int run(const Options& options) {
   }
   wake.notify_all();
   pusher.join();
+  expirer.join();
   (*node)->stop();
   return 0;
 }

@@ -121,6 +121,7 @@ std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options
                         },
                         .session_signer = node->session_signer.get(),
                         .now_ms = [clock] { return *clock; },
+                        .monotonic_ms = [clock] { return *clock; },
                         .on_event = {}};
   node->service = std::make_unique<SyncService>(services, node->domain_tjp, options);
   SyncService* service = node->service.get();

@@ -265,5 +265,23 @@ TEST_F(SagaRejectionTest, AnUndeliveredCommitIsKnownNotCommitted) {
   EXPECT_TRUE(next->previous_saga.empty());
 }
 
+// A sender that dies mid-saga leaves payloads staged at the receiver; they go
+// once the saga has been idle for saga_idle_timeout on the receiver's own
+// clock, without any further request arriving.
+TEST_F(SagaRejectionTest, AnAbandonedSagaExpiresOnTheReceiversClock) {
+  Status status = sync_with([&](std::string request) -> Result<std::string> {
+    // The sender "dies" at Commit: neither the Commit nor an Abort arrives.
+    if (leg_of(request) == "commit" || leg_of(request) == "abort") return unavailable("sender gone");
+    return request;
+  });
+  EXPECT_FALSE(status.ok());
+  EXPECT_FALSE(bob->staged_addresses().empty());
+  EXPECT_EQ(bob->service->expire_idle_sagas(), 0u);  // not idle long enough yet
+  *bob->clock_ms += SyncOptions{}.saga_idle_timeout.count() + 1;
+  EXPECT_EQ(bob->service->expire_idle_sagas(), 1u);
+  EXPECT_TRUE(bob->staged_addresses().empty());
+  EXPECT_FALSE(bob->head(notes->tjp()).has_value());
+}
+
 }  // namespace
 }  // namespace gibkit::saga::testing

@@ -21,11 +21,11 @@ namespace gibkit::saga {
 
 // A saga as the receiver sees it between turns.
 struct ReceiverSaga {
-  ReceiverSaga(std::string sender, std::string session, SagaLog saga_log)
+  ReceiverSaga(std::string sender, std::string session, SagaLog saga_log, std::int64_t now_ms)
       : sender_domain(std::move(sender)),
         session_tjp(std::move(session)),
         log(std::move(saga_log)),
-        last_activity(std::chrono::steady_clock::now()) {}
+        last_activity_ms(now_ms) {}
 
   std::string sender_domain;
   std::string session_tjp;       // the sender's session
@@ -38,7 +38,7 @@ struct ReceiverSaga {
   StagedRecords staged;
   std::deque<std::string> outgoing;  // records the sender asked for, not yet sent
   SagaLog log;
-  std::chrono::steady_clock::time_point last_activity;
+  std::int64_t last_activity_ms;  // State::monotonic_ms() of the last authenticated turn
 };
 
 struct SyncService::State {
@@ -52,6 +52,7 @@ struct SyncService::State {
   Result<Signer*> verifier_for(std::string_view frame_json) const;
   Signer& session_signer() const { return *(services.session_signer ? services.session_signer : services.signer); }
   std::int64_t now_ms() const;
+  std::int64_t monotonic_ms() const;
   Status refuse_protected_timeline(std::string_view tjp, const IbGib& frame) const;
 
   SyncServices services;
@@ -86,6 +87,8 @@ inline constexpr std::string_view kSettledMark = "settled^gib";  // the head ind
 
 // Receiver entry point (sync_receiver.cc).
 [[nodiscard]] Result<std::string> handle_request(SyncService::State& state, std::string_view request);
+// Drops idle sagas (sync_receiver.cc); takes the receiver's lock.
+std::size_t expire_idle_sagas(SyncService::State& state);
 // Sender entry point (sync_sender.cc).
 [[nodiscard]] Result<SyncReport> run_sender(SyncService::State& state, Connection& peer, std::string_view peer_domain,
                                             const std::vector<std::string>& addresses,

@@ -183,6 +183,7 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
                    .verifier_for = verifier_for,
                    .session_signer = session_signer,
                    .now_ms = {},
+                   .monotonic_ms = {},
                    .on_event = log_saga_event},
       *domain, options);
   if (const json::Value* peers = section.find("peers"); peers != nullptr && peers->is_object()) {

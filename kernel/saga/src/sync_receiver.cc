@@ -11,7 +11,6 @@
 namespace gibkit::saga {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 Result<std::vector<std::string>> string_array(const json::Object& data, std::string_view key) {
   std::vector<std::string> out;
@@ -65,7 +64,7 @@ class ReceiverTurn {
     }
     GIBKIT_RETURN_IF_ERROR(authenticate_turn(saga, request_.context, request_.leg, request_.signed_frame_json));
     authenticated_ = true;
-    saga.last_activity = Clock::now();
+    saga.last_activity_ms = state_.monotonic_ms();
     return {};
   }
 
@@ -175,7 +174,7 @@ class ReceiverTurn {
         state_.registry.accept_session(*domain_verifier, *request_.session, request_.earlier_endorsements));
 
     GIBKIT_ASSIGN_OR_RETURN(SagaLog log, SagaLog::start(durable(), request_.saga_id, "receiver"));
-    ReceiverSaga candidate(sender_domain, request_.session->session_tjp, std::move(log));
+    ReceiverSaga candidate(sender_domain, request_.session->session_tjp, std::move(log), state_.monotonic_ms());
     if (Status authenticated = authenticate(candidate); !authenticated.ok()) {
       (void)candidate.log.record("failed", "", authenticated.to_string());
       return authenticated;
@@ -386,16 +385,22 @@ void abandon(SyncService::State& state, const std::string& saga_id, const Status
   state.sagas.erase(it);
 }
 
-void expire_idle(SyncService::State& state) {
-  const auto now = Clock::now();
+std::size_t expire_idle(SyncService::State& state) {
+  const std::int64_t now = state.monotonic_ms();
   std::vector<std::string> idle;
   for (const auto& [id, saga] : state.sagas) {
-    if (now - saga.last_activity > state.options.saga_idle_timeout) idle.push_back(id);
+    if (now - saga.last_activity_ms > state.options.saga_idle_timeout.count()) idle.push_back(id);
   }
   for (const std::string& id : idle) abandon(state, id, deadline_exceeded("saga idle for too long"));
+  return idle.size();
 }
 
 }  // namespace
+
+std::size_t expire_idle_sagas(SyncService::State& state) {
+  std::lock_guard lock(state.receiver_mutex);
+  return expire_idle(state);
+}
 
 Result<std::string> handle_request(SyncService::State& state, std::string_view text) {
   std::lock_guard lock(state.receiver_mutex);

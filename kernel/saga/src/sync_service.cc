@@ -30,6 +30,12 @@ std::int64_t SyncService::State::now_ms() const {
       .count();
 }
 
+std::int64_t SyncService::State::monotonic_ms() const {
+  if (services.monotonic_ms) return services.monotonic_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 Status SyncService::State::refuse_protected_timeline(std::string_view tjp, const IbGib& frame) const {
   const auto refuse = [&](std::string_view what) {
     return permission_denied("protected: timeline " + std::string(tjp) + " is " + std::string(what) +
@@ -58,6 +64,8 @@ Result<SyncReport> SyncService::sync(Connection& peer, std::string_view peer_dom
 Status SyncService::refuse_protected_timeline(std::string_view tjp, const IbGib& frame) const {
   return state_->refuse_protected_timeline(tjp, frame);
 }
+
+std::size_t SyncService::expire_idle_sagas() { return saga::expire_idle_sagas(*state_); }
 
 Status SyncService::trust_peer(std::string_view domain_genesis_json) {
   return state_->registry.trust(domain_genesis_json);

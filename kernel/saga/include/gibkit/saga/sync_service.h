@@ -125,6 +125,8 @@ struct SyncServices {
   // Wall-clock milliseconds since the epoch (Init validity windows); null:
   // the system clock. Tests inject a fake one.
   std::function<std::int64_t()> now_ms;
+  // Monotonic milliseconds (saga idle expiry); null: std::chrono::steady_clock.
+  std::function<std::int64_t()> monotonic_ms;
   // Called (under the receiver's lock) for each SagaEvent; may be null.
   std::function<void(const SagaEvent&)> on_event;
 };
@@ -156,6 +158,12 @@ class SyncService {
   [[nodiscard]] Result<SyncReport> sync(Connection& peer, std::string_view peer_domain,
                                         const std::vector<std::string>& addresses,
                                         const ProgressCallback& progress = {});
+
+  // Receiver: drops the sagas idle longer than saga_idle_timeout, with their
+  // staged payloads (their logs record "failed: deadline_exceeded"). Runs at
+  // each request too; a node calls it on a timer so that abandoned sagas go
+  // even when no request comes (gibd: every second). Returns how many went.
+  std::size_t expire_idle_sagas();
 
   // Trusts a peer's domain identity from its genesis frame (out-of-band
   // enrollment).
