@@ -3,7 +3,7 @@
 //   gibd --config FILE [--plugin-dir DIR]...   run the node until SIGINT/SIGTERM
 //   gibd validate FILE [--plugin-dir DIR]...   check a deployment, print OK or the errors
 //   gibd plugins [--plugin-dir DIR]...         list loadable plugins and their config keys
-//   gibd --help
+//   gibd --help | --version
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
@@ -31,6 +31,7 @@ constexpr const char* kUsage = R"(usage:
                                              prints OK (exit 0) or every problem (exit 1)
   gibd plugins [--plugin-dir DIR]...         list the plugins found and their config keys
   gibd --help                                show this help
+  gibd --version                             print "gibd <version>"
 
 --log-level error|warn|info|debug sets which structured log lines (logfmt, on
 stderr) are written; the default is info.
@@ -40,7 +41,7 @@ The deployment format is described in docs/config.md.
 )";
 
 struct Options {
-  std::string command;  // "run", "validate", "plugins", "help"
+  std::string command;  // "run", "validate", "plugins", "help", "version"
   std::filesystem::path config;
   std::vector<std::filesystem::path> plugin_dirs;
 };
@@ -59,6 +60,9 @@ bool parse_args(int argc, char** argv, Options& options) {
     };
     if (a == "--help" || a == "-h") {
       options.command = "help";
+      return true;
+    } else if (a == "--version") {
+      options.command = "version";
       return true;
     } else if (a == "--config") {
       const std::string* v = value("--config");
@@ -225,6 +229,10 @@ int main(int argc, char** argv) {
     }
     if (options.command == "help") {
       std::cout << kUsage;
+      return 0;
+    }
+    if (options.command == "version") {
+      std::cout << "gibd " << GIBKIT_PROJECT_VERSION << "\n";
       return 0;
     }
     if (options.command == "plugins") return list_plugins(options);

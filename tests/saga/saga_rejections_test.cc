@@ -5,8 +5,10 @@
 #include "gibkit/gib_hash.h"
 #include "gibkit/identity/identity_registry.h"
 #include "gibkit/saga/sync_messages.h"
+#include "gibkit/saga/record_graph.h"
 #include "gibkit/saga/timeline.h"
 #include "saga_fixture.h"
+#include "wire_peers.h"
 
 namespace gibkit::saga::testing {
 namespace {
@@ -281,6 +283,51 @@ TEST_F(SagaRejectionTest, AnAbandonedSagaExpiresOnTheReceiversClock) {
   EXPECT_EQ(bob->service->expire_idle_sagas(), 1u);
   EXPECT_TRUE(bob->staged_addresses().empty());
   EXPECT_FALSE(bob->head(notes->tjp()).has_value());
+}
+
+// Staging limits: a saga over its own cap, or over the node's total, is
+// refused before anything more is staged, and its staged payloads go.
+TEST(SagaStagingLimitsTest, ASagaOverItsCapOrTheNodesTotalIsRefusedAndReleased) {
+  SyncOptions small;
+  small.max_message_bytes = 2048;  // several Delta turns
+  small.max_staged_bytes_per_saga = 4000;
+  auto alice = make_node("alice-cap", small);
+  auto bob = make_node("bob-cap", small);
+  ASSERT_TRUE(alice && bob);
+  enroll(*alice, *bob);
+  TimelineBuilder notes(*alice, "notes");
+  for (int i = 0; i < 8; ++i) notes.patch({{"text", std::string(600, static_cast<char>('a' + i))}});
+  auto report = alice->service->sync(*connect(*alice, *bob), bob->domain_tjp, {notes.head()});
+  EXPECT_EQ(report.status().code(), StatusCode::kResourceExhausted) << report.status().to_string();
+  EXPECT_NE(report.status().message().find("max_staged_bytes_per_saga"), std::string::npos);
+  EXPECT_TRUE(bob->staged_addresses().empty());
+  EXPECT_FALSE(bob->head(notes.tjp()).has_value());
+
+  // The node's total: two sagas that each fit, but not together.
+  SyncOptions total;
+  total.max_staged_bytes = 3000;
+  auto carol = make_node("carol-cap", total);
+  ASSERT_TRUE(carol);
+  enroll(*alice, *carol);
+  WireSender first(*alice, *carol);
+  ASSERT_TRUE(first.init(json::Object{{notes.tjp(), notes.head()}}).ok());
+  RecordReader reader({alice->durable.get()});
+  const std::vector<std::string> closure = *dependency_closure(reader, {notes.head()});
+  std::vector<Payload> batch;
+  for (std::size_t i = 0; i < 2; ++i) batch.push_back(Payload{closure[i], **alice->durable->get(closure[i]), {}});
+  auto staged = first.delta(batch);
+  ASSERT_TRUE(staged.ok() && staged->leg == Leg::kDeltaReply) << (staged.ok() ? staged->error.to_string() : "");
+  WireSender second(*alice, *carol);
+  ASSERT_TRUE(second.init(json::Object{{notes.tjp(), notes.head()}}).ok());
+  std::vector<Payload> more;
+  for (std::size_t i = 2; i < closure.size(); ++i) more.push_back(Payload{closure[i], **alice->durable->get(closure[i]), {}});
+  auto refused = second.delta(more);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->leg, Leg::kError);
+  EXPECT_EQ(refused->error.code(), StatusCode::kResourceExhausted) << refused->error.to_string();
+  EXPECT_NE(refused->error.message().find("max_staged_bytes "), std::string::npos) << refused->error.to_string();
+  ASSERT_TRUE(first.abort().ok());
+  EXPECT_TRUE(carol->staged_addresses().empty());
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ struct ReceiverSaga {
   std::map<std::string, std::optional<std::string>> acked_heads;  // tjp -> own head at Ack
   std::vector<std::string> sender_holds;  // sender heads/stones this node also holds
   StagedRecords staged;
+  std::size_t staged_bytes = 0;  // JSON bytes of `staged`
   std::deque<std::string> outgoing;  // records the sender asked for, not yet sent
   SagaLog log;
   std::int64_t last_activity_ms;  // State::monotonic_ms() of the last authenticated turn

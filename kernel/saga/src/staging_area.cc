@@ -31,7 +31,11 @@ Status StagingArea::stage(const std::vector<Payload>& payloads, StagedRecords& h
   std::lock_guard lock(mutex_);
   GIBKIT_RETURN_IF_ERROR(staging_.write(batch));
   for (const Payload* payload : added) {
-    ++references_[payload->address];
+    Entry& entry = references_[payload->address];
+    if (entry.references++ == 0) {
+      entry.bytes = payload->json_text.size();
+      bytes_ += entry.bytes;
+    }
     held.emplace(payload->address, payload->related);
   }
   return {};
@@ -57,13 +61,27 @@ Status StagingArea::commit(StagedRecords& held, const std::vector<HeadUpdate>& h
   return release(held);
 }
 
+std::size_t StagingArea::staged_bytes() {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
+std::size_t StagingArea::added_bytes(const std::vector<Payload>& payloads, const StagedRecords& held) {
+  std::size_t bytes = 0;
+  for (const Payload& payload : payloads) {
+    if (held.count(payload.address) == 0) bytes += payload.json_text.size();
+  }
+  return bytes;
+}
+
 Status StagingArea::release(StagedRecords& held) {
   WriteBatch batch;
   std::lock_guard lock(mutex_);
   for (const auto& [address, relations] : held) {
     auto it = references_.find(address);
     if (it == references_.end()) continue;
-    if (--it->second == 0) {
+    if (--it->second.references == 0) {
+      bytes_ -= it->second.bytes;
       references_.erase(it);
       batch.erases.push_back(address);
     }

@@ -256,6 +256,10 @@ class ReceiverTurn {
       return permission_denied("replay: delta " + json::number_to_string(seq) + " arrived, expected " +
                                std::to_string(saga->next_delta_seq));
     }
+    if (static_cast<std::size_t>(saga->next_delta_seq) > state_.options.max_delta_turns) {
+      return resource_exhausted("staging: saga " + request_.saga_id + " is at max_delta_turns (" +
+                                std::to_string(state_.options.max_delta_turns) + ")");
+    }
     ++saga->next_delta_seq;
 
     // The signature covers the context, so only payloads the context names
@@ -269,11 +273,31 @@ class ReceiverTurn {
       }
     }
     if (!expected.empty()) return invalid_argument("the context names " + *expected.begin() + " but it was not sent");
+    GIBKIT_RETURN_IF_ERROR(check_staging_limits(*saga));
+    saga->staged_bytes += StagingArea::added_bytes(request_.payloads, saga->staged);
     GIBKIT_RETURN_IF_ERROR(state_.staging.stage(request_.payloads, saga->staged));
 
     GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> wanted, string_array(context_data(), "want"));
     if (!wanted.empty()) GIBKIT_RETURN_IF_ERROR(queue_wanted(*saga, wanted));
     return reply_with_outgoing(*saga, request_.payloads.size());
+  }
+
+  // What this Delta would stage must fit the saga's and the node's staging
+  // limits; checked before anything is written.
+  Status check_staging_limits(const ReceiverSaga& saga) {
+    const std::size_t adding = StagingArea::added_bytes(request_.payloads, saga.staged);
+    if (saga.staged_bytes + adding > state_.options.max_staged_bytes_per_saga) {
+      return resource_exhausted("staging: saga " + request_.saga_id + " would stage " +
+                                std::to_string(saga.staged_bytes + adding) + " bytes, over max_staged_bytes_per_saga " +
+                                std::to_string(state_.options.max_staged_bytes_per_saga));
+    }
+    const std::size_t total = state_.staging.staged_bytes();
+    if (total + adding > state_.options.max_staged_bytes) {
+      return resource_exhausted("staging: this node would stage " + std::to_string(total + adding) +
+                                " bytes over all sagas, over max_staged_bytes " +
+                                std::to_string(state_.options.max_staged_bytes));
+    }
+    return {};
   }
 
   // Everything the sender asked for that it does not already hold.

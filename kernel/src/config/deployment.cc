@@ -193,6 +193,41 @@ std::optional<json::Value> convert(const YAML::Node& node, ConfigType type, cons
   return std::nullopt;
 }
 
+// What is wrong with `value` (already of `spec.type`) under the key's rules
+// (min, max, one_of, must_exist), or nullopt.
+std::optional<std::string> check_rules(const ConfigKey& spec, const json::Value& value) {
+  if (value.is_number()) {
+    const double n = value.as_number();
+    if (spec.min && n < *spec.min) {
+      return json::number_to_string(n) + " is below the minimum " + json::number_to_string(*spec.min);
+    }
+    if (spec.max && n > *spec.max) {
+      return json::number_to_string(n) + " is above the maximum " + json::number_to_string(*spec.max);
+    }
+  }
+  if (!spec.one_of.empty() && (spec.type == ConfigType::kString || spec.type == ConfigType::kStringList)) {
+    std::vector<json::Value> items;
+    if (value.is_string()) items.push_back(value);
+    if (value.is_array()) items.assign(value.as_array().begin(), value.as_array().end());
+    for (const json::Value& item : items) {
+      const std::string& s = item.as_string();
+      if (std::find(spec.one_of.begin(), spec.one_of.end(), s) == spec.one_of.end()) {
+        return "'" + s + "' is not one of " + join(spec.one_of) + did_you_mean(s, spec.one_of);
+      }
+    }
+  }
+  if (spec.must_exist && spec.type == ConfigType::kPath && value.is_string()) {
+    std::error_code ec;
+    const fs::file_status status = fs::status(value.as_string(), ec);
+    if (!fs::exists(status)) {
+      return value.as_string() + " does not exist" + (ec && ec != std::errc::no_such_file_or_directory
+                                                          ? " (" + ec.message() + ")"
+                                                          : std::string());
+    }
+  }
+  return std::nullopt;
+}
+
 // A validated mapping: its values (defaults filled) and where each key was.
 struct Block {
   json::Object values;
@@ -235,6 +270,10 @@ Block check_block(const YAML::Node& node, const YAML::Mark& fallback, const std:
                      what + ": '" + key + "' must be " + expected + ", got " + describe(member.second));
         continue;
       }
+      if (std::optional<std::string> broken = check_rules(*spec, *value)) {
+        problems.add(member.second.Mark(), what + ": '" + key + "': " + *broken);
+        continue;
+      }
       block.values.set(key, std::move(*value));
     }
   }
@@ -265,6 +304,7 @@ YAML::Mark mark_of(const Block& block, std::string_view key) {
 struct Instance {
   Block entry;
   json::Object plugin_config;
+  std::shared_ptr<LoadedPlugin> plugin;  // null when the plugin was not found
 };
 
 std::vector<Instance> check_instances(const YAML::Node& root, const std::string& section, PluginKind kind,
@@ -288,7 +328,7 @@ std::vector<Instance> check_instances(const YAML::Node& root, const std::string&
   for (size_t i = 0; i < list.size(); ++i) {
     const YAML::Node item = list[i];
     const std::string what = section + "[" + std::to_string(i) + "]";
-    Instance instance{check_block(item, item.Mark(), keys, what, base_dir, problems), {}};
+    Instance instance{check_block(item, item.Mark(), keys, what, base_dir, problems), {}, nullptr};
     const std::string name = string_at(instance.entry, "name");
     if (!name.empty()) {
       auto [it, inserted] = names.emplace(name, mark_of(instance.entry, "name"));
@@ -319,6 +359,7 @@ std::vector<Instance> check_instances(const YAML::Node& root, const std::string&
                                      what + " ('" + name + "', plugin " + plugin_name + ") config", base_dir,
                                      problems);
     instance.plugin_config = std::move(plugin_block.values);
+    instance.plugin = std::move(plugin);
     out.push_back(std::move(instance));
   }
   return out;
@@ -412,7 +453,17 @@ Result<Deployment> DeploymentLoader::load_text(std::string_view text, const fs::
        .description = "serve requests from peers while the node runs"}};
   if (!root["spaces"]) problems.add(root.Mark(), "missing required section 'spaces' (one durable space at least)");
   size_t durable_count = 0;
+  // The durable space when it keeps its records across restarts (a key that
+  // persists state is set): its records then outlive anything in memory.
+  std::optional<std::string> persisting_durable_space;
   for (Instance& i : check_instances(root, "spaces", PluginKind::kSpace, space_keys, registry, base_dir, problems)) {
+    if (string_at(i.entry, "role") == "durable" && i.plugin != nullptr) {
+      for (const ConfigKey& k : i.plugin->config_schema()) {
+        if (k.persists_state && i.plugin_config.contains(k.key)) {
+          persisting_durable_space = string_at(i.entry, "name");
+        }
+      }
+    }
     SpaceConfig space;
     space.name = string_at(i.entry, "name");
     space.plugin = string_at(i.entry, "plugin");
@@ -447,6 +498,18 @@ Result<Deployment> DeploymentLoader::load_text(std::string_view text, const fs::
     deployment.transports.push_back(std::move(transport));
   }
   for (Instance& i : check_instances(root, "signers", PluginKind::kSigner, {}, registry, base_dir, problems)) {
+    // A signer that can keep its secrets but is not told where forgets the
+    // node's identity at every restart, while the durable space keeps the
+    // records that identity signed: refused, with the fix.
+    if (persisting_durable_space && i.plugin != nullptr) {
+      for (const ConfigKey& k : i.plugin->config_schema()) {
+        if (!k.persists_state || i.plugin_config.contains(k.key)) continue;
+        const std::string name = string_at(i.entry, "name");
+        problems.add(i.entry.mark, "signers: signer '" + name + "' keeps its secrets in memory next to the durable "
+                                   "space '" + *persisting_durable_space + "': add " + k.key + " to signer '" + name +
+                                   "' config, or the node's identity can never sign after a restart");
+      }
+    }
     deployment.signers.push_back(
         SignerConfig{string_at(i.entry, "name"), string_at(i.entry, "plugin"), std::move(i.plugin_config)});
   }

@@ -52,7 +52,8 @@ Result<ConfigKey> parse_schema_entry(const json::Value& entry, size_t index) {
   if (!entry.is_object()) return invalid_argument(where + " is not an object");
   const json::Object& object = entry.as_object();
   for (const auto& [key, value] : object) {
-    if (key != "key" && key != "type" && key != "required" && key != "default" && key != "description") {
+    if (key != "key" && key != "type" && key != "required" && key != "default" && key != "description" &&
+        key != "min" && key != "max" && key != "oneOf" && key != "mustExist" && key != "persistsState") {
       return invalid_argument(where + " has unknown member '" + key + "'");
     }
   }
@@ -69,6 +70,38 @@ Result<ConfigKey> parse_schema_entry(const json::Value& entry, size_t index) {
   if (const json::Value* d = object.find("default")) out.default_value = *d;
   if (object.contains("description")) {
     GIBKIT_ASSIGN_OR_RETURN(out.description, json::get_string(object, "description"));
+  }
+  // Rules (SDK schema members added after 1.1; absent in older plugins).
+  const bool numeric = out.type == ConfigType::kInteger || out.type == ConfigType::kNumber;
+  for (const char* bound : {"min", "max"}) {
+    const json::Value* v = object.find(bound);
+    if (v == nullptr) continue;
+    if (!numeric || !v->is_number()) {
+      return invalid_argument(where + " ('" + out.key + "'): '" + bound + "' must be a number on an integer or number key");
+    }
+    (std::string_view(bound) == "min" ? out.min : out.max) = v->as_number();
+  }
+  if (out.min && out.max && *out.min > *out.max) {
+    return invalid_argument(where + " ('" + out.key + "'): min is above max");
+  }
+  if (const json::Value* v = object.find("oneOf")) {
+    if ((out.type != ConfigType::kString && out.type != ConfigType::kStringList) || !v->is_array() ||
+        v->as_array().empty()) {
+      return invalid_argument(where + " ('" + out.key + "'): 'oneOf' must be a non-empty array on a string key");
+    }
+    for (const json::Value& item : v->as_array()) {
+      if (!item.is_string()) return invalid_argument(where + " ('" + out.key + "'): 'oneOf' holds a non-string");
+      out.one_of.push_back(item.as_string());
+    }
+  }
+  if (object.contains("mustExist")) {
+    GIBKIT_ASSIGN_OR_RETURN(out.must_exist, json::get_bool(object, "mustExist"));
+    if (out.must_exist && out.type != ConfigType::kPath) {
+      return invalid_argument(where + " ('" + out.key + "'): 'mustExist' is for path keys");
+    }
+  }
+  if (object.contains("persistsState")) {
+    GIBKIT_ASSIGN_OR_RETURN(out.persists_state, json::get_bool(object, "persistsState"));
   }
   return out;
 }

@@ -63,11 +63,23 @@ class StagingArea {
   // Drops the saga's references; records no saga holds are erased.
   [[nodiscard]] Status release(StagedRecords& held);
 
+  // JSON bytes of the records staged now, by all sagas (each record once).
+  [[nodiscard]] std::size_t staged_bytes();
+
+  // JSON bytes of what `payloads` would add to `held` (records it already
+  // holds do not count).
+  [[nodiscard]] static std::size_t added_bytes(const std::vector<Payload>& payloads, const StagedRecords& held);
+
  private:
   Space& staging_;
   Space& durable_;
   std::mutex mutex_;
-  std::unordered_map<std::string, int> references_;
+  struct Entry {
+    int references = 0;
+    std::size_t bytes = 0;
+  };
+  std::unordered_map<std::string, Entry> references_;
+  std::size_t bytes_ = 0;  // sum of the entries' bytes
 };
 
 }  // namespace gibkit::saga

@@ -50,6 +50,13 @@ struct SyncOptions {
   // How long an Init stays acceptable after the sender issued it (its
   // validity window); also the clock skew tolerated between two nodes.
   std::chrono::milliseconds init_validity{300000};
+  // Staging limits (a receiver refuses a Delta over them, resource_exhausted,
+  // and drops the saga): payload bytes one saga may stage, bytes all sagas
+  // may stage together, and Delta turns per saga. They bound what a trusted
+  // peer -- or many -- can make this node hold before Commit.
+  std::size_t max_staged_bytes_per_saga = std::size_t{256} * 1024 * 1024;
+  std::size_t max_staged_bytes = std::size_t{1024} * 1024 * 1024;
+  std::size_t max_delta_turns = 100000;
 };
 
 // What happened to one timeline in a sync.
