@@ -121,7 +121,11 @@ int list_plugins(const Options& options) {
     for (const gibkit::ConfigKey& key : plugin->config_schema()) {
       std::cout << "  " << key.key << ": " << gibkit::config_type_name(key.type)
                 << (key.required ? ", required" : "")
-                << (key.default_value ? ", default " + gibkit::json::stringify(*key.default_value) : "") << " - "
+                << (key.default_value ? ", default " + gibkit::json::stringify(*key.default_value) : "")
+                << (key.min ? ", min " + gibkit::json::number_to_string(*key.min) : "")
+                << (key.max ? ", max " + gibkit::json::number_to_string(*key.max) : "");
+      for (std::size_t i = 0; i < key.one_of.size(); ++i) std::cout << (i == 0 ? ", one of " : "|") << key.one_of[i];
+      std::cout << (key.must_exist ? ", must exist" : "") << (key.persists_state ? ", persists state" : "") << " - "
                 << key.description << "\n";
     }
   }

@@ -160,7 +160,7 @@ gibkit::PluginSpec<gibkit::Space> leveldb_space_plugin() {
       .config =
           {
               {.key = "path", .type = gibkit::ConfigType::kPath, .required = true,
-               .description = "LevelDB directory (one space instance per directory)"},
+               .description = "LevelDB directory (one space instance per directory)", .persists_state = true},
               {.key = "create_if_missing", .type = gibkit::ConfigType::kBoolean,
                .default_value = gibkit::json::Value(true),
                .description = "create the directory and database when absent"},

@@ -171,6 +171,110 @@ TEST_F(DeploymentTest, ExtensionSectionMissingRequiredKey) {
   EXPECT_NE(e.find("node.yaml:4:3: metrics: missing required key 'port'"), std::string::npos) << e;
 }
 
+// Rules a schema declares (min, max, one_of, must_exist) are enforced with
+// the value's position, whichever section or plugin declares them.
+TEST_F(DeploymentTest, KeyRulesAreEnforcedWithPositions) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "present");
+  std::vector<ConfigKey> keys(7);
+  keys[0] = {.key = "port", .type = ConfigType::kInteger, .min = 0, .max = 65535};
+  keys[1] = {.key = "size", .type = ConfigType::kInteger, .min = 1};
+  keys[2] = {.key = "ratio", .type = ConfigType::kNumber, .min = 0, .max = 1};
+  keys[3].key = "mode";
+  keys[3].one_of.push_back("fast");
+  keys[3].one_of.push_back("safe");
+  keys[4].key = "modes";
+  keys[4].type = ConfigType::kStringList;
+  keys[4].one_of = keys[3].one_of;
+  keys[5] = {.key = "file", .type = ConfigType::kPath, .must_exist = true};
+  keys[6] = {.key = "other", .type = ConfigType::kPath, .must_exist = true};
+  DeploymentLoader loader;
+  loader.set_section("limits", keys);
+  const std::string base = "node: {name: a}\nspaces: [{name: m, plugin: space-memory}]\nlimits:\n";
+  auto run = [&](std::string_view body) {
+    registry_ = PluginRegistry();
+    return loader.load_text(base + std::string(body), dir.path() / "node.yaml", registry_, kPluginDirs);
+  };
+  auto ok = run("  port: 65535\n  size: 1\n  ratio: 0.5\n  mode: safe\n  modes: [fast, safe]\n  file: present\n");
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(*ok->sections["limits"].find("port"), json::Value(65535));
+
+  auto bad = run(
+      "  port: 99999\n  size: 0\n  ratio: 1.5\n  mode: fsat\n  modes: [fast, slow]\n  file: absent.pem\n"
+      "  other: present\n");
+  ASSERT_FALSE(bad.ok());
+  const std::string e = bad.status().message();
+  EXPECT_NE(e.find("6 problems"), std::string::npos) << e;
+  EXPECT_NE(e.find("node.yaml:4:9: limits: 'port': 99999 is above the maximum 65535"), std::string::npos) << e;
+  EXPECT_NE(e.find("node.yaml:5:9: limits: 'size': 0 is below the minimum 1"), std::string::npos) << e;
+  EXPECT_NE(e.find("node.yaml:6:10: limits: 'ratio': 1.5 is above the maximum 1"), std::string::npos) << e;
+  EXPECT_NE(e.find("node.yaml:7:9: limits: 'mode': 'fsat' is not one of fast, safe; did you mean 'fast'?"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("node.yaml:8:10: limits: 'modes': 'slow' is not one of fast, safe"), std::string::npos) << e;
+  EXPECT_NE(e.find("node.yaml:9:9: limits: 'file': " + (dir.path() / "absent.pem").string() + " does not exist"),
+            std::string::npos)
+      << e;
+}
+
+// A schema without rules accepts what it always accepted.
+TEST_F(DeploymentTest, KeysWithoutRulesAcceptAnyValueOfTheirType) {
+  DeploymentLoader loader;
+  loader.set_section("free", {{.key = "n", .type = ConfigType::kInteger}, {.key = "p", .type = ConfigType::kPath}});
+  auto d = loader.load_text("node: {name: a}\nspaces: [{name: m, plugin: space-memory}]\nfree: {n: -99999, p: nope}\n",
+                            file_, registry_, kPluginDirs);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+}
+
+// The bundled plugins declare their bounds: the websocket transport's port
+// and sizes are refused at validation, not when the node starts.
+TEST_F(DeploymentTest, BundledPluginBoundsAreEnforced) {
+  std::string e = errors(
+      "node: {name: a}\nspaces: [{name: m, plugin: space-memory}]\ntransports:\n  - name: ws\n"
+      "    plugin: transport-websocket\n    config:\n      port: 99999\n      max_message_bytes: -1\n"
+      "      idle_timeout_s: 0\n      tls_cert: missing-cert.pem\n      tls_key: missing-key.pem\n");
+  EXPECT_NE(e.find("5 problems"), std::string::npos) << e;
+  EXPECT_NE(e.find("node.yaml:7:13: transports[0] ('ws', plugin transport-websocket) config: 'port': 99999 is "
+                   "above the maximum 65535"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("node.yaml:8:26: transports[0] ('ws', plugin transport-websocket) config: 'max_message_bytes': "
+                   "-1 is below the minimum 1"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("'idle_timeout_s': 0 is below the minimum 1"), std::string::npos) << e;
+  EXPECT_NE(e.find("'tls_cert': /srv/gib/missing-cert.pem does not exist"), std::string::npos) << e;
+  EXPECT_NE(e.find("'tls_key': /srv/gib/missing-key.pem does not exist"), std::string::npos) << e;
+  std::string zero = errors(
+      "node: {name: a}\nspaces: [{name: m, plugin: space-memory}]\ntransports:\n  - name: ws\n"
+      "    plugin: transport-websocket\n    config: {max_message_bytes: 0}\n");
+  EXPECT_NE(zero.find("'max_message_bytes': 0 is below the minimum 1"), std::string::npos) << zero;
+}
+
+// Records that survive a restart next to an identity that does not: refused,
+// with the fix named. A memory node, or a signer given secrets_dir, is fine.
+TEST_F(DeploymentTest, PersistentSpaceNeedsASignerThatKeepsItsSecrets) {
+  const std::string leveldb = "node: {name: a}\nspaces:\n  - {name: main, plugin: space-leveldb, config: {path: db}}\n";
+  std::string e = errors(leveldb + "signers:\n  - name: keys\n    plugin: signer-keystone\n");
+  EXPECT_NE(e.find("node.yaml:5:5: signers: signer 'keys' keeps its secrets in memory next to the durable space "
+                   "'main': add secrets_dir to signer 'keys' config, or the node's identity can never sign after a "
+                   "restart"),
+            std::string::npos)
+      << e;
+  auto kept = load(leveldb + "signers:\n  - {name: keys, plugin: signer-keystone, config: {secrets_dir: s}}\n");
+  EXPECT_TRUE(kept.ok()) << kept.status().message();
+  auto memory = load("node: {name: a}\nspaces: [{name: m, plugin: space-memory}]\nsigners:\n"
+                     "  - {name: keys, plugin: signer-ed25519}\n");
+  EXPECT_TRUE(memory.ok()) << memory.status().message();
+  // A temporary space that persists does not count: the node's records are
+  // in the durable one.
+  auto staging_on_disk = load(
+      "node: {name: a}\nspaces:\n  - {name: m, plugin: space-memory}\n"
+      "  - {name: s, plugin: space-leveldb, role: temporary, config: {path: st}}\n"
+      "signers:\n  - {name: keys, plugin: signer-ed25519}\n");
+  EXPECT_TRUE(staging_on_disk.ok()) << staging_on_disk.status().message();
+}
+
 TEST_F(DeploymentTest, MissingFileIsNotFound) {
   auto d = DeploymentLoader().load_file("/nonexistent/node.yaml", registry_, kPluginDirs);
   EXPECT_EQ(d.status().code(), StatusCode::kNotFound);

@@ -130,6 +130,21 @@ TEST_P(SyncNodeTest, TheDomainIdentitySurvivesARestart) {
   EXPECT_TRUE(session.ok()) << session.status().to_string();
 }
 
+// The sync section's keys carry their rules in the schema, so a bad value
+// is refused at load (gibd validate) with its position, not later.
+TEST(SyncSectionTest, RefusesValuesOutsideTheRules) {
+  kernel::PluginRegistry registry;
+  const std::string yaml = "node: {name: n}\nspaces:\n  - {name: m, plugin: space-memory, role: durable}\n"
+                           "sync:\n  endorsement_history: -1\n  max_message_bytes: 0\n";
+  ASSERT_TRUE(registry.load_directory(GIBKIT_TEST_PLUGIN_DIR).ok());
+  auto deployment = SyncNode::deployment_loader().load_text(yaml, "node.yaml", registry);
+  ASSERT_FALSE(deployment.ok());
+  const std::string message = deployment.status().message();
+  EXPECT_NE(message.find("node.yaml:5:24"), std::string::npos) << message;
+  EXPECT_NE(message.find("-1 is below the minimum 1"), std::string::npos) << message;
+  EXPECT_NE(message.find("0 is below the minimum 1"), std::string::npos) << message;
+}
+
 INSTANTIATE_TEST_SUITE_P(Deployments, SyncNodeTest,
                          ::testing::Combine(::testing::Values("space-memory", "space-leveldb"),
                                             ::testing::Values("signer-keystone", "signer-ed25519")),

@@ -68,5 +68,35 @@ TEST(WebsocketConfig, SchemaListsEveryKeyWithItsDefault) {
   EXPECT_EQ(schema.size(), 15u);
 }
 
+// The bounds parse_websocket_config enforces are declared in the schema too,
+// so the kernel refuses a bad value with its file:line:column at validation.
+TEST(WebsocketConfig, SchemaDeclaresBoundsAndFilesThatMustExist) {
+  auto find = [](std::string_view name) {
+    for (const ConfigKey& key : websocket_config_schema()) {
+      if (key.key == name) return key;
+    }
+    ADD_FAILURE() << "no key " << name;
+    return ConfigKey{};
+  };
+  EXPECT_EQ(find("port").min, 0);
+  EXPECT_EQ(find("port").max, 65535);
+  for (std::string_view positive : {"max_message_bytes", "max_frame_bytes", "max_send_queue_bytes", "max_in_flight",
+                                    "max_connections", "worker_threads", "request_timeout_ms",
+                                    "handshake_timeout_s", "idle_timeout_s"}) {
+    ConfigKey key = find(positive);
+    ASSERT_TRUE(key.min.has_value()) << positive;
+    EXPECT_GE(*key.min, 1) << positive;
+    EXPECT_TRUE(key.max.has_value()) << positive;
+  }
+  for (std::string_view file : {"tls_cert", "tls_key", "tls_ca"}) {
+    EXPECT_EQ(find(file).type, ConfigType::kPath) << file;
+    EXPECT_TRUE(find(file).must_exist) << file;
+  }
+  EXPECT_FALSE(find("address").min.has_value());
+  std::string json = config_schema_to_json(websocket_config_schema());
+  EXPECT_NE(json.find(R"("min":0,"max":65535)"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("mustExist":true)"), std::string::npos) << json;
+}
+
 }  // namespace
 }  // namespace gibkit::plugins::websocket

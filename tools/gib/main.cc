@@ -49,6 +49,10 @@ int dispatch(std::vector<std::string_view> args) {
     print_usage(std::cerr);
     return gibkit::tools::kExitUsage;
   }
+  if (args[0] == "--version") {
+    std::cout << "gib " << GIBKIT_PROJECT_VERSION << '\n';
+    return gibkit::tools::kExitOk;
+  }
   if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     print_usage(std::cout);
     return gibkit::tools::kExitOk;

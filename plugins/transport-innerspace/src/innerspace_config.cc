@@ -20,10 +20,16 @@ bool valid_name(std::string_view name) {
 std::vector<ConfigKey> innerspace_config_schema() {
   const InnerspaceConfig defaults;
   return {
-      ConfigKey{"name", ConfigType::kString, false, json::Value(defaults.name),
-                "name peers in this process connect to, as innerspace://<name>; needed to listen"},
-      ConfigKey{"max_message_bytes", ConfigType::kInteger, false,
-                json::Value(static_cast<double>(defaults.max_message_bytes)), "largest request or response"},
+      ConfigKey{.key = "name",
+                .type = ConfigType::kString,
+                .default_value = json::Value(defaults.name),
+                .description = "name peers in this process connect to, as innerspace://<name>; needed to listen"},
+      ConfigKey{.key = "max_message_bytes",
+                .type = ConfigType::kInteger,
+                .default_value = json::Value(static_cast<double>(defaults.max_message_bytes)),
+                .description = "largest request or response",
+                .min = 1,
+                .max = static_cast<double>(1ull << 40)},
   };
 }
 

@@ -1,6 +1,13 @@
 #include "receiver.h"
 
+#include <net/if.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -20,6 +27,48 @@
 
 namespace gibkit::plugins::websocket {
 namespace {
+
+// strerror's text with a lower-case first letter ("address already in use").
+std::string errno_text(int error) {
+  std::string text = std::strerror(error);
+  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') text[0] = static_cast<char>(text[0] - 'A' + 'a');
+  return text;
+}
+
+// Binds and listens on address:port the way libwebsockets will (SO_REUSEADDR),
+// then lets go, so that a listener that cannot exist fails start() with the
+// reason. libwebsockets itself either fails with only its own log lines
+// (port in use) or, for an address not on this machine, runs on without a
+// listener, retrying in the background. An `address` that is no IP address
+// is taken for an interface name (libwebsockets accepts those); one that names
+// no interface either is refused.
+Status probe_listen(const std::string& address, int port) {
+  const std::string where = address + ":" + std::to_string(port);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (getaddrinfo(address.c_str(), service.c_str(), &hints, &found) != 0 || found == nullptr) {
+    if (if_nametoindex(address.c_str()) != 0) return Status();  // an interface name: left to libwebsockets
+    return unavailable("websocket receiver cannot listen on " + where + ": '" + address +
+                       "' is neither an IP address nor a network interface of this machine");
+  }
+  int error = 0;
+  const int fd = ::socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC, found->ai_protocol);
+  if (fd < 0) {
+    error = errno;
+  } else {
+    int on = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (::bind(fd, found->ai_addr, found->ai_addrlen) != 0 || ::listen(fd, 1) != 0) error = errno;
+    ::close(fd);
+  }
+  freeaddrinfo(found);
+  if (error != 0) return unavailable("websocket receiver cannot listen on " + where + ": " + errno_text(error));
+  return Status();
+}
 
 // RFC 6455 close code 1013 "Try Again Later" (IANA registry), which the
 // libwebsockets 4.1 enum lacks.
@@ -105,6 +154,7 @@ class Receiver::Impl {
       info.ssl_private_key_filepath = config_.tls_key.c_str();
     }
     std::string where = config_.address + ":" + std::to_string(config_.port);
+    GIBKIT_RETURN_IF_ERROR(probe_listen(config_.address, config_.port));
     GIBKIT_ASSIGN_OR_RETURN(loop_, EventLoop::create(info, "websocket receiver on " + where));
     int port = lws_get_vhost_listen_port(lws_get_vhost_by_name(loop_->context(), kVhostName));
     if (port <= 0) return unavailable("websocket receiver could not listen on " + where);

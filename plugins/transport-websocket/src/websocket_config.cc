@@ -89,7 +89,13 @@ Status assign(const KeySpec& spec, const json::Value& value, WebsocketConfig& co
       spec.member);
 }
 
+// TLS files: paths (resolved against the deployment file) that must exist.
+bool is_tls_file(const KeySpec& spec) {
+  return spec.key == "tls_cert" || spec.key == "tls_key" || spec.key == "tls_ca";
+}
+
 ConfigType schema_type(const KeySpec& spec) {
+  if (is_tls_file(spec)) return ConfigType::kPath;
   if (std::holds_alternative<std::string WebsocketConfig::*>(spec.member)) return ConfigType::kString;
   if (std::holds_alternative<bool WebsocketConfig::*>(spec.member)) return ConfigType::kBoolean;
   return ConfigType::kInteger;
@@ -100,8 +106,17 @@ ConfigType schema_type(const KeySpec& spec) {
 std::vector<ConfigKey> websocket_config_schema() {
   std::vector<ConfigKey> keys;
   for (const KeySpec& spec : key_specs()) {
-    keys.push_back(ConfigKey{std::string(spec.key), schema_type(spec), false, default_value(spec),
-                             std::string(spec.description)});
+    ConfigKey key{.key = std::string(spec.key),
+                  .type = schema_type(spec),
+                  .required = false,
+                  .default_value = default_value(spec),
+                  .description = std::string(spec.description)};
+    if (key.type == ConfigType::kInteger) {
+      key.min = spec.min;
+      key.max = spec.max;
+    }
+    key.must_exist = is_tls_file(spec);  // the default "" (no TLS) is not checked
+    keys.push_back(std::move(key));
   }
   return keys;
 }

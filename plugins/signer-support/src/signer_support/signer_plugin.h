@@ -33,7 +33,10 @@ template <typename SignerT>
                   .type = ConfigType::kPath,
                   .required = false,
                   .description = "Directory holding one 0600 master-secret file per identity; "
-                                 "absent: secrets in memory only"}},
+                                 "absent: secrets in memory only",
+                  // Where the identities outlive a restart: the kernel refuses
+                  // a signer without it next to a durable space that persists.
+                  .persists_state = true}},
       .create = [](const json::Object& config) -> Result<std::unique_ptr<Signer>> {
         std::unique_ptr<SecretStore> store = std::make_unique<SecretStore>();
         if (const json::Value* dir = config.find("secrets_dir"); dir != nullptr && dir->is_string()) {

@@ -7,8 +7,12 @@
 //
 // On the ABI the schema is a JSON array of
 //   {"key": "path", "type": "string", "required": true,
-//    "default": <JSON value>, "description": "..."}
-// ("default" only when present). See docs/plugins.md.
+//    "default": <JSON value>, "description": "...",
+//    "min": 1, "max": 65535, "oneOf": ["a", "b"],
+//    "mustExist": true, "persistsState": true}
+// ("default" only when present; "min", "max", "oneOf", "mustExist" and
+// "persistsState" only when set: a schema without them means what it meant
+// before they existed). See docs/plugins.md.
 #pragma once
 
 #include <optional>
@@ -61,6 +65,16 @@ struct ConfigKey {
   bool required = false;
   std::optional<json::Value> default_value{};  // used when the key is absent
   std::string description{};
+  // Rules the kernel enforces on the YAML value (docs/config.md):
+  std::optional<double> min{};      // integer/number: smallest value allowed
+  std::optional<double> max{};      // integer/number: largest value allowed
+  std::vector<std::string> one_of{};  // string/string_list: the only values allowed (empty: any)
+  bool must_exist = false;          // path: names a file or directory that must exist
+  // This key says where the plugin keeps state across restarts (a space's
+  // directory, a signer's secrets); absent, the state dies with the process.
+  // The kernel refuses a signer left without it next to a durable space that
+  // persists (the node's records would outlive the identity that signs them).
+  bool persists_state = false;
 };
 
 // The schema as ABI JSON text (see the file comment).
@@ -73,6 +87,15 @@ struct ConfigKey {
     entry.set("required", json::Value(k.required));
     if (k.default_value) entry.set("default", *k.default_value);
     entry.set("description", json::Value(k.description));
+    if (k.min) entry.set("min", json::Value(*k.min));
+    if (k.max) entry.set("max", json::Value(*k.max));
+    if (!k.one_of.empty()) {
+      json::Array one_of;
+      for (const std::string& v : k.one_of) one_of.push_back(json::Value(v));
+      entry.set("oneOf", json::Value(std::move(one_of)));
+    }
+    if (k.must_exist) entry.set("mustExist", json::Value(true));
+    if (k.persists_state) entry.set("persistsState", json::Value(true));
     array.push_back(json::Value(std::move(entry)));
   }
   return json::stringify(json::Value(std::move(array)));
