@@ -193,8 +193,10 @@ typedef struct gibkit_plugin_descriptor {
   const char* name;        /* unique per kind, e.g. "space-leveldb" */
   const char* version;     /* the plugin's own version, free form */
   const char* description; /* one line */
-  /* JSON array of {"key", "type", "required", "default", "description"}; see
-   * docs/plugins.md. */
+  /* JSON array of {"key", "type", "required", "default", "description"} and
+   * the optional rules "min", "max", "oneOf", "mustExist", "persistsState"
+   * (written only when set, so an older schema reads as before); see
+   * docs/plugins.md and gibkit/plugin/config_key.h. */
   const char* config_schema_json;
   int (*create_space)(gibkit_str config_json, gibkit_space* out, gibkit_sink error);
   int (*create_transport)(gibkit_str config_json, gibkit_transport* out, gibkit_sink error);
