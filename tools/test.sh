@@ -21,6 +21,9 @@ build_and_test() {
 # The release build runs everything, long suites included (label soak:
 # bounded by their own counts, see tests/soak).
 build_and_test build -- -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# libFuzzer targets (tests/fuzz): a separate Clang ASan+UBSan build in
+# build-fuzz, every saved crash replayed, then 20 s of fuzzing per target.
+bash tests/fuzz/run.sh
 # The sanitizer build reruns the same suites but the long ones (label soak);
 # leaks in dlopen'd plugins are real leaks too, so LeakSanitizer stays on. Benchmarks are not tests and
 # are not built there.

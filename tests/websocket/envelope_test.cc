@@ -74,6 +74,28 @@ TEST(Envelope, LongErrorMessagesAreCut) {
   EXPECT_TRUE(part->header.fatal);
 }
 
+// Found by tests/fuzz (fuzz_envelope): a message of 512 characters that JSON
+// escapes (quotes, backslashes, control characters) made a header longer
+// than kMaxHeaderBytes, which decode_part refuses.
+TEST(Envelope, EscapedErrorMessagesAreCutToFitTheHeader) {
+  for (const std::string& message : {std::string(600, '"'), std::string(600, '\\'), std::string(600, '\x01'),
+                                     std::string(300, '\x1f') + std::string(300, 'a')}) {
+    std::string wire = encode_error(kMaxRequestId, permission_denied(message), /*fatal=*/true, 16);
+    EXPECT_LE(wire.size() - 16 - 1, kMaxHeaderBytes);
+    Result<Part> part = decode_part(std::string_view(wire).substr(16), 8);
+    ASSERT_TRUE(part.ok()) << part.status().to_string();
+    EXPECT_EQ(part->header.code, StatusCode::kPermissionDenied);
+    EXPECT_TRUE(part->header.fatal);
+    EXPECT_FALSE(part->header.message.empty());
+    EXPECT_EQ(message.substr(0, part->header.message.size()), part->header.message);
+  }
+  // A message that fits is not cut.
+  std::string fits(kMaxErrorMessageBytes, 'm');
+  Result<Part> part = decode_part(encode_error(1, internal_error(fits), false, 0), 8);
+  ASSERT_TRUE(part.ok()) << part.status().to_string();
+  EXPECT_EQ(part->header.message, fits);
+}
+
 TEST(Envelope, RejectsMalformedParts) {
   const char* bad[] = {
       "no newline at all",

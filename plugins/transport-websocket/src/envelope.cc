@@ -97,15 +97,32 @@ std::vector<std::string> encode_message(PartKind kind, std::uint64_t id, std::st
 }
 
 std::string encode_error(std::uint64_t id, const Status& status, bool fatal, std::size_t headroom) {
-  std::string_view message = status.message();
-  message = message.substr(0, utf8_prefix(message, kMaxErrorMessageBytes));
-  json::Object header{{"v", json::Value(kWireVersion)},
-                      {"id", json::Value(id)},
-                      {"kind", json::Value(kind_name(PartKind::kError))},
-                      {"code", json::Value(status_code_name(status.code()))},
-                      {"message", json::Value(message)}};
-  if (fatal) header.set("fatal", json::Value(true));
-  return start_part(header, headroom, 0);
+  const std::string_view full = status.message();
+  // The error part whose message is cut to at most `limit` bytes.
+  auto encode_cut = [&](std::size_t limit) {
+    json::Object header{{"v", json::Value(kWireVersion)},
+                        {"id", json::Value(id)},
+                        {"kind", json::Value(kind_name(PartKind::kError))},
+                        {"code", json::Value(status_code_name(status.code()))},
+                        {"message", json::Value(full.substr(0, utf8_prefix(full, limit)))}};
+    if (fatal) header.set("fatal", json::Value(true));
+    return start_part(header, headroom, 0);
+  };
+  // The header line, without headroom and '\n', must fit kMaxHeaderBytes or
+  // the peer refuses it. Escaping can make a message up to six times longer
+  // (512 quotes or control characters do not fit), so cut further when
+  // needed: the largest cut that fits, by bisection (the header grows with
+  // the cut; an empty message always fits).
+  auto fits = [&](const std::string& part) { return part.size() - headroom - 1 <= kMaxHeaderBytes; };
+  std::string part = encode_cut(kMaxErrorMessageBytes);
+  if (fits(part)) return part;
+  std::size_t good = 0;
+  std::size_t bad = kMaxErrorMessageBytes;
+  while (bad - good > 1) {
+    const std::size_t mid = good + (bad - good) / 2;
+    (fits(encode_cut(mid)) ? good : bad) = mid;
+  }
+  return encode_cut(good);
 }
 
 Result<Part> decode_part(std::string_view wire, std::size_t max_body_bytes) {
