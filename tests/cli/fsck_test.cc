@@ -17,37 +17,17 @@
 #include "gibkit/ibgib.h"
 #include "gibkit/kernel/config/deployment.h"
 #include "gibkit/kernel/node/node.h"
+#include "gib_runner.h"
 #include "support/temp_dir.h"
 
 namespace {
 
 using gibkit::IbGib;
 using gibkit::Space;
+using gibkit::testing::GibRun;
+using gibkit::testing::read_file;
 using gibkit::testing::TempDir;
-
-struct GibRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void write_file(const std::filesystem::path& path, std::string_view text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
-
-std::string shell_quoted(std::string_view arg) {
-  std::string q = "'";
-  for (char c : arg) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using gibkit::testing::write_file;
 
 IbGib with_gib(IbGib record) {
   record.gib = *gibkit::compute_gib(record);
@@ -76,14 +56,7 @@ class GibFsck : public ::testing::Test {
     populate();
   }
 
-  GibRun gib(const std::vector<std::string>& args) {
-    const std::filesystem::path out = dir_.path() / "stdout", err = dir_.path() / "stderr";
-    std::string command = shell_quoted(GIBKIT_GIB);
-    for (const std::string& arg : args) command += " " + shell_quoted(arg);
-    command += " </dev/null >" + shell_quoted(out.string()) + " 2>" + shell_quoted(err.string());
-    const int status = std::system(command.c_str());
-    return GibRun{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
-  }
+  GibRun gib(const std::vector<std::string>& args) { return gibkit::testing::run_gib(dir_.path(), args); }
 
   std::string address_from(std::vector<std::string> args) {
     args.insert(args.begin() + 1, {"--config", config_.string()});

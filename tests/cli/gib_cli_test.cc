@@ -15,42 +15,17 @@
 #include "gibkit/kernel/config/deployment.h"
 #include "gibkit/kernel/node/node.h"
 #include "gibkit/validate.h"
+#include "gib_runner.h"
 #include "support/temp_dir.h"
 
 namespace {
 
+using gibkit::testing::GibRun;
+using gibkit::testing::lines_of;
+using gibkit::testing::read_file;
+using gibkit::testing::run_gib;
 using gibkit::testing::TempDir;
-
-struct GibRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void write_file(const std::filesystem::path& path, std::string_view text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
-
-std::string shell_quoted(std::string_view arg) {
-  std::string q = "'";
-  for (char c : arg) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
+using gibkit::testing::write_file;
 
 class GibCli : public ::testing::Test {
  protected:
@@ -69,17 +44,7 @@ class GibCli : public ::testing::Test {
 
   // Runs gib with `args` (and `input` on stdin).
   GibRun gib(const std::vector<std::string>& args, std::string_view input = "") {
-    const std::filesystem::path in = dir_.path() / "stdin", out = dir_.path() / "stdout", err = dir_.path() / "stderr";
-    write_file(in, input);
-    std::string command = shell_quoted(GIBKIT_GIB);
-    for (const std::string& arg : args) command += " " + shell_quoted(arg);
-    command += " <" + shell_quoted(in.string()) + " >" + shell_quoted(out.string()) + " 2>" + shell_quoted(err.string());
-    const int status = std::system(command.c_str());
-    GibRun run;
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    run.out = read_file(out);
-    run.err = read_file(err);
-    return run;
+    return run_gib(dir_.path(), args, input);
   }
 
   // Runs a node command that must succeed and print one address.
