@@ -47,4 +47,19 @@ void expect_verify_names_malformed_frame(Signer& signer, std::string_view who, c
   EXPECT_EQ(bad_next.message().rfind(context + "next frame: ", 0), 0u) << bad_next.to_string();
 }
 
+std::string expect_only_the_latest_frame_signs(Signer& restarted, const std::vector<std::string>& frames,
+                                               const std::function<std::string(int)>& target) {
+  for (std::size_t i = 0; i + 1 < frames.size(); ++i) {
+    const auto refused = restarted.sign(frames[i], {"sync", target(5)});
+    EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition) << refused.status().to_string();
+    EXPECT_NE(refused.status().message().find("not the latest frame this signer made"), std::string::npos);
+  }
+  auto next = restarted.sign(frames.back(), {"sync", target(2)});
+  EXPECT_TRUE(next.ok()) << next.status().to_string();
+  if (!next.ok()) return {};
+  EXPECT_TRUE(restarted.verify(frames.back(), next->records_json.back(), {"sync", target(2)}).ok());
+  EXPECT_EQ(restarted.sign(frames.back(), {"sync", target(3)}).status().code(), StatusCode::kFailedPrecondition);
+  return next->records_json.back();
+}
+
 }  // namespace gibkit::signer_testing

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <botan/chacha_rng.h>
 #include <gtest/gtest.h>
@@ -92,5 +93,13 @@ class TempDir {
 // a valid pair signed for `claim`.
 void expect_verify_names_malformed_frame(Signer& signer, std::string_view who, const std::string& prev,
                                          const std::string& next, const Claim& claim);
+
+// A signer restarted over the secrets of an identity whose frames `frames`
+// (genesis first) an earlier instance made: every frame but the last is
+// refused (kFailedPrecondition, "not the latest frame this signer made"),
+// the last signs once and only once. `target(i)` names a claim target.
+// Returns the frame it signed (empty if signing failed).
+std::string expect_only_the_latest_frame_signs(Signer& restarted, const std::vector<std::string>& frames,
+                                        const std::function<std::string(int)>& target);
 
 }  // namespace gibkit::signer_testing
