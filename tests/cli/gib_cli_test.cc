@@ -154,7 +154,47 @@ TEST_F(GibCli, GetOfAnUnknownAddressExits1AndABadAddress2) {
   GibRun unknown = gib({"get", "--config", config(), "nothing^" + std::string(64, 'A')});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.err.find("no record"), std::string::npos) << unknown.err;
-  EXPECT_EQ(gib({"get", "--config", config(), "no-caret"}).exit_code, 2);
+  EXPECT_EQ(gib({"get", "--config", config(), "bad^address"}).exit_code, 2);
+  // Without a caret it is a name (an ib or a gib prefix), and nothing has it.
+  GibRun unnamed = gib({"get", "--config", config(), "no-caret"});
+  EXPECT_EQ(unnamed.exit_code, 1);
+  EXPECT_NE(unnamed.err.find("nothing in this node is named 'no-caret'"), std::string::npos) << unnamed.err;
+}
+
+// As git takes a short hash: an ib, or a unique gib prefix; several matches
+// are an error that lists them.
+TEST_F(GibCli, LsListsWhatANodeHoldsAndShortNamesFindIt) {
+  std::string note = address_from({"fork", "--ib", "note short", "--data", R"({"text":"a"})"});
+  note = address_from({"mut8", note, "--data", R"({"text":"b"})"});
+  const std::string other = address_from({"fork", "--ib", "note other"});
+  const std::string domain = address_from({"keystone", "export", (dir_.path() / "d.json").string()});
+
+  GibRun ls = gib({"ls", "--config", config()});
+  ASSERT_EQ(ls.exit_code, 0) << ls.err;
+  EXPECT_NE(ls.out.find("timelines (2): n, last change, head, ib\n"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("\t" + note + "\tnote short\n"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("\t" + other + "\tnote other\n"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("identities (1)"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("\t" + domain + "\n"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("stones (0)"), std::string::npos) << ls.out;
+
+  // The timeline by its ib, and the head by a short prefix of its gib.
+  GibRun log = gib({"log", "--config", config(), "note short"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  EXPECT_NE(log.out.find("\t" + note + "\t"), std::string::npos) << log.out;
+  const std::string gib_of_note = note.substr(note.find('^') + 1);
+  std::string short_gib = gib_of_note.substr(0, 12);
+  for (char& c : short_gib) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  GibRun got = gib({"get", "--config", config(), short_gib});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(gibkit::IbGib::parse(got.out.substr(0, got.out.size() - 1))->address(), note);
+
+  // "note short" names three records for get (the fork, the frame with its
+  // data, the edit): ambiguous, listed.
+  GibRun ambiguous = gib({"get", "--config", config(), "note short"});
+  EXPECT_EQ(ambiguous.exit_code, 1);
+  EXPECT_NE(ambiguous.err.find("'note short' is ambiguous: 3 records match:"), std::string::npos) << ambiguous.err;
+  EXPECT_NE(ambiguous.err.find(note), std::string::npos) << ambiguous.err;
 }
 
 TEST_F(GibCli, EditsOfUnknownAddressesAndBadInputFailCleanly) {

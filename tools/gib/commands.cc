@@ -7,7 +7,7 @@
 namespace gibkit::tools {
 
 std::span<const Command> commands() {
-  static const std::array<Command, 11> table = {{
+  static const std::array<Command, 12> table = {{
       {"hash", "compute the gib of each record read on stdin",
        "usage: gib hash [--legacy] < records.jsonl\n"
        "\n"
@@ -185,6 +185,16 @@ std::span<const Command> commands() {
        "exit status: 0 no problems (warnings allowed), 1 problems found, 2 usage or\n"
        "deployment, 3 the node could not be opened (locked) or read\n",
        &run_fsck},
+      {"ls", "list a node's timelines, identities and stones",
+       "usage: gib ls --config FILE\n"
+       "\n"
+       "Lists what the node holds: each timeline (n, timestamp of its head, head,\n"
+       "ib), each identity (n, head, identity; DUPLICITOUS when marked) and each\n"
+       "stone. Records the saga and the registry keep for themselves (contexts,\n"
+       "ledger entries) and transform dna are not listed as stones.\n"
+       "\n"
+       "exit status: 0 listed, 2 usage, 3 node failure\n",
+       &run_ls},
   }};
   return table;
 }

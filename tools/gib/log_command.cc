@@ -2,6 +2,7 @@
 // (read from its dna record).
 #include <ostream>
 
+#include "address_lookup.h"
 #include "command.h"
 #include "gibkit/saga/record_graph.h"
 #include "gibkit/saga/timeline.h"
@@ -90,7 +91,9 @@ int run_log(std::span<const std::string_view> args, CommandIo& io) {
   int exit_code = kExitOk;
   std::unique_ptr<NodeSession> session = open_node(*parsed, io, kName, exit_code);
   if (!session) return exit_code;
-  Status printed = print_history(session->durable(), parsed->positionals()[0], io.out);
+  Result<std::string> address = resolve_address(session->durable(), parsed->positionals()[0], /*by_timeline=*/true);
+  if (!address.ok()) return report_failure(io, kName, address.status());
+  Status printed = print_history(session->durable(), *address, io.out);
   if (!printed.ok()) return report_failure(io, kName, printed);
   return kExitOk;
 }
