@@ -76,11 +76,6 @@ json::Value pools_to_json(const std::vector<ChallengePool>& pools) {
   return list;
 }
 
-Result<IbGib> with_gib(IbGib frame) {
-  GIBKIT_ASSIGN_OR_RETURN(frame.gib, compute_gib(frame));
-  return frame;
-}
-
 // Zeroes a derived secret when it goes out of scope.
 class ScopedSecret {
  public:
@@ -123,21 +118,13 @@ Result<IbGib> create_genesis(const std::vector<PoolConfig>& configs, const Secre
   stamp_time(data, env);
   data.set("uuid", signer_support::make_tjp_uuid(*env.rng));
   data.set("isTjp", true);
-  IbGib frame;
-  frame.ib = std::string(kKeystoneIb);
-  frame.data = json::Value(std::move(data));
-  frame.rel8ns = json::Object{{std::string(kRel8nAncestor), json::Array{json::Value(kKeystoneAncestor)}}};
-  return with_gib(std::move(frame));
+  return keystone_genesis(std::move(data));
 }
 
 Result<IbGib> evolve(const IbGib& prev, const Claim& claim, const Secret& master, Environment& env,
                      const std::optional<std::string>& revocation_reason) {
-  // Intrinsic validation, not only compute_gib: a copy relabelled "gib" (a
-  // primitive) would match compute_gib, and the pools evolved from must be
-  // exactly the ones the address names.
-  if (const Status valid = validate_intrinsically(prev); !valid.ok()) {
-    return invalid_argument("keystone: the latest frame's gib does not match its content (" + valid.message() + ")");
-  }
+  // The pools evolved from must be exactly the ones the address names.
+  GIBKIT_RETURN_IF_ERROR(check_frame_to_evolve(prev));
   GIBKIT_ASSIGN_OR_RETURN(KeystoneFrame frame, KeystoneFrame::parse(prev));
   if (frame.revoked()) return failed_precondition("keystone: identity is revoked; it signs nothing");
   if (revocation_reason && (claim.verb != kRevokeVerb || claim.target != frame.address)) {

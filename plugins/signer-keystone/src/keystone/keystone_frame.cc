@@ -4,6 +4,8 @@
 #include <cmath>
 #include <set>
 
+#include "gibkit/gib_hash.h"
+#include "gibkit/validate.h"
 #include "keystone/wots.h"
 
 namespace gibkit::keystone {
@@ -73,6 +75,26 @@ const ChallengePool* pool_for_verb(const std::vector<ChallengePool>& pools, std:
     if (!pool.config().restricts_verbs()) return &pool;
   }
   return nullptr;
+}
+
+Result<IbGib> with_gib(IbGib frame) {
+  GIBKIT_ASSIGN_OR_RETURN(frame.gib, compute_gib(frame));
+  return frame;
+}
+
+Result<IbGib> keystone_genesis(json::Object data) {
+  IbGib frame;
+  frame.ib = std::string(kKeystoneIb);
+  frame.data = json::Value(std::move(data));
+  frame.rel8ns = json::Object{{std::string(kRel8nAncestor), json::Array{json::Value(kKeystoneAncestor)}}};
+  return with_gib(std::move(frame));
+}
+
+Status check_frame_to_evolve(const IbGib& prev) {
+  if (const Status valid = validate_intrinsically(prev); !valid.ok()) {
+    return invalid_argument("keystone: the latest frame's gib does not match its content (" + valid.message() + ")");
+  }
+  return {};
 }
 
 }  // namespace gibkit::keystone

@@ -61,6 +61,17 @@ enum class KeystoneScheme { kPools, kWots };
 // record.data.proofs[0] as received (same precondition, and a proof present).
 [[nodiscard]] const json::Value& first_proof_json(const IbGib& record);
 
+// Shared by both schemes' evolution:
+// `frame` with its gib computed.
+[[nodiscard]] Result<IbGib> with_gib(IbGib frame);
+// A genesis keystone frame (ib "keystone", ancestor keystone^gib) holding
+// `data`, with its gib.
+[[nodiscard]] Result<IbGib> keystone_genesis(json::Object data);
+// The frame a signer is asked to evolve must be intrinsically valid (not only
+// match compute_gib: a copy relabelled "gib" would), so that what it evolves
+// is exactly what its address names. kInvalidArgument otherwise.
+[[nodiscard]] Status check_frame_to_evolve(const IbGib& prev);
+
 // The pool that signs `verb` (reference rule): the first pool listing the
 // verb, else the first pool without a verb restriction; nullptr if none.
 [[nodiscard]] const ChallengePool* pool_for_verb(const std::vector<ChallengePool>& pools, std::string_view verb);

@@ -30,11 +30,6 @@ wots::Hash key_commitment(const Secret& master, std::string_view uuid, std::uint
   return wots::commitment(key, wots::public_key(key, secret));
 }
 
-Result<IbGib> with_gib(IbGib frame) {
-  GIBKIT_ASSIGN_OR_RETURN(frame.gib, compute_gib(frame));
-  return frame;
-}
-
 }  // namespace
 
 Result<IbGib> create_wots_genesis(const std::vector<std::string>& allowed_verbs, const Secret& master,
@@ -55,18 +50,12 @@ Result<IbGib> create_wots_genesis(const std::vector<std::string>& allowed_verbs,
                     {"timestampMs", signer_support::js_millis_part(now)},
                     {"uuid", uuid},
                     {"isTjp", true}};
-  IbGib frame;
-  frame.ib = std::string(kKeystoneIb);
-  frame.data = json::Value(std::move(data));
-  frame.rel8ns = json::Object{{std::string(kRel8nAncestor), json::Array{json::Value(kKeystoneAncestor)}}};
-  return with_gib(std::move(frame));
+  return keystone_genesis(std::move(data));
 }
 
 Result<IbGib> evolve_wots(const IbGib& prev, const Claim& claim, const Secret& master, Environment& env,
                           const std::optional<std::string>& revocation_reason) {
-  if (const Status valid = validate_intrinsically(prev); !valid.ok()) {
-    return invalid_argument("keystone: the latest frame's gib does not match its content (" + valid.message() + ")");
-  }
+  GIBKIT_RETURN_IF_ERROR(check_frame_to_evolve(prev));
   GIBKIT_ASSIGN_OR_RETURN(const WotsFrame frame, WotsFrame::parse(prev));
   if (frame.revoked()) return failed_precondition("keystone: identity is revoked; it signs nothing");
   if (!frame.next) return invalid_argument("keystone: the latest frame publishes no next key");
