@@ -47,6 +47,15 @@ void expect_verify_names_malformed_frame(Signer& signer, std::string_view who, c
   EXPECT_EQ(bad_next.message().rfind(context + "next frame: ", 0), 0u) << bad_next.to_string();
 }
 
+void expect_linked_frames_of_constant_size(const std::vector<std::string>& f) {
+  ASSERT_GE(f.size(), 201u);
+  const IbGib last = parse(f.back());
+  EXPECT_EQ(last.rel8d("past"), std::vector<std::string>{parse(f[f.size() - 2]).address()});
+  const std::size_t digits = std::to_string(f.size() - 1).size() - 1;  // "n":2 against "n":200
+  EXPECT_EQ(f.back().size(), f[2].size() + digits) << f[2].size() << " B at n 2, " << f.back().size() << " B last";
+  EXPECT_EQ(f.back().size(), f[1].size() + 65 + digits) << f[1].size() << " B at n 1";
+}
+
 std::string expect_only_the_latest_frame_signs(Signer& restarted, const std::vector<std::string>& frames,
                                                const std::function<std::string(int)>& target) {
   for (std::size_t i = 0; i + 1 < frames.size(); ++i) {

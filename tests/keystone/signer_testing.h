@@ -94,6 +94,12 @@ class TempDir {
 void expect_verify_names_malformed_frame(Signer& signer, std::string_view who, const std::string& prev,
                                          const std::string& next, const Claim& claim);
 
+// Frames f[0..] of one identity (genesis first, at least 3, the last at n
+// 200 or more) link only the frame before them and keep one size: the last
+// differs from frame 2 only in the digits of n, and frame 1 is 65 bytes
+// shorter because its past names the genesis, whose gib has no tjp suffix.
+void expect_linked_frames_of_constant_size(const std::vector<std::string>& f);
+
 // A signer restarted over the secrets of an identity whose frames `frames`
 // (genesis first) an earlier instance made: every frame but the last is
 // refused (kFailedPrecondition, "not the latest frame this signer made"),

@@ -93,22 +93,6 @@ WireReceiver::AnswerFn claims_to_be_ahead(const std::string& tjp, const std::str
   };
 }
 
-// A connection whose responses a test may rewrite (a man in the middle).
-class RewritingConnection : public Connection {
- public:
-  using Rewrite = std::function<std::string(const std::string& request, std::string response)>;
-  RewritingConnection(std::unique_ptr<Connection> inner, Rewrite rewrite)
-      : inner_(std::move(inner)), rewrite_(std::move(rewrite)) {}
-  Result<std::string> request(std::string_view message, std::chrono::milliseconds timeout) override {
-    GIBKIT_ASSIGN_OR_RETURN(std::string response, inner_->request(message, timeout));
-    return rewrite_(std::string(message), std::move(response));
-  }
-
- private:
-  std::unique_ptr<Connection> inner_;
-  Rewrite rewrite_;
-};
-
 class IdentityAttackTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -159,7 +143,8 @@ class IdentityAttackTest : public ::testing::Test {
 TEST_F(IdentityAttackTest, AManInTheMiddleCannotRewriteAReply) {
   const Snapshot before(*alice);
   // The Ack is rewritten to say Bob is ahead at Alice's own genesis frame.
-  RewritingConnection mitm(connect(*alice, *bob), [&](const std::string& request, std::string response) {
+  InterceptingConnection mitm(connect(*alice, *bob), nullptr, [&](const std::string& request,
+                                                                std::string response) -> Result<std::string> {
     if (leg_of(request) != "init") return response;
     json::Value message = *json::parse(response);
     message.as_object()["context"] = reseal(message.as_object()["context"], [&](IbGib& context) {

@@ -232,7 +232,7 @@ Result<std::string> InterceptingConnection::request(std::string_view message, st
     GIBKIT_ASSIGN_OR_RETURN(outgoing, on_request_(std::move(outgoing)));
   }
   GIBKIT_ASSIGN_OR_RETURN(std::string response, inner_->request(outgoing, timeout));
-  if (on_response_) on_response_(outgoing, response);
+  if (on_response_) return on_response_(outgoing, std::move(response));
   return response;
 }
 

@@ -92,12 +92,13 @@ std::string put_stone(TestNode& node, const std::string& ib, json::Object data);
 // The dependency closure of `roots` in a node's durable space.
 std::set<std::string> domain_graph(const TestNode& node, const std::vector<std::string>& roots);
 
-// A connection that lets a test look at or rewrite each request before it
-// is sent, and observe each response.
+// A connection that lets a test look at, rewrite or drop each request before
+// it is sent, and each response before the caller gets it (a man in the
+// middle, or a link that breaks).
 class InterceptingConnection : public Connection {
  public:
   using RequestHook = std::function<Result<std::string>(std::string request)>;
-  using ResponseHook = std::function<void(const std::string& request, const std::string& response)>;
+  using ResponseHook = std::function<Result<std::string>(const std::string& request, std::string response)>;
   InterceptingConnection(std::unique_ptr<Connection> inner, RequestHook on_request, ResponseHook on_response = {});
   Result<std::string> request(std::string_view message, std::chrono::milliseconds timeout) override;
 

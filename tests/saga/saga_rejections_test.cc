@@ -20,7 +20,6 @@ std::string rewrite(const std::string& message, const std::function<void(json::O
   return json::stringify(value);
 }
 
-
 class SagaRejectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -223,19 +222,11 @@ TEST_F(SagaRejectionTest, AbortedMidwayCommitsNothingAndARetrySucceeds) {
 // know, so she must not say "nothing was committed". She says the outcome is
 // unknown, and her next sync with Bob asks and reports it.
 TEST_F(SagaRejectionTest, ALostCommitReplyMakesTheOutcomeUnknownUntilTheNextSync) {
-  class LosingCommitReplies : public Connection {
-   public:
-    explicit LosingCommitReplies(std::unique_ptr<Connection> inner) : inner_(std::move(inner)) {}
-    Result<std::string> request(std::string_view message, std::chrono::milliseconds timeout) override {
-      GIBKIT_ASSIGN_OR_RETURN(std::string reply, inner_->request(message, timeout));
-      if (leg_of(std::string(message)) == "commit") return unavailable("connection dropped");
-      return reply;
-    }
-
-   private:
-    std::unique_ptr<Connection> inner_;
-  };
-  LosingCommitReplies losing(connect(*alice, *bob));
+  InterceptingConnection losing(connect(*alice, *bob), nullptr,
+                                [](const std::string& request, std::string reply) -> Result<std::string> {
+                                  if (leg_of(request) == "commit") return unavailable("connection dropped");
+                                  return reply;
+                                });
   auto report = alice->service->sync(losing, bob->domain_tjp, {notes->head()});
   EXPECT_EQ(report.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(report.status().message().find("outcome unknown"), std::string::npos) << report.status().to_string();

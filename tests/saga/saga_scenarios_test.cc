@@ -249,7 +249,7 @@ TEST_F(SagaScenarioTest, ControlGoesDurableAtOnceAndPayloadsOnlyAtCommit) {
   std::vector<std::string> checked;
 
   auto inner = connect(*alice, *bob);
-  InterceptingConnection watched(std::move(inner), nullptr, [&](const std::string& request, const std::string&) {
+  InterceptingConnection watched(std::move(inner), nullptr, [&](const std::string& request, std::string response) -> Result<std::string> {
     const std::string leg = leg_of(request);
     checked.push_back(leg);
     const auto durable = bob->durable_addresses();
@@ -266,6 +266,7 @@ TEST_F(SagaScenarioTest, ControlGoesDurableAtOnceAndPayloadsOnlyAtCommit) {
         EXPECT_EQ(staged.count(address), leg == "delta" ? 1u : 0u) << leg << " " << address;
       }
     }
+    return response;
   });
   auto report = alice->service->sync(watched, bob->domain_tjp, {notes.head()});
   ASSERT_TRUE(report.ok()) << report.status().to_string();
