@@ -353,17 +353,15 @@ class SenderSaga {
     std::vector<HeadUpdate> local;
     std::vector<std::string> roots;
     for (const Timeline& timeline : timelines_) {
-      if (timeline.kind != Kind::kReceived && timeline.kind != Kind::kMerged) continue;
-      GIBKIT_ASSIGN_OR_RETURN(HeadUpdate update,
-                              check_head_move(state_, reader, timeline.tjp, timeline.final_head, timeline.own_head,
-                                              timeline.kind == Kind::kReceived));
-      local.push_back(std::move(update));
-    }
-    for (const Timeline& timeline : timelines_) {
-      if (timeline.peer_head && (timeline.kind == Kind::kReceived || timeline.kind == Kind::kMerged ||
-                                 timeline.kind == Kind::kConflict)) {
-        roots.push_back(*timeline.peer_head);
+      const bool moves = timeline.kind == Kind::kReceived || timeline.kind == Kind::kMerged;
+      if (moves) {
+        GIBKIT_ASSIGN_OR_RETURN(HeadUpdate update,
+                                check_head_move(state_, reader, timeline.tjp, timeline.final_head, timeline.own_head,
+                                                timeline.kind == Kind::kReceived));
+        local.push_back(std::move(update));
       }
+      // What this node asked for (the peer's branch) and made (its merge).
+      if (timeline.peer_head && (moves || timeline.kind == Kind::kConflict)) roots.push_back(*timeline.peer_head);
       if (timeline.kind == Kind::kMerged) roots.push_back(timeline.final_head);
     }
     if (!staged_.empty()) {
