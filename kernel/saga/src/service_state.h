@@ -55,6 +55,11 @@ struct SyncService::State {
   std::int64_t now_ms() const;
   std::int64_t monotonic_ms() const;
   Status refuse_protected_timeline(std::string_view tjp, const IbGib& frame) const;
+  // A context is signed iff `frame_json` is the next frame of session
+  // `session_tjp` as *this node* holds it (the context's sessionIdentity
+  // names that held frame) and claims {sync, the context's address}. Both
+  // sides authenticate the other's turns with this; the frame is accepted.
+  Status accept_signed_context(std::string_view session_tjp, const IbGib& context, std::string_view frame_json);
 
   SyncServices services;
   std::string domain_tjp;

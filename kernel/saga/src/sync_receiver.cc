@@ -95,21 +95,12 @@ class ReceiverTurn {
   Status authenticate_turn(ReceiverSaga& saga, const IbGib& context, Leg leg, const std::string& frame_json) {
     GIBKIT_RETURN_IF_ERROR(check_context_header(context, leg, request_.saga_id));
     GIBKIT_RETURN_IF_ERROR(check_binding(context, state_.domain_tjp, saga.expected_nonce));
-    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> session_head, state_.registry.latest(saga.session_tjp));
-    if (!session_head) return permission_denied("unknown identity: session " + saga.session_tjp);
-    GIBKIT_ASSIGN_OR_RETURN(std::string claimed_prev, single_rel8n(context, kRel8nSessionIdentity));
-    if (claimed_prev != *session_head) {
-      return permission_denied("replay: the context builds on session frame " + claimed_prev +
-                               " but the session is at " + *session_head);
-    }
     GIBKIT_ASSIGN_OR_RETURN(std::string previous, single_rel8n(context, kRel8nPrevious));
     if (previous != saga.previous_context) {
       return permission_denied("replay: the context follows " + (previous.empty() ? "nothing" : previous) +
                                ", expected " + (saga.previous_context.empty() ? "nothing" : saga.previous_context));
     }
-    GIBKIT_ASSIGN_OR_RETURN(Signer * verifier, state_.verifier_for(frame_json));
-    GIBKIT_RETURN_IF_ERROR(state_.registry.accept(*verifier, saga.session_tjp, frame_json,
-                                                  Claim{std::string(identity::kVerbSync), context.address()}));
+    GIBKIT_RETURN_IF_ERROR(state_.accept_signed_context(saga.session_tjp, context, frame_json));
     GIBKIT_RETURN_IF_ERROR(store_control(durable(), context));
     saga.previous_context = context.address();
     return {};

@@ -459,16 +459,7 @@ class SenderSaga {
       report_.peer_domain = peer_domain_;
       report_.peer_session = peer_session_;
     }
-    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> session_head, state_.registry.latest(peer_session_));
-    if (!session_head) return permission_denied("unknown identity: the peer's session " + peer_session_);
-    GIBKIT_ASSIGN_OR_RETURN(std::string claimed_prev, single_rel8n(reply.context, kRel8nSessionIdentity));
-    if (claimed_prev != *session_head) {
-      return permission_denied("replay: the reply builds on session frame " + claimed_prev + " but the session is at " +
-                               *session_head);
-    }
-    GIBKIT_ASSIGN_OR_RETURN(Signer * verifier, state_.verifier_for(reply.signed_frame_json));
-    GIBKIT_RETURN_IF_ERROR(state_.registry.accept(*verifier, peer_session_, reply.signed_frame_json,
-                                                  Claim{std::string(identity::kVerbSync), reply.context.address()}));
+    GIBKIT_RETURN_IF_ERROR(state_.accept_signed_context(peer_session_, reply.context, reply.signed_frame_json));
     return json::get_string(reply.context.data->as_object(), "nonce").status();
   }
 

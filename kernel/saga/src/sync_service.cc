@@ -1,5 +1,6 @@
 #include "gibkit/saga/sync_service.h"
 
+#include "gibkit/saga/contexts.h"
 #include "service_state.h"
 
 namespace gibkit::saga {
@@ -47,6 +48,20 @@ Status SyncService::State::refuse_protected_timeline(std::string_view tjp, const
   GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> saga_log, services.durable->head(saga_log_head_key(tjp)));
   if (saga_log || frame.ib == "sync_saga") return refuse("a saga log");
   return {};
+}
+
+Status SyncService::State::accept_signed_context(std::string_view session_tjp, const IbGib& context,
+                                                std::string_view frame_json) {
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> session_head, registry.latest(session_tjp));
+  if (!session_head) return permission_denied("unknown identity: session " + std::string(session_tjp));
+  GIBKIT_ASSIGN_OR_RETURN(std::string claimed_prev, single_rel8n(context, kRel8nSessionIdentity));
+  if (claimed_prev != *session_head) {
+    return permission_denied("replay: the context builds on session frame " + claimed_prev +
+                             " but the session is at " + *session_head);
+  }
+  GIBKIT_ASSIGN_OR_RETURN(Signer * verifier, verifier_for(frame_json));
+  return registry.accept(*verifier, session_tjp, frame_json,
+                         Claim{std::string(identity::kVerbSync), context.address()});
 }
 
 SyncService::SyncService(SyncServices services, std::string domain_tjp, SyncOptions options)
