@@ -99,7 +99,8 @@ TEST_F(Ed25519Test, RejectsReplayedAndSkippedFrames) {
   EXPECT_EQ(category(signer_.verify(f[1], f[1], {"sync", target(0)})), "counter");
   EXPECT_EQ(category(signer_.verify(f[2], f[1], {"sync", target(0)})), "counter");
   EXPECT_EQ(category(signer_.verify(f[0], f[2], {"sync", target(1)})), "counter");
-  EXPECT_EQ(signer_.sign(f[1], {"sync", target(7)}).status().code(), StatusCode::kFailedPrecondition);
+  // f[0] was evolved already; f[1], before the latest, would adopt f[2] (below).
+  EXPECT_EQ(signer_.sign(f[0], {"sync", target(7)}).status().code(), StatusCode::kFailedPrecondition);
 }
 
 TEST_F(Ed25519Test, RejectsWrongTargetAndVerb) {
@@ -192,12 +193,27 @@ TEST_F(Ed25519Test, RejectsFramesThatAreNotIntrinsicallyValid) {
 // Each key signs one frame: a second evolution of a frame is refused.
 TEST_F(Ed25519Test, RefusesToEvolveTheSameFrameTwice) {
   const auto f = chain(1);
-  for (const auto& again : {signer_.sign(f[0], {"sync", target(0)}), signer_.sign(f[0], {"sync", target(1)}),
-                            signer_.revoke(f[0], "again")}) {
+  // Asked to evolve f[0] again (a caller that lost f[1], issue #10), the
+  // signer hands out f[1] itself, then f[1] evolved: key 0 signs nothing else.
+  const std::string third =
+      signer_testing::expect_the_frame_made_last_is_adopted(signer_, f[0], f[1], {"sync", target(1)});
+  ASSERT_FALSE(third.empty());
+  for (const auto& again : {signer_.sign(f[0], {"sync", target(0)}), signer_.revoke(f[0], "again")}) {
     EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition) << again.status().to_string();
     EXPECT_NE(again.status().message().find("not the latest frame this signer made"), std::string::npos);
   }
-  EXPECT_TRUE(signer_.sign(f[1], {"sync", target(1)}).ok());
+  EXPECT_TRUE(signer_.sign(third, {"sync", target(2)}).ok());
+}
+
+// A revocation asked of the frame before the latest revokes the latest (the
+// frame it evolves), and its claim names that frame.
+TEST_F(Ed25519Test, CatchUpRevocationNamesTheFrameItEvolves) {
+  const auto f = chain(1);
+  auto revoked = signer_.revoke(f[0], "lost");
+  ASSERT_TRUE(revoked.ok()) << revoked.status().to_string();
+  ASSERT_EQ(revoked->records_json.size(), 2u);
+  EXPECT_EQ(revoked->records_json[0], f[1]);
+  EXPECT_TRUE(signer_.verify(f[1], revoked->records_json[1], {"revoke", parse(f[1]).address()}).ok());
 }
 
 // A frame on the signer's own timeline that it did not make (same n as its

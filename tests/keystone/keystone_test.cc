@@ -186,8 +186,10 @@ TEST_F(KeystoneTest, RejectsReplayedAndSkippedFrames) {
   EXPECT_EQ(category(signer_.verify(f[0], f[2], {"sync", target(1)})), "counter");  // skipped n
   const std::string renumbered = tampered(f[1], [](IbGib& r) { data_of(r).set("n", 2); });
   EXPECT_EQ(category(signer_.verify(f[0], renumbered, {"sync", target(0)})), "counter");
-  // The signer never evolves a frame twice (that would reveal more of its solutions).
-  EXPECT_EQ(signer_.sign(f[1], {"sync", target(9)}).status().code(), StatusCode::kFailedPrecondition);
+  // The signer never evolves a frame twice (that would reveal more of its
+  // solutions): f[0] and f[1] were evolved already. (f[1], the frame before
+  // the latest, would adopt f[2]: KeystoneTest.RefusesToEvolveTheSameFrameTwice.)
+  EXPECT_EQ(signer_.sign(f[0], {"sync", target(9)}).status().code(), StatusCode::kFailedPrecondition);
 }
 
 TEST_F(KeystoneTest, RejectsWrongTargetAndWrongVerb) {
@@ -370,13 +372,29 @@ TEST_F(KeystoneTest, RefusesToEvolveTheSameFrameTwice) {
     SCOPED_TRACE(preset);
     const std::string genesis = create(json::Object{{"preset", preset}});
     const std::string turn = sign(genesis, {"sync", target(0)});
-    for (const auto& again : {signer_.sign(genesis, {"sync", target(0)}), signer_.sign(genesis, {"sync", target(1)}),
-                              signer_.revoke(genesis, "again")}) {
+    // Asked to evolve the genesis again (a caller that lost `turn`, issue
+    // #10), the signer hands out `turn` itself, then `turn` evolved.
+    const std::string third =
+        signer_testing::expect_the_frame_made_last_is_adopted(signer_, genesis, turn, {"sync", target(1)});
+    ASSERT_FALSE(third.empty());
+    for (const auto& again : {signer_.sign(genesis, {"sync", target(0)}), signer_.revoke(genesis, "again")}) {
       EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition) << again.status().to_string();
       EXPECT_NE(again.status().message().find("not the latest frame this signer made"), std::string::npos);
     }
-    EXPECT_TRUE(signer_.sign(turn, {"sync", target(1)}).ok());
+    EXPECT_TRUE(signer_.sign(third, {"sync", target(2)}).ok());
   }
+}
+
+// A revocation asked of the frame before the latest revokes the latest (the
+// frame it evolves), and its claim names that frame.
+TEST_F(KeystoneTest, CatchUpRevocationNamesTheFrameItEvolves) {
+  const std::string genesis = create(json::Object{{"preset", "session"}});
+  const std::string turn = sign(genesis, {"sync", target(0)});
+  auto revoked = signer_.revoke(genesis, "lost");
+  ASSERT_TRUE(revoked.ok()) << revoked.status().to_string();
+  ASSERT_EQ(revoked->records_json.size(), 2u);
+  EXPECT_EQ(revoked->records_json[0], turn);
+  EXPECT_TRUE(signer_.verify(turn, revoked->records_json[1], {"revoke", parse(turn).address()}).ok());
 }
 
 // The master secret of the identity whose genesis is `genesis_json`, as the

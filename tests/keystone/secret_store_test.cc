@@ -121,6 +121,36 @@ TEST(SecretStoreTest, DirectoryStoreReplacesTheHeadFileAtomically) {
   EXPECT_EQ((*store)->put_head("../escape", kHead1).code(), StatusCode::kInvalidArgument);
 }
 
+// The frame's JSON is kept with its address (one file, one rename), so that
+// a signer can hand the frame out again to a caller that lost it (issue
+// #10); a record of the older format (the address alone) has no frame.
+TEST(SecretStoreTest, KeepsTheHeadFrameBesideItsAddress) {
+  const TempDir dir("gibkit-secrets");
+  auto store = SecretStore::open_directory(dir.path());
+  ASSERT_TRUE(store.ok());
+  const std::string frame = R"({"ib":"keystone","gib":"x"})";
+  ASSERT_TRUE((*store)->put_head(kIdentity, kHead1, frame).ok());
+  const fs::path file = dir.path() / (kIdentity + ".head");
+  {
+    std::ifstream in(file);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text, kHead1 + "\n" + frame + "\n");
+  }
+  auto reopened = SecretStore::open_directory(dir.path());
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(*(*reopened)->get_head(kIdentity), kHead1);
+  EXPECT_EQ(*(*reopened)->get_head_frame(kIdentity), frame);
+  EXPECT_EQ((*store)->put_head(kIdentity, kHead2, "{\n}").code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE((*store)->put_head(kIdentity, kHead2).ok());
+  EXPECT_EQ(*(*store)->get_head(kIdentity), kHead2);
+  EXPECT_EQ((*store)->get_head_frame(kIdentity).status().code(), StatusCode::kNotFound);
+
+  SecretStore memory;
+  EXPECT_EQ(memory.get_head_frame(kIdentity).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(memory.put_head(kIdentity, kHead1, frame).ok());
+  EXPECT_EQ(*memory.get_head_frame(kIdentity), frame);
+}
+
 // Whoever can rewrite the head can choose the frame the signer evolves, so
 // the file gets the same checks as the secret.
 TEST(SecretStoreTest, RefusesHeadFilesOthersCouldHaveWritten) {

@@ -58,17 +58,43 @@ void expect_linked_frames_of_constant_size(const std::vector<std::string>& f) {
 
 std::string expect_only_the_latest_frame_signs(Signer& restarted, const std::vector<std::string>& frames,
                                                const std::function<std::string(int)>& target) {
-  for (std::size_t i = 0; i + 1 < frames.size(); ++i) {
-    const auto refused = restarted.sign(frames[i], {"sync", target(5)});
+  auto expect_refused = [&](const std::string& frame) {
+    const auto refused = restarted.sign(frame, {"sync", target(5)});
     EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition) << refused.status().to_string();
     EXPECT_NE(refused.status().message().find("not the latest frame this signer made"), std::string::npos);
-  }
+  };
+  // The frame just before the last would be caught up (see below), so only
+  // the older ones are refused before the last signs.
+  for (std::size_t i = 0; i + 2 < frames.size(); ++i) expect_refused(frames[i]);
   auto next = restarted.sign(frames.back(), {"sync", target(2)});
   EXPECT_TRUE(next.ok()) << next.status().to_string();
   if (!next.ok()) return {};
+  EXPECT_EQ(next->records_json.size(), 1u);
   EXPECT_TRUE(restarted.verify(frames.back(), next->records_json.back(), {"sync", target(2)}).ok());
-  EXPECT_EQ(restarted.sign(frames.back(), {"sync", target(3)}).status().code(), StatusCode::kFailedPrecondition);
+  // (frames.back() is now the frame before the latest: it would adopt `next`.)
+  for (std::size_t i = 0; i + 1 < frames.size(); ++i) expect_refused(frames[i]);
   return next->records_json.back();
+}
+
+std::string expect_the_frame_made_last_is_adopted(Signer& signer, const std::string& before,
+                                                  const std::string& latest, const Claim& claim) {
+  auto caught_up = signer.sign(before, claim);
+  EXPECT_TRUE(caught_up.ok()) << caught_up.status().to_string();
+  if (!caught_up.ok()) return {};
+  EXPECT_EQ(caught_up->records_json.size(), 2u);
+  if (caught_up->records_json.size() != 2) return {};
+  // The very frame made before: its one-time key (or its pools' solutions)
+  // was not used a second time.
+  EXPECT_EQ(caught_up->records_json[0], latest);
+  const std::string& next = caught_up->records_json[1];
+  EXPECT_EQ(caught_up->latest_address, parse(next).address());
+  EXPECT_TRUE(signer.verify(latest, next, claim).ok());
+  // `before` is not evolved a second time. (`latest`, now the frame before
+  // the latest, would adopt `next` in turn.)
+  const auto again = signer.sign(before, claim);
+  EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition) << again.status().to_string();
+  EXPECT_NE(again.status().message().find("not the latest frame this signer made"), std::string::npos);
+  return next;
 }
 
 }  // namespace gibkit::signer_testing

@@ -101,11 +101,20 @@ void expect_verify_names_malformed_frame(Signer& signer, std::string_view who, c
 void expect_linked_frames_of_constant_size(const std::vector<std::string>& f);
 
 // A signer restarted over the secrets of an identity whose frames `frames`
-// (genesis first) an earlier instance made: every frame but the last is
-// refused (kFailedPrecondition, "not the latest frame this signer made"),
-// the last signs once and only once. `target(i)` names a claim target.
-// Returns the frame it signed (empty if signing failed).
+// (genesis first, at least 3) an earlier instance made: every frame older
+// than the one before the last is refused (kFailedPrecondition, "not the
+// latest frame this signer made"), the last signs once and only once, and
+// afterwards every frame of `frames` but the last is refused. `target(i)` names a claim
+// target. Returns the frame it signed (empty if signing failed).
 std::string expect_only_the_latest_frame_signs(Signer& restarted, const std::vector<std::string>& frames,
                                         const std::function<std::string(int)>& target);
+
+// Catch-up (signer_support/own_frames.h): asked to evolve `before` while the
+// frame it made last is `latest` (whose past is `before`), the signer hands
+// out `latest` byte for byte -- never a second evolution of `before` -- and
+// then `latest` evolved with `claim`, which verifies. Afterwards `before`
+// is refused. Returns the new frame ("" on failure).
+std::string expect_the_frame_made_last_is_adopted(Signer& signer, const std::string& before,
+                                                  const std::string& latest, const Claim& claim);
 
 }  // namespace gibkit::signer_testing

@@ -528,8 +528,21 @@ TEST_F(WotsSignerTest, RejectsReplayedAndSkippedFrames) {
   // A frame of another timeline of the same signer after this one's frame.
   const std::vector<std::string> other = session_chain(1);
   EXPECT_EQ(category(signer_.verify(f[0], other[1], {"sync", target(0)})), "link");
-  // The signer never evolves a frame twice: that would sign with its one-time key twice.
-  EXPECT_EQ(signer_.sign(f[1], {"sync", target(9)}).status().code(), StatusCode::kFailedPrecondition);
+  // The signer never evolves a frame twice: that would sign with its one-time
+  // key twice. (Asked for f[1], the frame before its latest, it adopts f[2]:
+  // WotsSignerTest.AFrameLostByItsCallerIsAdoptedNotRemade.)
+  EXPECT_EQ(signer_.sign(f[0], {"sync", target(9)}).status().code(), StatusCode::kFailedPrecondition);
+}
+
+// The kill -9 window of issue #10: the caller lost frame f[2] (the process
+// died before storing it) and asks again to evolve f[1]. Signing f[1]'s
+// one-time key a second time, for another claim, would let anyone combine
+// the two signatures; the signer hands out f[2] itself, then f[3].
+TEST_F(WotsSignerTest, AFrameLostByItsCallerIsAdoptedNotRemade) {
+  const std::vector<std::string> f = session_chain(2);
+  const std::string next = signer_testing::expect_the_frame_made_last_is_adopted(signer_, f[1], f[2], {"sync", target(7)});
+  ASSERT_FALSE(next.empty());
+  EXPECT_EQ(*parse(next).n(), 3);
 }
 
 TEST_F(WotsSignerTest, RevokedIdentitySignsNothing) {

@@ -120,6 +120,8 @@ std::span<const Command> commands() {
        "       gib keystone --config FILE show ADDRESS\n"
        "       gib keystone --config FILE export FILE|-\n"
        "       gib keystone --config FILE duplicity IDENTITY [--keep-held]\n"
+       "       gib keystone --config FILE frames IDENTITY\n"
+       "       gib keystone --config FILE recover FILE|-\n"
        "\n"
        "create  makes a new identity with the node's signer (sync.signer, or the\n"
        "        only signer), stores its genesis frame and prints its address.\n"
@@ -139,8 +141,16 @@ std::span<const Command> commands() {
        "        frames at one position (it is refused since); --keep-held is the\n"
        "        operator's decision to trust it again, following the branch this\n"
        "        node had accepted. The other frame stays stored as evidence.\n"
+       "frames  prints the frames this node holds of IDENTITY (a tjp address),\n"
+       "        genesis first, as JSON: run it on a peer for `recover`.\n"
+       "recover brings a node restored from a backup forward: verifies the frames\n"
+       "        of FILE (`frames` output of a peer) that descend from the head the\n"
+       "        node holds of its own domain identity, stores them, then signs one\n"
+       "        endorsement to prove the node's signer can go on. It fails, saying\n"
+       "        why, when it cannot (docs/security.md, \"Recovering a restored node\").\n"
        "\n"
-       "exit status: 0 done, 1 unknown address, 2 usage, 3 node or signer failure\n",
+       "exit status: 0 done, 1 unknown address or refused frames, 2 usage, 3 node or\n"
+       "signer failure (recover: the signer cannot go on)\n",
        &run_keystone},
       {"sync", "sync timelines with a peer",
        "usage: gib sync --config FILE --peer URL [--peer-domain IDENTITY] ADDRESS...\n"

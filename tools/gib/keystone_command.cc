@@ -4,6 +4,9 @@
 //   export FILE                        the node's domain genesis, for a peer's sync.trust
 //   duplicity IDENTITY [--keep-held]   the duplicity evidence of an identity; --keep-held
 //                                      is the operator's decision to trust it again
+//   frames IDENTITY                    the frames held of an identity (for a peer's recover)
+//   recover FILE                       a restored node takes its domain's newer frames from
+//                                      a peer's `frames` output (keystone_recovery.cc)
 #include <filesystem>
 #include <fstream>
 #include <ostream>
@@ -12,6 +15,7 @@
 #include "gibkit/identity/identity_registry.h"
 #include "gibkit/saga/record_graph.h"
 #include "gibkit/saga/timeline.h"
+#include "keystone_recovery.h"
 #include "timeline_edit.h"
 
 namespace gibkit::tools {
@@ -196,7 +200,9 @@ int run_keystone(std::span<const std::string_view> args, CommandIo& io) {
   if (action == "show") return show(*parsed, io);
   if (action == "export") return export_domain(*parsed, io);
   if (action == "duplicity") return duplicity(*parsed, io);
-  return usage_error(io, kName, action.empty() ? "missing action (create, show, export or duplicity)"
+  if (action == "frames") return keystone_frames(*parsed, io);
+  if (action == "recover") return keystone_recover(*parsed, io);
+  return usage_error(io, kName, action.empty() ? "missing action (create, show, export, duplicity, frames or recover)"
                                                : "unknown action '" + action + "'");
 }
 

@@ -51,6 +51,13 @@ Result<IbGib> parse_valid_frame(std::string_view frame_json) {
   return frame;
 }
 
+// Serializes, in this process, signing (read head, sign, store) and
+// recovering own frames, so neither moves a head under the other.
+std::mutex& own_identity_writes() {
+  static std::mutex mutex;
+  return mutex;
+}
+
 // The frame a stored frame follows: the last of its `past` (linked or
 // accumulated, the immediate predecessor is last either way).
 std::optional<std::string> predecessor(const IbGib& frame) {
@@ -60,6 +67,34 @@ std::optional<std::string> predecessor(const IbGib& frame) {
 }
 
 }  // namespace
+
+Result<Claim> claim_named_in(const IbGib& frame) {
+  const json::Value* data = frame.data ? &*frame.data : nullptr;
+  auto read = [&](const json::Value* claim) -> Result<Claim> {
+    const json::Value* verb = claim->find("verb");
+    const json::Value* target = claim->find("target");
+    if (verb == nullptr || target == nullptr || !verb->is_string() || !target->is_string()) {
+      return not_found("frame " + frame.address() + " names a claim without a string verb and target");
+    }
+    return Claim{verb->as_string(), target->as_string()};
+  };
+  if (data != nullptr && data->is_object()) {
+    if (const json::Value* claim = data->find("claim"); claim != nullptr && claim->is_object()) return read(claim);
+    if (const json::Value* proofs = data->find("proofs"); proofs != nullptr && proofs->is_array()) {
+      std::optional<Claim> found;
+      for (const json::Value& proof : proofs->as_array()) {
+        const json::Value* claim = proof.find("claim");
+        if (claim == nullptr || !claim->is_object()) continue;
+        GIBKIT_ASSIGN_OR_RETURN(Claim one, read(claim));
+        if (found && !(*found == one)) return not_found("frame " + frame.address() + " names more than one claim");
+        found = std::move(one);
+      }
+      if (found) return *found;
+    }
+  }
+  return not_found("frame " + frame.address() + " names no claim a shipped signer writes (data.claim or "
+                   "data.proofs[].claim)");
+}
 
 std::string identity_head_key(std::string_view tjp) { return "^identity " + std::string(tjp); }
 
@@ -93,19 +128,79 @@ Result<std::string> IdentityRegistry::sign(Signer& signer, std::string_view tjp,
   // one of them refused -- or, if the loser's store lost a compare-and-swap
   // after its signer had recorded the new frame, leave the identity unable
   // to sign. Serialized, read-sign-store cannot interleave.
-  static std::mutex signing;
-  std::lock_guard lock(signing);
+  std::lock_guard lock(own_identity_writes());
   GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> head, latest(tjp));
   if (!head) return not_found("no identity " + std::string(tjp) + " in this registry");
   GIBKIT_ASSIGN_OR_RETURN(std::string latest_json, latest_frame_json(tjp));
   GIBKIT_ASSIGN_OR_RETURN(IdentityFrames frames, signer.sign(latest_json, claim));
-  GIBKIT_RETURN_IF_ERROR(store(tjp, frames.records_json, frames.latest_address, *head));
-  const IbGib ledger_entry = claim_record(frames.latest_address, claim);
-  WriteBatch ledger;
-  ledger.puts.push_back(StoredRecord{ledger_entry.address(), ledger_entry.to_json_text()});
-  ledger.heads.push_back(HeadUpdate{claim_key(frames.latest_address), ledger_entry.address(), std::nullopt});
-  GIBKIT_RETURN_IF_ERROR(durable_.write(ledger));
+  if (frames.records_json.empty()) {
+    return internal_error("identity " + std::string(tjp) + ": the signer handed out no frame");
+  }
+  std::vector<Claim> claims(frames.records_json.size(), claim);
+  if (frames.records_json.size() > 1) {
+    // Catch-up: the signer adopted frames it had made but we never stored.
+    // They are verified like a peer's before anything is stored: the signer
+    // is trusted to keep its secrets, not to make this registry skip a step.
+    std::string prev_json = latest_json;
+    for (std::size_t i = 0; i < frames.records_json.size(); ++i) {
+      const std::string& text = frames.records_json[i];
+      GIBKIT_ASSIGN_OR_RETURN(IbGib frame, parse_valid_frame(text));
+      const std::string where = "identity " + std::string(tjp) + ": frame " + frame.address() +
+                                " the signer handed out to catch up";
+      if (frame.tjp_address() != std::optional<std::string>(tjp)) {
+        return permission_denied("link: " + where + " is not a frame of this identity");
+      }
+      if (i + 1 < frames.records_json.size()) {
+        Result<Claim> named = claim_named_in(frame);
+        if (!named.ok()) return named.status().with_context(where);
+        claims[i] = std::move(*named);
+      }
+      Status verified = signer.verify(prev_json, text, claims[i]);
+      if (!verified.ok()) return Status(StatusCode::kPermissionDenied, verified.message()).with_context(where);
+      prev_json = text;
+    }
+  }
+  GIBKIT_ASSIGN_OR_RETURN(IbGib last, IbGib::parse(frames.records_json.back()));
+  if (last.address() != frames.latest_address) {
+    return internal_error("identity " + std::string(tjp) + ": the signer's latest address " + frames.latest_address +
+                    " is not its last frame " + last.address());
+  }
+  // Frames, head and ledger in one batch: a frame stored without its ledger
+  // entry would never be sent to a peer that missed it.
+  GIBKIT_RETURN_IF_ERROR(store_own(tjp, frames.records_json, claims, *head));
   return frames.records_json.back();
+}
+
+Result<std::size_t> IdentityRegistry::recover_frames(Signer& verifier, std::string_view tjp,
+                                                     const std::vector<std::string>& frames_json, bool own) {
+  std::lock_guard lock(own_identity_writes());
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> head, latest(tjp));
+  if (!head) return not_found("no identity " + std::string(tjp) + " in this registry");
+  GIBKIT_RETURN_IF_ERROR(refuse_if_duplicitous(tjp));
+  std::size_t added = 0;
+  for (const std::string& text : frames_json) {
+    GIBKIT_ASSIGN_OR_RETURN(IbGib frame, parse_valid_frame(text));
+    if (frame.tjp_address() != std::optional<std::string>(tjp) && frame.address() != tjp) {
+      return permission_denied("link: frame " + frame.address() + " is not a frame of identity " + std::string(tjp));
+    }
+    GIBKIT_ASSIGN_OR_RETURN(bool held, durable_.has(frame.address()));
+    if (held) continue;  // the frames up to our head, which the peer holds too
+    GIBKIT_ASSIGN_OR_RETURN(std::string prev_json, latest_frame_json(tjp));
+    const std::string where = "identity " + std::string(tjp) + " frame " + frame.address();
+    Result<Claim> claim = claim_named_in(frame);
+    if (!claim.ok()) return claim.status().with_context(where);
+    Status verified = verifier.verify(prev_json, text, *claim);
+    if (!verified.ok()) {
+      GIBKIT_RETURN_IF_ERROR(check_duplicity(verifier, tjp, frame, text, *claim));
+      return Status(StatusCode::kPermissionDenied,
+                    verified.message() + " (it does not descend from the head this node holds, " + *head + ")")
+          .with_context(where);
+    }
+    GIBKIT_RETURN_IF_ERROR(store_own(tjp, {text}, {*claim}, *head, own));
+    *head = frame.address();
+    ++added;
+  }
+  return added;
 }
 
 Status IdentityRegistry::trust(std::string_view genesis_frame_json) {
@@ -309,6 +404,24 @@ Result<std::string> IdentityRegistry::latest_frame_json(std::string_view tjp) co
   GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, durable_.get(*head));
   if (!text) return data_loss("identity head " + *head + " is indexed but not stored");
   return *text;
+}
+
+Status IdentityRegistry::store_own(std::string_view tjp, const std::vector<std::string>& records_json,
+                                   const std::vector<Claim>& claims, std::string_view expected_head,
+                                   bool ledger) {
+  WriteBatch batch;
+  std::string new_head;
+  for (std::size_t i = 0; i < records_json.size(); ++i) {
+    GIBKIT_ASSIGN_OR_RETURN(IbGib record, IbGib::parse(records_json[i]));
+    new_head = record.address();
+    batch.puts.push_back(StoredRecord{new_head, records_json[i]});
+    if (!ledger) continue;
+    const IbGib ledger_entry = claim_record(new_head, claims.at(i));
+    batch.puts.push_back(StoredRecord{ledger_entry.address(), ledger_entry.to_json_text()});
+    batch.heads.push_back(HeadUpdate{claim_key(new_head), ledger_entry.address(), std::nullopt});
+  }
+  batch.heads.push_back(HeadUpdate{identity_head_key(tjp), new_head, std::string(expected_head)});
+  return durable_.write(batch);
 }
 
 Status IdentityRegistry::store(std::string_view tjp, const std::vector<std::string>& records_json,

@@ -41,7 +41,9 @@ Result<IdentityFrames> KeystoneSigner::evolve_latest(std::string_view latest_fra
                                                      const std::string* revocation_reason) {
   return signer_support::guarded(kWho, [&]() -> Result<IdentityFrames> {
     // Held from the check that latest is this signer's own head to the
-    // record of the new one, so one frame is never evolved twice.
+    // record of the new one, so one frame is never evolved twice. own.frame
+    // may be the frame after latest, adopted by catch-up: the revocation
+    // claim names the frame actually evolved.
     std::lock_guard lock(mutex_);
     GIBKIT_ASSIGN_OR_RETURN(const signer_support::OwnFrame own,
                             signer_support::own_latest_frame(*secrets_, kWho, latest_frame_json));
@@ -56,7 +58,8 @@ Result<IdentityFrames> KeystoneSigner::evolve_latest(std::string_view latest_fra
                                                   ? evolve_wots(own.frame, signed_claim, own.master, env_, reason)
                                                   : evolve(own.frame, signed_claim, own.master, env_, reason));
     GIBKIT_RETURN_IF_ERROR(signer_support::record_own_frame(*secrets_, own, next));
-    return IdentityFrames{{next.to_json_text()}, next.address()};
+    // With the frame adopted by catch-up first, if any (own_frames.h).
+    return IdentityFrames{signer_support::frames_made(own, next), next.address()};
   });
 }
 

@@ -21,9 +21,10 @@ namespace {
 constexpr std::string_view kSecretSuffix = ".secret";
 constexpr std::string_view kHeadSuffix = ".head";
 constexpr std::size_t kMaxSecretFileBytes = 4096;
-// An address is an ib (a keystone or identity frame's is short) and a gib of
-// at most two 64-char hashes; anything much longer is not one of ours.
-constexpr std::size_t kMaxHeadFileBytes = 4096;
+// The address line plus the frame's JSON: a Winternitz frame is about
+// 5.3 KiB, a challenge-pool frame about 85 KiB; anything much longer is not
+// one of ours.
+constexpr std::size_t kMaxHeadFileBytes = 1 << 20;
 
 std::string errno_text(int error) { return std::strerror(error); }
 
@@ -208,18 +209,27 @@ Result<Secret> SecretStore::get(std::string_view identity) const {
   return secret;
 }
 
-Status SecretStore::put_head(std::string_view identity, std::string_view address) {
+Status SecretStore::put_head(std::string_view identity, std::string_view address, std::string_view frame_json) {
   GIBKIT_RETURN_IF_ERROR(check_head_address(address));
+  // One line per member: a frame's JSON text escapes its line breaks, so a
+  // raw one means it is not a frame we wrote.
+  if (frame_json.find('\n') != std::string_view::npos || frame_json.find('\r') != std::string_view::npos) {
+    return invalid_argument("secret store: a head frame's JSON may not contain a raw line break");
+  }
   std::lock_guard lock(mutex_);
   if (!dir_) {
-    memory_heads_.insert_or_assign(std::string(identity), std::string(address));
+    memory_heads_.insert_or_assign(std::string(identity), HeadRecord{std::string(address), std::string(frame_json)});
     return {};
   }
   GIBKIT_ASSIGN_OR_RETURN(const std::filesystem::path target, file_for(identity, kHeadSuffix));
-  return install_file(*dir_, target, std::string(address) + "\n", Install::kReplace);
+  // Address and frame in one file, replaced by one rename(): a crash leaves
+  // the old pair or the new one, never an address with another's frame.
+  std::string text = std::string(address) + "\n";
+  if (!frame_json.empty()) text += std::string(frame_json) + "\n";
+  return install_file(*dir_, target, text, Install::kReplace);
 }
 
-Result<std::string> SecretStore::get_head(std::string_view identity) const {
+Result<SecretStore::HeadRecord> SecretStore::read_head(std::string_view identity) const {
   std::lock_guard lock(mutex_);
   if (!dir_) {
     const auto it = memory_heads_.find(identity);
@@ -227,11 +237,29 @@ Result<std::string> SecretStore::get_head(std::string_view identity) const {
     return it->second;
   }
   GIBKIT_ASSIGN_OR_RETURN(const std::filesystem::path path, file_for(identity, kHeadSuffix));
-  GIBKIT_ASSIGN_OR_RETURN(std::string address,
+  GIBKIT_ASSIGN_OR_RETURN(std::string text,
                           read_owner_only_file(path, kMaxHeadFileBytes,
                                                "secret store: no latest frame recorded for this identity"));
-  if (!check_head_address(address).ok()) return data_loss("secret store: " + path.string() + " is corrupt");
-  return address;
+  HeadRecord record;
+  const std::size_t line_end = text.find('\n');
+  record.address = text.substr(0, line_end);
+  if (line_end != std::string::npos) record.frame_json = text.substr(line_end + 1);
+  if (!record.address.empty() && record.address.back() == '\r') record.address.pop_back();
+  if (!check_head_address(record.address).ok() || record.frame_json.find('\n') != std::string::npos) {
+    return data_loss("secret store: " + path.string() + " is corrupt");
+  }
+  return record;
+}
+
+Result<std::string> SecretStore::get_head(std::string_view identity) const {
+  GIBKIT_ASSIGN_OR_RETURN(HeadRecord record, read_head(identity));
+  return std::move(record.address);
+}
+
+Result<std::string> SecretStore::get_head_frame(std::string_view identity) const {
+  GIBKIT_ASSIGN_OR_RETURN(HeadRecord record, read_head(identity));
+  if (record.frame_json.empty()) return not_found("secret store: only the address of the latest frame is recorded");
+  return std::move(record.frame_json);
 }
 
 }  // namespace gibkit::signer_support

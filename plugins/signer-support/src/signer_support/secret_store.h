@@ -16,6 +16,9 @@
 //    writable by group/others is refused, as OpenSSH refuses a private key
 //    with loose permissions: the head is not secret, but whoever can rewrite
 //    it can make the signer evolve a frame of their choosing.
+//    The `.head` file holds the address on its first line and, since issue
+//    #10, the frame's JSON text on the second (the first line alone is the
+//    older format, still read).
 //
 // Methods are thread safe.
 #pragma once
@@ -52,10 +55,17 @@ class SecretStore {
 
   // Records `address` as the latest frame the signer made for the identity,
   // replacing the previous record. kInvalidArgument unless it is an address.
-  [[nodiscard]] Status put_head(std::string_view identity, std::string_view address);
+  // `frame_json`, when given, is that frame's whole JSON text (one line),
+  // kept with the address so that the signer can hand the frame out again
+  // if the caller lost it before storing it (own_frames.h, "catch-up").
+  [[nodiscard]] Status put_head(std::string_view identity, std::string_view address,
+                                std::string_view frame_json = {});
   // The recorded address; kNotFound when none is recorded, and otherwise the
   // errors of get().
   [[nodiscard]] Result<std::string> get_head(std::string_view identity) const;
+  // The recorded frame's JSON text; kNotFound when no head or only its
+  // address is recorded (a record written before frames were kept).
+  [[nodiscard]] Result<std::string> get_head_frame(std::string_view identity) const;
 
  private:
   explicit SecretStore(std::filesystem::path dir);
@@ -64,7 +74,13 @@ class SecretStore {
   std::optional<std::filesystem::path> dir_;
   mutable std::mutex mutex_;
   std::map<std::string, Secret, std::less<>> memory_;
-  std::map<std::string, std::string, std::less<>> memory_heads_;
+  struct HeadRecord {
+    std::string address;
+    std::string frame_json;  // empty: not recorded
+  };
+  [[nodiscard]] Result<HeadRecord> read_head(std::string_view identity) const;
+
+  std::map<std::string, HeadRecord, std::less<>> memory_heads_;
 };
 
 }  // namespace gibkit::signer_support

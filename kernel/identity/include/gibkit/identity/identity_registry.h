@@ -61,6 +61,13 @@ struct SessionBundle {
   std::string session_tjp;        // = session genesis address
 };
 
+// The claim {verb, target} a frame says it carries, read from the frame
+// shapes of the shipped signers (`data.claim`, ed25519; `data.proofs[].claim`,
+// keystone). A *candidate* only: it is trusted once the frame's signer
+// verifies the frame with it (a wrong one fails verification). kNotFound when
+// the frame names no single claim (a genesis, or a shape not known here).
+[[nodiscard]] Result<Claim> claim_named_in(const IbGib& frame);
+
 // The head-index key of identity `tjp` (protected namespace, see above).
 [[nodiscard]] std::string identity_head_key(std::string_view tjp);
 
@@ -94,7 +101,29 @@ class IdentityRegistry {
 
   // Evolves identity `tjp` with a frame claiming {verb, target}; stores it and
   // returns the new frame's JSON text.
+  //
+  // Catch-up (issue #10): a signer that made frame n+1 which this registry
+  // never stored (the process was killed between the two) hands out n+1 and
+  // then the new frame (signer_support/own_frames.h). Each frame before the
+  // last is verified with `signer` from the frame before it, with the claim
+  // it names (claim_named_in), and everything is stored in one batch with
+  // the head moved by compare-and-swap and the claim ledger of every frame,
+  // so peers that missed n+1 are sent it as an earlier endorsement.
   [[nodiscard]] Result<std::string> sign(Signer& signer, std::string_view tjp, const Claim& claim);
+
+  // Recovery of an own identity restored from a backup (`gib keystone
+  // recover`): `frames_json` are frames of `tjp` that a peer holds, oldest
+  // first. Frames this registry already holds are skipped; each other one
+  // must verify with `verifier` from the registry's head of `tjp` -- exactly
+  // as an incoming frame -- with the claim it names, and is stored with its
+  // claim ledger entry and the head moved, one frame at a time. A frame that
+  // does not descend from the head is refused (kPermissionDenied, naming
+  // it); a second valid frame at a held position is recorded as duplicity.
+  // Returns how many frames were added. `own`: an identity of this node,
+  // whose claims go to the claim ledger (a peer's, e.g. a peer's domain that
+  // moved on while this node's space was older, does not).
+  [[nodiscard]] Result<std::size_t> recover_frames(Signer& verifier, std::string_view tjp,
+                                                   const std::vector<std::string>& frames_json, bool own = true);
 
   // --- peer identities ---
 
@@ -148,6 +177,10 @@ class IdentityRegistry {
                          const Claim& expected);
   Status store(std::string_view tjp, const std::vector<std::string>& records_json,
                std::string_view new_head, std::optional<std::string> expected_head);
+  // Stores own frames with their claim ledger entries and moves the head
+  // from `expected_head`, in one batch.
+  Status store_own(std::string_view tjp, const std::vector<std::string>& records_json,
+                   const std::vector<Claim>& claims, std::string_view expected_head, bool ledger = true);
 
   Space& durable_;
 };
