@@ -300,3 +300,46 @@ TEST(JsonValue, TypesTruthinessAndLookups) {
 
 }  // namespace
 }  // namespace gibkit::json
+
+// split_object/split_array check exactly what parse() checks but build no
+// values: a reader decodes the members it needs now and the rest later.
+namespace gibkit::json {
+namespace {
+
+TEST(JsonSplit, ObjectMembersKeepTheirTextAndOrder) {
+  const std::string text = R"( {"a":1, "b" : [ {"x":"\u00e9"} ,2], "a":"again"} )";
+  Result<std::vector<RawMember>> members = split_object(text);
+  ASSERT_TRUE(members.ok()) << members.status().to_string();
+  ASSERT_EQ(members->size(), 3u);
+  EXPECT_EQ((*members)[0].key, "a");
+  EXPECT_EQ((*members)[0].json_text, "1");
+  EXPECT_EQ((*members)[1].key, "b");
+  EXPECT_EQ((*members)[1].json_text, R"([ {"x":"\u00e9"} ,2])");
+  EXPECT_EQ((*members)[2].json_text, R"("again")");
+  EXPECT_TRUE(split_object("{}").ok());
+}
+
+TEST(JsonSplit, RefusesWhatParseRefuses) {
+  for (std::string_view bad : {"[1]", "{\"a\":}", "{\"a\":[1,}", "{\"a\":1} x", "{\"a\":\"\\x\"}", "{\"a\":tru}", ""}) {
+    EXPECT_FALSE(split_object(bad).ok()) << bad;
+    EXPECT_FALSE(parse(bad).ok() && parse(bad)->is_object()) << bad;
+  }
+  ParseOptions shallow;
+  shallow.max_depth = 3;
+  Result<std::vector<RawMember>> deep = split_object(R"({"a":[[[[1]]]]})", shallow);
+  EXPECT_EQ(deep.status().code(), StatusCode::kResourceExhausted);
+}
+
+TEST(JsonSplit, ArrayElementsKeepTheirText) {
+  Result<std::vector<std::string_view>> elements = split_array(R"([ {"ib":"a"}, 2 ,"three",[] ])");
+  ASSERT_TRUE(elements.ok()) << elements.status().to_string();
+  ASSERT_EQ(elements->size(), 4u);
+  EXPECT_EQ((*elements)[0], R"({"ib":"a"})");
+  EXPECT_EQ((*elements)[3], "[]");
+  EXPECT_TRUE(split_array("[]").ok() && split_array("[]")->empty());
+  EXPECT_FALSE(split_array("{}").ok());
+  EXPECT_FALSE(split_array("[1,]").ok());
+}
+
+}  // namespace
+}  // namespace gibkit::json

@@ -185,6 +185,28 @@ struct ParseOptions {
 [[nodiscard]] Result<Value> parse(std::string_view text, const ParseOptions& options = {},
                                   ParseError* error = nullptr);
 
+// One member of an object as split_object() gives it: the key decoded, the
+// value still its JSON text (a view into the text given to split_object).
+struct RawMember {
+  std::string key;
+  std::string_view json_text;
+};
+
+// The members of a JSON text that is one object, in order, each value checked
+// exactly as parse() would but kept as its text: no Value is built. For a
+// reader that decodes some members now and others only later or never, e.g.
+// a message whose small authenticating part is checked before its large
+// part is decoded. Duplicate keys are all listed (parse() keeps the last).
+[[nodiscard]] Result<std::vector<RawMember>> split_object(std::string_view text, const ParseOptions& options = {},
+                                                          ParseError* error = nullptr);
+
+// The elements of a JSON text that is one array, each checked as parse()
+// would but kept as its text, so that a long array can be decoded one
+// element at a time.
+[[nodiscard]] Result<std::vector<std::string_view>> split_array(std::string_view text,
+                                                                const ParseOptions& options = {},
+                                                                ParseError* error = nullptr);
+
 // JSON.stringify(value), compact.
 [[nodiscard]] std::string stringify(const Value& value);
 // Appends JSON.stringify(value) to `out` (no allocation of a temporary).

@@ -16,13 +16,117 @@ class Parser {
   Result<Value> parse_document() {
     skip_whitespace();
     Value value;
-    if (!parse_value(value, 0)) return failure();
+    if (!parse_value(&value, 0)) return failure();
     skip_whitespace();
     if (pos_ != text_.size()) {
       fail("unexpected data after the JSON value");
       return failure();
     }
     return value;
+  }
+
+  // The members of a top-level object, each value checked as JSON but kept
+  // as its text (see json::split_object).
+  Result<std::vector<RawMember>> split_document() {
+    skip_whitespace();
+    std::vector<RawMember> members;
+    if (at_end() || text_[pos_] != '{') {
+      if (!at_end()) fail("expected a JSON object");
+      else unexpected();
+      return failure();
+    }
+    ++pos_;
+    skip_whitespace();
+    if (!at_end() && text_[pos_] == '}') {
+      ++pos_;
+    } else {
+      while (true) {
+        skip_whitespace();
+        std::string key;
+        if (at_end() || text_[pos_] != '"') {
+          if (!at_end()) fail("expected a string key");
+          else unexpected();
+          return failure();
+        }
+        if (!parse_string(key)) return failure();
+        skip_whitespace();
+        if (at_end() || text_[pos_] != ':') {
+          if (at_end()) unexpected();
+          else fail("expected ':' after key");
+          return failure();
+        }
+        ++pos_;
+        skip_whitespace();
+        const std::size_t start = pos_;
+        if (!parse_value(nullptr, 1)) return failure();
+        members.push_back(RawMember{std::move(key), text_.substr(start, pos_ - start)});
+        skip_whitespace();
+        if (at_end()) {
+          unexpected();
+          return failure();
+        }
+        if (text_[pos_] == ',') {
+          ++pos_;
+          continue;
+        }
+        if (text_[pos_] == '}') {
+          ++pos_;
+          break;
+        }
+        fail("expected ',' or '}' in object");
+        return failure();
+      }
+    }
+    skip_whitespace();
+    if (pos_ != text_.size()) {
+      fail("unexpected data after the JSON value");
+      return failure();
+    }
+    return members;
+  }
+
+  // The elements of a top-level array, each checked but kept as its text.
+  Result<std::vector<std::string_view>> split_array_document() {
+    skip_whitespace();
+    std::vector<std::string_view> elements;
+    if (at_end() || text_[pos_] != '[') {
+      if (!at_end()) fail("expected a JSON array");
+      else unexpected();
+      return failure();
+    }
+    ++pos_;
+    skip_whitespace();
+    if (!at_end() && text_[pos_] == ']') {
+      ++pos_;
+    } else {
+      while (true) {
+        skip_whitespace();
+        const std::size_t start = pos_;
+        if (!parse_value(nullptr, 1)) return failure();
+        elements.push_back(text_.substr(start, pos_ - start));
+        skip_whitespace();
+        if (at_end()) {
+          unexpected();
+          return failure();
+        }
+        if (text_[pos_] == ',') {
+          ++pos_;
+          continue;
+        }
+        if (text_[pos_] == ']') {
+          ++pos_;
+          break;
+        }
+        fail("expected ',' or ']' in array");
+        return failure();
+      }
+    }
+    skip_whitespace();
+    if (pos_ != text_.size()) {
+      fail("unexpected data after the JSON value");
+      return failure();
+    }
+    return elements;
   }
 
   const ParseError& error() const { return error_; }
@@ -77,7 +181,9 @@ class Parser {
     return true;
   }
 
-  bool parse_value(Value& out, std::size_t depth) {
+  // Parses one value into *out; with out == nullptr only checks it, building
+  // nothing (split_object's skipped members cost no allocation per element).
+  bool parse_value(Value* out, std::size_t depth) {
     if (at_end()) return unexpected();
     switch (text_[pos_]) {
       case '{': return parse_object(out, depth + 1);
@@ -85,13 +191,18 @@ class Parser {
       case '"': {
         std::string s;
         if (!parse_string(s)) return false;
-        out = Value(std::move(s));
+        if (out != nullptr) *out = Value(std::move(s));
         return true;
       }
-      case 't': out = Value(true); return expect_literal("true");
-      case 'f': out = Value(false); return expect_literal("false");
-      case 'n': out = Value(); return expect_literal("null");
-      default: return parse_number(out);
+      case 't': if (out != nullptr) *out = Value(true); return expect_literal("true");
+      case 'f': if (out != nullptr) *out = Value(false); return expect_literal("false");
+      case 'n': if (out != nullptr) *out = Value(); return expect_literal("null");
+      default: {
+        Value number;
+        if (!parse_number(number)) return false;
+        if (out != nullptr) *out = std::move(number);
+        return true;
+      }
     }
   }
 
@@ -102,14 +213,14 @@ class Parser {
     return true;
   }
 
-  bool parse_object(Value& out, std::size_t depth) {
+  bool parse_object(Value* out, std::size_t depth) {
     if (!check_depth(depth)) return false;
     ++pos_;  // '{'
     std::vector<Object::Member> members;
     skip_whitespace();
     if (!at_end() && text_[pos_] == '}') {
       ++pos_;
-      out = Value(Object());
+      if (out != nullptr) *out = Value(Object());
       return true;
     }
     while (true) {
@@ -125,8 +236,8 @@ class Parser {
       ++pos_;
       skip_whitespace();
       Value value;
-      if (!parse_value(value, depth)) return false;
-      members.emplace_back(std::move(key), std::move(value));
+      if (!parse_value(out != nullptr ? &value : nullptr, depth)) return false;
+      if (out != nullptr) members.emplace_back(std::move(key), std::move(value));
       skip_whitespace();
       if (at_end()) return unexpected();
       if (text_[pos_] == ',') {
@@ -139,25 +250,25 @@ class Parser {
       }
       return fail("expected ',' or '}' in object");
     }
-    out = Value(Object::from_members(std::move(members)));
+    if (out != nullptr) *out = Value(Object::from_members(std::move(members)));
     return true;
   }
 
-  bool parse_array(Value& out, std::size_t depth) {
+  bool parse_array(Value* out, std::size_t depth) {
     if (!check_depth(depth)) return false;
     ++pos_;  // '['
     Array elements;
     skip_whitespace();
     if (!at_end() && text_[pos_] == ']') {
       ++pos_;
-      out = Value(std::move(elements));
+      if (out != nullptr) *out = Value(std::move(elements));
       return true;
     }
     while (true) {
       skip_whitespace();
       Value value;
-      if (!parse_value(value, depth)) return false;
-      elements.push_back(std::move(value));
+      if (!parse_value(out != nullptr ? &value : nullptr, depth)) return false;
+      if (out != nullptr) elements.push_back(std::move(value));
       skip_whitespace();
       if (at_end()) return unexpected();
       if (text_[pos_] == ',') {
@@ -170,7 +281,7 @@ class Parser {
       }
       return fail("expected ',' or ']' in array");
     }
-    out = Value(std::move(elements));
+    if (out != nullptr) *out = Value(std::move(elements));
     return true;
   }
 
@@ -308,6 +419,21 @@ class Parser {
 };
 
 }  // namespace
+
+Result<std::vector<RawMember>> split_object(std::string_view text, const ParseOptions& options, ParseError* error) {
+  Parser parser(text, options);
+  Result<std::vector<RawMember>> result = parser.split_document();
+  if (!result.ok() && error != nullptr) *error = parser.error();
+  return result;
+}
+
+Result<std::vector<std::string_view>> split_array(std::string_view text, const ParseOptions& options,
+                                                  ParseError* error) {
+  Parser parser(text, options);
+  Result<std::vector<std::string_view>> result = parser.split_array_document();
+  if (!result.ok() && error != nullptr) *error = parser.error();
+  return result;
+}
 
 Result<Value> parse(std::string_view text, const ParseOptions& options, ParseError* error) {
   Parser parser(text, options);
