@@ -28,7 +28,7 @@ InnerspaceConfig named(std::string name, std::size_t max_message_bytes = 1024) {
 }
 
 RequestHandler echo(std::string prefix = "echo:") {
-  return [prefix](std::string_view request) -> Result<std::string> { return prefix + std::string(request); };
+  return [prefix](std::string_view request) -> Result<Answer> { return Answer{prefix + std::string(request)}; };
 }
 
 TEST(Innerspace, RoundTripByName) {
@@ -46,9 +46,9 @@ TEST(Innerspace, RoundTripByName) {
 TEST(Innerspace, HandlerGetsACopyNotTheCallersBuffer) {
   const char* seen = nullptr;
   InnerspaceTransport bob(named("bob-copy"));
-  ASSERT_TRUE(bob.listen([&](std::string_view request) -> Result<std::string> {
+  ASSERT_TRUE(bob.listen([&](std::string_view request) -> Result<Answer> {
                 seen = request.data();
-                return std::string(request);
+                return Answer{std::string(request)};
               }).ok());
   Result<std::unique_ptr<Connection>> connection = InnerspaceTransport(InnerspaceConfig{}).connect(bob.endpoint());
   ASSERT_TRUE(connection.ok());
@@ -59,7 +59,7 @@ TEST(Innerspace, HandlerGetsACopyNotTheCallersBuffer) {
 
 TEST(Innerspace, HandlerErrorsKeepTheirCode) {
   InnerspaceTransport bob(named("bob-errors"));
-  ASSERT_TRUE(bob.listen([](std::string_view) -> Result<std::string> { return aborted("conflict"); }).ok());
+  ASSERT_TRUE(bob.listen([](std::string_view) -> Result<Answer> { return aborted("conflict"); }).ok());
   Result<std::unique_ptr<Connection>> connection = InnerspaceTransport(InnerspaceConfig{}).connect(bob.endpoint());
   ASSERT_TRUE(connection.ok());
   EXPECT_EQ((*connection)->request("x", kGenerous).status().code(), StatusCode::kAborted);
@@ -67,7 +67,7 @@ TEST(Innerspace, HandlerErrorsKeepTheirCode) {
 
 TEST(Innerspace, HandlerExceptionBecomesInternalError) {
   InnerspaceTransport bob(named("bob-throws"));
-  ASSERT_TRUE(bob.listen([](std::string_view) -> Result<std::string> { throw std::runtime_error("boom"); }).ok());
+  ASSERT_TRUE(bob.listen([](std::string_view) -> Result<Answer> { throw std::runtime_error("boom"); }).ok());
   Result<std::unique_ptr<Connection>> connection = InnerspaceTransport(InnerspaceConfig{}).connect(bob.endpoint());
   ASSERT_TRUE(connection.ok());
   EXPECT_EQ((*connection)->request("x", kGenerous).status().code(), StatusCode::kInternal);
@@ -114,8 +114,8 @@ TEST(Innerspace, StoppedReceiverIsUnavailableAndRestartReconnects) {
 
 TEST(Innerspace, MessageSizeIsBoundedBothWays) {
   InnerspaceTransport bob(named("bob-limits", 16));
-  ASSERT_TRUE(bob.listen([](std::string_view request) -> Result<std::string> {
-                return std::string(request.size() * 2, 'r');
+  ASSERT_TRUE(bob.listen([](std::string_view request) -> Result<Answer> {
+                return Answer{std::string(request.size() * 2, 'r')};
               }).ok());
   Result<std::unique_ptr<Connection>> connection = InnerspaceTransport(named("", 1024)).connect(bob.endpoint());
   ASSERT_TRUE(connection.ok());
@@ -130,9 +130,9 @@ TEST(Innerspace, MessageSizeIsBoundedBothWays) {
 
 TEST(Innerspace, LateAnswerIsDeadlineExceeded) {
   InnerspaceTransport bob(named("bob-slow"));
-  ASSERT_TRUE(bob.listen([](std::string_view) -> Result<std::string> {
+  ASSERT_TRUE(bob.listen([](std::string_view) -> Result<Answer> {
                 std::this_thread::sleep_for(milliseconds(100));
-                return std::string("late");
+                return Answer{"late"};
               }).ok());
   Result<std::unique_ptr<Connection>> connection = InnerspaceTransport(InnerspaceConfig{}).connect(bob.endpoint());
   ASSERT_TRUE(connection.ok());
@@ -168,7 +168,7 @@ TEST(Innerspace, StopWaitsForRunningHandlersThenReleasesTheHandler) {
   auto alive = std::make_shared<int>(0);  // copied into the handler; gone when the handler is released
   std::weak_ptr<int> watch = alive;
   InnerspaceTransport bob(named("bob-stop"));
-  ASSERT_TRUE(bob.listen([&, alive](std::string_view) -> Result<std::string> {
+  ASSERT_TRUE(bob.listen([&, alive](std::string_view) -> Result<Answer> {
                 {
                   std::lock_guard lock(mutex);
                   entered = true;
@@ -177,7 +177,7 @@ TEST(Innerspace, StopWaitsForRunningHandlersThenReleasesTheHandler) {
                 std::this_thread::sleep_for(milliseconds(50));
                 std::lock_guard lock(mutex);
                 finished = true;
-                return std::string("done");
+                return Answer{"done"};
               }).ok());
   alive.reset();
   Result<std::unique_ptr<Connection>> connection = InnerspaceTransport(InnerspaceConfig{}).connect(bob.endpoint());

@@ -38,10 +38,10 @@ TEST(AbiProxy, TransportCarriesRequestsToTheKernelHandlerAndBack) {
   ASSERT_TRUE(transport.ok());
   EXPECT_EQ((*transport)->endpoint(), "");
   ASSERT_TRUE((*transport)
-                  ->listen([](std::string_view request) -> Result<std::string> {
+                  ->listen([](std::string_view request) -> Result<Answer> {
                     if (request == "deny") return permission_denied("denied by handler");
                     if (request == "throw") throw std::runtime_error("handler threw");
-                    return "re:" + std::string(request);
+                    return Answer{"re:" + std::string(request)};
                   })
                   .ok());
   EXPECT_EQ((*transport)->endpoint(), "echo://self");

@@ -62,7 +62,7 @@ TEST_P(ExampleDeployment, PutRecordsMoveHeadsAndReadBack) {
 TEST_P(ExampleDeployment, StartsAndStopsWithoutListeners) {
   auto node = start_node();
   ASSERT_NE(node, nullptr);
-  ASSERT_TRUE(node->start([](std::string_view) -> Result<std::string> { return std::string(); }).ok());
+  ASSERT_TRUE(node->start([](std::string_view) -> Result<Answer> { return Answer{}; }).ok());
   EXPECT_TRUE(node->endpoints().empty());
   node->stop();
 }

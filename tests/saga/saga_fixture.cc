@@ -110,6 +110,7 @@ std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options
     for (const std::string& ib : kernel::signer_frame_ibs(*signer)) verifiers.emplace_back(ib, signer);
   }
   std::shared_ptr<std::int64_t> clock = node->clock_ms;
+  std::shared_ptr<std::function<void(const SagaEvent&)>> on_event = node->on_event;
   SyncServices services{.durable = node->durable.get(),
                         .staging = node->staging.get(),
                         .signer = node->signer.get(),
@@ -122,10 +123,12 @@ std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options
                         .session_signer = node->session_signer.get(),
                         .now_ms = [clock] { return *clock; },
                         .monotonic_ms = [clock] { return *clock; },
-                        .on_event = {}};
+                        .on_event = [on_event](const SagaEvent& event) {
+                          if (*on_event) (*on_event)(event);
+                        }};
   node->service = std::make_unique<SyncService>(services, node->domain_tjp, options);
   SyncService* service = node->service.get();
-  Status listening = node->transport->listen([service](std::string_view request) { return service->handle(request); });
+  Status listening = node->transport->listen([service](std::string_view request) { return service->answer(request); });
   EXPECT_TRUE(listening.ok()) << listening.to_string();
   return node;
 }

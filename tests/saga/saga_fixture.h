@@ -34,6 +34,10 @@ struct TestNode {
   std::string frame_ib;  // the ib of the identity frames its signer makes (and verifies)
   // The node's wall clock (SyncServices::now_ms), which a test may move.
   std::shared_ptr<std::int64_t> clock_ms = std::make_shared<std::int64_t>(1'790'000'000'000);
+  // Called with each SagaEvent of the node's receiver (SyncServices::on_event)
+  // once a test sets it; from the thread handling the turn.
+  std::shared_ptr<std::function<void(const SagaEvent&)>> on_event =
+      std::make_shared<std::function<void(const SagaEvent&)>>();
 
   // Every record held, by address (ignoring which space).
   [[nodiscard]] std::set<std::string> durable_addresses() const;

@@ -104,3 +104,51 @@ TEST(SyncMessagesTest, RefusesRecordsWhoseGibDoesNotMatch) {
 
 }  // namespace
 }  // namespace gibkit::saga
+
+namespace gibkit::saga {
+namespace {
+
+SyncRequest delta_with(std::vector<Payload> payloads) {
+  SyncRequest request;
+  request.leg = Leg::kDelta;
+  request.saga_id = "abc";
+  request.context = make_request_context(Leg::kDelta, "abc", {{"seq", 1}}, kFrame, kRequest);
+  request.signed_frame_json = make_stone("keystone", {{"n", 1}}, {}).to_json_text();
+  request.payloads = std::move(payloads);
+  return request;
+}
+
+// A receiver authenticates a turn from the head of the message before it
+// decodes the payloads, which a stranger can make as large as the transport
+// lets it: decode_request_head checks them as JSON only.
+TEST(SyncMessagesTest, TheHeadDecodesWithoutThePayloads) {
+  std::string junk = *encode(delta_with({}));
+  junk.pop_back();
+  junk += R"(,"payloads":[{},{},{},{"ib":1}]})";
+  Result<SyncRequest> head = decode_request_head(junk);
+  ASSERT_TRUE(head.ok()) << head.status().to_string();
+  EXPECT_TRUE(head->payloads.empty());
+  EXPECT_EQ(head->unparsed_payloads, R"([{},{},{},{"ib":1}])");
+  EXPECT_FALSE(decode_payloads(head->unparsed_payloads).ok());
+  EXPECT_FALSE(decode_request(junk).ok());
+
+  const std::string genuine = *encode(delta_with({Payload::of(some_record())}));
+  Result<SyncRequest> genuine_head = decode_request_head(genuine);
+  ASSERT_TRUE(genuine_head.ok()) << genuine_head.status().to_string();
+  Result<std::vector<Payload>> payloads = decode_payloads(genuine_head->unparsed_payloads);
+  ASSERT_TRUE(payloads.ok()) << payloads.status().to_string();
+  EXPECT_EQ(*payloads, std::vector<Payload>{Payload::of(some_record())});
+}
+
+TEST(SyncMessagesTest, OnlyADeltaCarriesPayloads) {
+  SyncRequest commit = delta_with({});
+  commit.leg = Leg::kCommit;
+  commit.context = make_request_context(Leg::kCommit, "abc", {}, kFrame, kRequest);
+  std::string text = *encode(commit);
+  text.pop_back();
+  text += R"(,"payloads":[]})";
+  EXPECT_EQ(decode_request_head(text).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace gibkit::saga

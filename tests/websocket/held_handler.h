@@ -16,16 +16,19 @@ namespace gibkit::plugins::websocket::test_support {
 
 class HeldHandler {
  public:
-  // Answers each request with `response`, or echoes it when none is given.
+  // Answers each request with `response`, or echoes it when none is given,
+  // once open(); a request "hello" is answered at once. Every answer admits
+  // the connection (a peer's first request is its hello).
   RequestHandler handler(std::optional<std::string> response = std::nullopt) {
-    return [this, response = std::move(response)](std::string_view request) -> Result<std::string> {
+    return [this, response = std::move(response)](std::string_view request) -> Result<Answer> {
+      if (request == "hello") return Answer{"hello", Admission::kAuthenticated};
       std::unique_lock lock(mutex_);
       ++running_;
       peak_ = std::max(peak_, running_);
       changed_.notify_all();
       changed_.wait_for(lock, std::chrono::seconds(60), [&] { return open_; });
       --running_;
-      return response ? *response : std::string(request);
+      return Answer{response ? *response : std::string(request), Admission::kAuthenticated};
     };
   }
   // True once `n` calls run at once (waits at most 20 s).

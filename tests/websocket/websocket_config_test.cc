@@ -65,7 +65,15 @@ TEST(WebsocketConfig, SchemaListsEveryKeyWithItsDefault) {
   Result<WebsocketConfig> config = parse_websocket_config(defaults);
   ASSERT_TRUE(config.ok()) << config.status().to_string();
   EXPECT_EQ(config->idle_timeout_s, WebsocketConfig().idle_timeout_s);
-  EXPECT_EQ(schema.size(), 15u);
+  EXPECT_EQ(schema.size(), 20u);
+}
+
+// Pending connections need at least one slot of their own.
+TEST(WebsocketConfig, ReservedConnectionsMustLeaveRoomForPendingOnes) {
+  Result<WebsocketConfig> config = parse_websocket_config(
+      json::Object{{"max_connections", 8.0}, {"reserved_connections", 8.0}});
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("reserved_connections"), std::string::npos) << config.status().to_string();
 }
 
 // The bounds parse_websocket_config enforces are declared in the schema too,
@@ -82,7 +90,8 @@ TEST(WebsocketConfig, SchemaDeclaresBoundsAndFilesThatMustExist) {
   EXPECT_EQ(find("port").max, 65535);
   for (std::string_view positive : {"max_message_bytes", "max_frame_bytes", "max_send_queue_bytes", "max_in_flight",
                                     "max_connections", "worker_threads", "request_timeout_ms",
-                                    "handshake_timeout_s", "idle_timeout_s"}) {
+                                    "handshake_timeout_s", "idle_timeout_s", "max_pending_per_address",
+                                    "preauth_max_message_bytes", "preauth_timeout_s", "max_buffered_bytes"}) {
     ConfigKey key = find(positive);
     ASSERT_TRUE(key.min.has_value()) << positive;
     EXPECT_GE(*key.min, 1) << positive;

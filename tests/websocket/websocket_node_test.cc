@@ -84,16 +84,18 @@ double number(const json::Object& line, const std::string& key) {
 class WebsocketBadInput : public ::testing::Test {
  protected:
   static constexpr int kMaxConnections = 4;
+  static constexpr int kReserved = 1;
 
   void SetUp() override {
     WebsocketConfig config;
     config.max_message_bytes = 64 * 1024;
     config.max_frame_bytes = 4096;
     config.max_connections = kMaxConnections;
+    config.reserved_connections = kReserved;
     config.handshake_timeout_s = 3;
     receiver_ = std::make_unique<WebsocketTransport>(config);
-    ASSERT_TRUE(receiver_->listen([](std::string_view request) -> Result<std::string> {
-                  return "echo:" + std::string(request);
+    ASSERT_TRUE(receiver_->listen([](std::string_view request) -> Result<Answer> {
+                  return Answer{"echo:" + std::string(request)};
                 }).ok());
     sender_ = std::make_unique<WebsocketTransport>(config);
   }
@@ -199,15 +201,16 @@ TEST_F(WebsocketBadInput, GarbageFramingAfterUpgrade) {
   expect_still_serving();
 }
 
-TEST_F(WebsocketBadInput, ConnectionFloodIsCappedAtMaxConnections) {
+// Connections that never authenticate hold at most the pending share of the
+// slots (max_connections - reserved_connections): each one past it evicts
+// the oldest, and a genuine connection still gets in.
+TEST_F(WebsocketBadInput, ConnectionFloodEvictsTheOldestPendingConnections) {
   json::Object seen = run_case("connection_flood", std::to_string(kMaxConnections));
-  EXPECT_EQ(first_error_code(seen), "resource_exhausted+fatal");
-  const json::Value* errors = seen.find("errors");
-  ASSERT_TRUE(errors != nullptr && errors->is_array());
-  EXPECT_EQ(errors->as_array().size(), 3u);  // one per refused connection
-  EXPECT_EQ(first_close_code(seen), 1013);
-  EXPECT_EQ(seen.find("openAfterFlood")->as_number(), kMaxConnections);
-  expect_still_serving();  // the flood has gone, so there is room again
+  EXPECT_EQ(first_error_code(seen), "");  // an evicted connection is dropped, not told
+  constexpr int kPendingShare = kMaxConnections - kReserved;
+  EXPECT_EQ(seen.find("openAfterFlood")->as_number(), kPendingShare);
+  EXPECT_EQ(receiver_->load().evicted, static_cast<std::uint64_t>(kMaxConnections + 3 - kPendingShare));
+  expect_still_serving();  // evicting one more
 }
 
 // The sender's side of a dropped socket, against a foreign server
@@ -344,8 +347,8 @@ TEST(WebsocketBackPressure, PeerThatNeverReadsIsBoundedThenDisconnected) {
   constexpr int kRequests = 400;
   constexpr std::size_t kResponseBytes = 256 * 1024;
   WebsocketTransport receiver(config);
-  ASSERT_TRUE(receiver.listen([](std::string_view) -> Result<std::string> {
-                return std::string(kResponseBytes, 'a');
+  ASSERT_TRUE(receiver.listen([](std::string_view) -> Result<Answer> {
+                return Answer{std::string(kResponseBytes, 'a'), Admission::kAuthenticated};
               }).ok());
 
   NodeUntilStdinCloses peer("slow_peer.js no_read " + receiver.endpoint() + " " + std::to_string(kRequests));

@@ -31,8 +31,11 @@ WebsocketConfig small_config() {
   return config;
 }
 
+// Echoes, and admits the connection (as an authenticated request would).
 RequestHandler echo() {
-  return [](std::string_view request) -> Result<std::string> { return "echo:" + std::string(request); };
+  return [](std::string_view request) -> Result<Answer> {
+    return Answer{"echo:" + std::string(request), Admission::kAuthenticated};
+  };
 }
 
 // A receiver with `handler` and a connection to it.
@@ -81,7 +84,7 @@ TEST(WebsocketTransport, EmptyAndUnicodeMessagesSurvive) {
 }
 
 TEST(WebsocketTransport, HandlerErrorReachesTheCallerWithItsCode) {
-  Pair pair(small_config(), [](std::string_view) -> Result<std::string> {
+  Pair pair(small_config(), [](std::string_view) -> Result<Answer> {
     return permission_denied("keystone proof does not match");
   });
   ASSERT_TRUE(pair.connection);
@@ -92,7 +95,7 @@ TEST(WebsocketTransport, HandlerErrorReachesTheCallerWithItsCode) {
 }
 
 TEST(WebsocketTransport, HandlerExceptionBecomesInternalError) {
-  Pair pair(small_config(), [](std::string_view) -> Result<std::string> { throw std::runtime_error("boom"); });
+  Pair pair(small_config(), [](std::string_view) -> Result<Answer> { throw std::runtime_error("boom"); });
   ASSERT_TRUE(pair.connection);
   Result<std::string> response = pair.connection->request("x", kGenerous);
   EXPECT_EQ(response.status().code(), StatusCode::kInternal);
@@ -106,6 +109,9 @@ TEST(WebsocketTransport, ManyConcurrentRequestsOnOneConnection) {
   config.worker_threads = 4;
   Pair pair(config);
   ASSERT_TRUE(pair.connection);
+  // Until its first request is answered the connection is pending, and a
+  // pending connection may have only one request at a time.
+  ASSERT_TRUE(pair.connection->request("hello", kGenerous).ok());
   constexpr int kThreads = 16;
   constexpr int kPerThread = 25;
   std::atomic<int> good{0};
@@ -148,7 +154,7 @@ TEST(WebsocketTransport, OversizedRequestIsRejectedBeforeSending) {
 }
 
 TEST(WebsocketTransport, OversizedResponseIsReportedNotSent) {
-  Pair pair(small_config(), [](std::string_view) -> Result<std::string> { return std::string(2 * 1024 * 1024, 'r'); });
+  Pair pair(small_config(), [](std::string_view) -> Result<Answer> { return Answer{std::string(2 * 1024 * 1024, 'r')}; });
   ASSERT_TRUE(pair.connection);
   Result<std::string> response = pair.connection->request("big please", kGenerous);
   EXPECT_EQ(response.status().code(), StatusCode::kResourceExhausted);
@@ -242,7 +248,7 @@ TEST(WebsocketTransport, ServerRestartThenReconnect) {
 
   config.port = std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
   WebsocketTransport second(config);
-  ASSERT_TRUE(second.listen([](std::string_view r) -> Result<std::string> { return "second:" + std::string(r); }).ok());
+  ASSERT_TRUE(second.listen([](std::string_view r) -> Result<Answer> { return Answer{"second:" + std::string(r)}; }).ok());
   Result<std::string> after = (*connection)->request("after", kGenerous);
   ASSERT_TRUE(after.ok()) << after.status().to_string();
   EXPECT_EQ(*after, "second:after");
@@ -275,9 +281,9 @@ TEST(WebsocketTransport, IdleConnectionIsClosedAndTheNextRequestReconnects) {
 TEST(WebsocketTransport, RequestRunningLongerThanTheIdleTimeoutIsAnswered) {
   WebsocketConfig config = small_config();
   config.idle_timeout_s = 1;
-  Pair pair(config, [](std::string_view request) -> Result<std::string> {
+  Pair pair(config, [](std::string_view request) -> Result<Answer> {
     std::this_thread::sleep_for(milliseconds(2500));  // well past idle_timeout_s: the connection is busy, not idle
-    return std::string(request);
+    return Answer{std::string(request)};
   });
   ASSERT_TRUE(pair.connection);
   Result<std::string> response = pair.connection->request("slow", kGenerous);

@@ -16,31 +16,9 @@
 #include "gibkit/saga/saga_log.h"
 #include "gibkit/saga/staging_area.h"
 #include "gibkit/saga/sync_service.h"
+#include "saga_table.h"
 
 namespace gibkit::saga {
-
-// A saga as the receiver sees it between turns.
-struct ReceiverSaga {
-  ReceiverSaga(std::string sender, std::string session, SagaLog saga_log, std::int64_t now_ms)
-      : sender_domain(std::move(sender)),
-        session_tjp(std::move(session)),
-        log(std::move(saga_log)),
-        last_activity_ms(now_ms) {}
-
-  std::string sender_domain;
-  std::string session_tjp;       // the sender's session
-  identity::SessionBundle own_session;  // this node's session, signing the replies
-  std::string expected_nonce;    // issued in the last reply; the next request must echo it
-  std::string previous_context;  // last accepted request context
-  std::int64_t next_delta_seq = 1;
-  std::map<std::string, std::optional<std::string>> acked_heads;  // tjp -> own head at Ack
-  std::vector<std::string> sender_holds;  // sender heads/stones this node also holds
-  StagedRecords staged;
-  std::size_t staged_bytes = 0;  // JSON bytes of `staged`
-  std::deque<std::string> outgoing;  // records the sender asked for, not yet sent
-  SagaLog log;
-  std::int64_t last_activity_ms;  // State::monotonic_ms() of the last authenticated turn
-};
 
 struct SyncService::State {
   State(SyncServices services_in, std::string domain, SyncOptions options_in)
@@ -67,8 +45,7 @@ struct SyncService::State {
   identity::IdentityRegistry registry;
   StagingArea staging;
 
-  std::mutex receiver_mutex;  // the receiver handles one request at a time
-  std::unordered_map<std::string, ReceiverSaga> sagas;
+  SagaTable sagas;  // the receiver's sagas; each turn holds its own saga
 };
 
 // The rules for moving a timeline head at Commit (head_moves.cc): `head` is
@@ -92,8 +69,8 @@ inline std::string pending_outcome_key(std::string_view peer_domain) { return "^
 inline constexpr std::string_view kSettledMark = "settled^gib";  // the head index has no erase
 
 // Receiver entry point (sync_receiver.cc).
-[[nodiscard]] Result<std::string> handle_request(SyncService::State& state, std::string_view request);
-// Drops idle sagas (sync_receiver.cc); takes the receiver's lock.
+[[nodiscard]] Result<Answer> handle_request(SyncService::State& state, std::string_view request);
+// Drops idle sagas (sync_receiver.cc); skips any saga whose turn is running.
 std::size_t expire_idle_sagas(SyncService::State& state);
 // Sender entry point (sync_sender.cc).
 [[nodiscard]] Result<SyncReport> run_sender(SyncService::State& state, Connection& peer, std::string_view peer_domain,

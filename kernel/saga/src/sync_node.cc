@@ -223,7 +223,7 @@ SyncNode::~SyncNode() = default;
 
 RequestHandler SyncNode::handler() {
   SyncService* service = service_.get();
-  return [service](std::string_view request) { return service->handle(request); };
+  return [service](std::string_view request) { return service->answer(request); };
 }
 
 Result<std::string> SyncNode::peer_domain(std::string_view peer) const {

@@ -42,12 +42,13 @@ class ReceiverTurn {
   Space& durable() { return *state_.services.durable; }
   const json::Object& context_data() const { return request_.context.data->as_object(); }
 
+  // Holds the saga for the rest of this turn: its other turns wait.
   Result<ReceiverSaga*> find_saga() {
-    auto it = state_.sagas.find(request_.saga_id);
-    if (it == state_.sagas.end()) {
+    held_ = state_.sagas.hold(request_.saga_id);
+    if (!held_) {
       return failed_precondition("unknown saga " + request_.saga_id + " (never started, finished or abandoned)");
     }
-    return &it->second;
+    return held_->saga.get();
   }
 
   // The turn is genuine iff the signing frame is the next frame of the
@@ -65,6 +66,8 @@ class ReceiverTurn {
     GIBKIT_RETURN_IF_ERROR(authenticate_turn(saga, request_.context, request_.leg, request_.signed_frame_json));
     authenticated_ = true;
     saga.last_activity_ms = state_.monotonic_ms();
+    // Only now is the large part of the message worth decoding.
+    GIBKIT_ASSIGN_OR_RETURN(request_.payloads, decode_payloads(request_.unparsed_payloads));
     return {};
   }
 
@@ -78,8 +81,17 @@ class ReceiverTurn {
   [[nodiscard]] std::string peer_domain() const {
     if (!authenticated_) return {};
     if (request_.session) return request_.session->domain_tjp;
-    auto it = state_.sagas.find(request_.saga_id);
-    return it == state_.sagas.end() ? std::string() : it->second.sender_domain;
+    return held_ ? held_->saga->sender_domain : std::string();
+  }
+
+  // Drops the saga after this authenticated turn failed: its staged payloads
+  // go, its trail stays.
+  void abandon(const Status& why) {
+    if (!held_ || held_->saga->ended) return;
+    ReceiverSaga& saga = *held_->saga;
+    (void)state_.staging.release(saga.staged);
+    (void)saga.log.record("failed", "", why.to_string());
+    state_.sagas.remove(request_.saga_id, saga);
   }
   [[nodiscard]] Leg leg() const noexcept { return request_.leg; }
 
@@ -146,7 +158,7 @@ class ReceiverTurn {
 
   Result<SyncResponse> init() {
     if (state_.domain_tjp.empty()) return failed_precondition("this node has no domain identity to answer with");
-    if (state_.sagas.count(request_.saga_id) != 0) {
+    if (state_.sagas.contains(request_.saga_id)) {
       return permission_denied("replay: saga " + request_.saga_id + " was already started");
     }
     if (!request_.session) return invalid_argument("init must carry the session to accept");
@@ -165,12 +177,19 @@ class ReceiverTurn {
         state_.registry.accept_session(*domain_verifier, *request_.session, request_.earlier_endorsements));
 
     GIBKIT_ASSIGN_OR_RETURN(SagaLog log, SagaLog::start(durable(), request_.saga_id, "receiver"));
-    ReceiverSaga candidate(sender_domain, request_.session->session_tjp, std::move(log), state_.monotonic_ms());
-    if (Status authenticated = authenticate(candidate); !authenticated.ok()) {
-      (void)candidate.log.record("failed", "", authenticated.to_string());
+    auto candidate =
+        std::make_shared<ReceiverSaga>(sender_domain, request_.session->session_tjp, std::move(log), state_.monotonic_ms());
+    std::unique_lock turn(candidate->turn);
+    if (Status authenticated = authenticate(*candidate); !authenticated.ok()) {
+      (void)candidate->log.record("failed", "", authenticated.to_string());
       return authenticated;
     }
-    ReceiverSaga& saga = state_.sagas.try_emplace(request_.saga_id, std::move(candidate)).first->second;
+    // Two copies of one Init racing: the one that lost is a replay.
+    if (!state_.sagas.insert(request_.saga_id, candidate)) {
+      return permission_denied("replay: saga " + request_.saga_id + " was already started");
+    }
+    held_ = SagaTable::Held{candidate, std::move(turn)};
+    ReceiverSaga& saga = *candidate;
 
     // This node's own session for the replies, endorsed by its domain; the
     // sender gets the endorsements it may have missed since the last frame
@@ -367,7 +386,7 @@ class ReceiverTurn {
         json::Object{{"committed", static_cast<double>(committed)}, {"heads", std::move(moved)}});
     report({.event = "saga.committed", .saga_id = request_.saga_id, .peer_domain = saga->sender_domain,
             .leg = "commit", .records = committed});
-    state_.sagas.erase(request_.saga_id);
+    state_.sagas.remove(request_.saga_id, *saga);
     return response;
   }
 
@@ -377,13 +396,14 @@ class ReceiverTurn {
     GIBKIT_RETURN_IF_ERROR(state_.staging.release(saga->staged));
     Result<SyncResponse> response = reply(Leg::kAbortReply, *saga, json::Object{});
     report({.event = "saga.aborted", .saga_id = request_.saga_id, .peer_domain = saga->sender_domain, .leg = "abort"});
-    state_.sagas.erase(request_.saga_id);
+    state_.sagas.remove(request_.saga_id, *saga);
     return response;
   }
 
   SyncService::State& state_;
   SyncRequest request_;
   std::vector<identity::EndorsementStep> own_earlier_;
+  std::optional<SagaTable::Held> held_;  // the saga this turn runs on, once found
   bool authenticated_ = false;
 
  public:
@@ -391,36 +411,31 @@ class ReceiverTurn {
   [[nodiscard]] bool authenticated() const noexcept { return authenticated_; }
 };
 
-// Drops a saga after a failed turn: its staged payloads go, its trail stays.
-void abandon(SyncService::State& state, const std::string& saga_id, const Status& why) {
-  auto it = state.sagas.find(saga_id);
-  if (it == state.sagas.end()) return;
-  (void)state.staging.release(it->second.staged);
-  (void)it->second.log.record("failed", "", why.to_string());
-  state.sagas.erase(it);
-}
-
 std::size_t expire_idle(SyncService::State& state) {
   const std::int64_t now = state.monotonic_ms();
-  std::vector<std::string> idle;
-  for (const auto& [id, saga] : state.sagas) {
-    if (now - saga.last_activity_ms > state.options.saga_idle_timeout.count()) idle.push_back(id);
+  std::size_t expired = 0;
+  for (const std::string& id : state.sagas.ids()) {
+    // A saga whose turn runs now is not idle; it is not waited for either.
+    std::optional<SagaTable::Held> held = state.sagas.try_hold(id);
+    if (!held) continue;
+    ReceiverSaga& saga = *held->saga;
+    if (now - saga.last_activity_ms <= state.options.saga_idle_timeout.count()) continue;
+    (void)state.staging.release(saga.staged);
+    (void)saga.log.record("failed", "", deadline_exceeded("saga idle for too long").to_string());
+    state.sagas.remove(id, saga);
+    ++expired;
   }
-  for (const std::string& id : idle) abandon(state, id, deadline_exceeded("saga idle for too long"));
-  return idle.size();
+  return expired;
 }
 
 }  // namespace
 
-std::size_t expire_idle_sagas(SyncService::State& state) {
-  std::lock_guard lock(state.receiver_mutex);
-  return expire_idle(state);
-}
+std::size_t expire_idle_sagas(SyncService::State& state) { return expire_idle(state); }
 
-Result<std::string> handle_request(SyncService::State& state, std::string_view text) {
-  std::lock_guard lock(state.receiver_mutex);
+Result<Answer> handle_request(SyncService::State& state, std::string_view text) {
   expire_idle(state);
-  Result<SyncRequest> request = decode_request(text);
+  // The payloads stay undecoded until the turn is authenticated.
+  Result<SyncRequest> request = decode_request_head(text);
   if (!request) {
     // Nothing in an undecodable message is trusted, its sagaId least of
     // all: it is answered and forgotten, and no saga is touched.
@@ -430,24 +445,32 @@ Result<std::string> handle_request(SyncService::State& state, std::string_view t
     SyncResponse error;
     error.leg = Leg::kError;
     error.error = request.status();
-    return encode(error);
+    GIBKIT_ASSIGN_OR_RETURN(std::string message, encode(error));
+    return Answer{std::move(message), Admission::kRefused};
   }
   const std::string saga_id = request->saga_id;
   ReceiverTurn turn(state, std::move(*request));
   Result<SyncResponse> response = turn.run();
-  if (response) return encode(*response);
+  // What the transport may conclude of the connection: an authenticated turn
+  // admits it, whatever the turn's outcome; anything else is refused.
+  const Admission admission = turn.authenticated() ? Admission::kAuthenticated : Admission::kRefused;
+  if (response) {
+    GIBKIT_ASSIGN_OR_RETURN(std::string message, encode(*response));
+    return Answer{std::move(message), admission};
+  }
   if (state.services.on_event) {
     state.services.on_event({.event = "saga.rejected", .saga_id = saga_id, .peer_domain = turn.peer_domain(),
                              .leg = std::string(leg_name(turn.leg())), .detail = response.status().to_string()});
   }
   // Only a turn signed by the saga's own session may end it; anyone else's
   // failure (a forged, replayed or misdirected turn) leaves it as it was.
-  if (turn.authenticated()) abandon(state, saga_id, response.status());
+  if (turn.authenticated()) turn.abandon(response.status());
   SyncResponse error;
   error.leg = Leg::kError;
   error.saga_id = saga_id;
   error.error = response.status();
-  return encode(error);
+  GIBKIT_ASSIGN_OR_RETURN(std::string message, encode(error));
+  return Answer{std::move(message), admission};
 }
 
 }  // namespace gibkit::saga

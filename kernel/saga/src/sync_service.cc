@@ -69,7 +69,12 @@ SyncService::SyncService(SyncServices services, std::string domain_tjp, SyncOpti
 
 SyncService::~SyncService() = default;
 
-Result<std::string> SyncService::handle(std::string_view request) { return handle_request(*state_, request); }
+Result<Answer> SyncService::answer(std::string_view request) { return handle_request(*state_, request); }
+
+Result<std::string> SyncService::handle(std::string_view request) {
+  GIBKIT_ASSIGN_OR_RETURN(Answer answered, handle_request(*state_, request));
+  return std::move(answered.message);
+}
 
 Result<SyncReport> SyncService::sync(Connection& peer, std::string_view peer_domain,
                                      const std::vector<std::string>& addresses, const ProgressCallback& progress) {

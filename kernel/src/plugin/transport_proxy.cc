@@ -1,5 +1,6 @@
 // gibkit::Transport and gibkit::Connection over a plugin's C tables, and the
 // kernel's RequestHandler presented to the plugin as a gibkit_request_handler.
+#include <cstddef>
 #include <string>
 
 #include "gibkit/plugin/abi_support.h"
@@ -30,21 +31,35 @@ class ConnectionProxy final : public Connection {
   std::shared_ptr<const void> library_;
 };
 
-// The kernel's handler as the plugin sees it; the plugin releases it.
+// The kernel's handler as the plugin sees it; the plugin releases it. A
+// 1.0/1.1 transport gets `handle`, which drops the admission verdict.
 struct HandlerBridge {
   RequestHandler handler;
 
   static int handle(void* ctx, gibkit_str request, gibkit_sink response, gibkit_sink error) noexcept {
+    int ignored = GIBKIT_ADMISSION_PENDING;
+    return handle_admitting(ctx, request, &ignored, response, error);
+  }
+
+  static int handle_admitting(void* ctx, gibkit_str request, int* admission, gibkit_sink response,
+                              gibkit_sink error) noexcept {
+    *admission = GIBKIT_ADMISSION_REFUSED;  // also what a throwing handler leaves
     return abi::guarded(error, [&]() -> Status {
-      Result<std::string> r = static_cast<HandlerBridge*>(ctx)->handler(abi::to_view(request));
+      Result<Answer> r = static_cast<HandlerBridge*>(ctx)->handler(abi::to_view(request));
       if (!r.ok()) return r.status();
-      abi::write(response, *r);
+      *admission = static_cast<int>(r->admission);
+      abi::write(response, r->message);
       return Status();
     });
   }
 
   static void release(void* ctx) noexcept { delete static_cast<HandlerBridge*>(ctx); }
 };
+
+bool has_listen_admitting(const gibkit_transport_vtable& vtable) {
+  return vtable.struct_size >= offsetof(gibkit_transport_vtable, listen_admitting) + sizeof(vtable.listen_admitting) &&
+         vtable.listen_admitting != nullptr;
+}
 
 class TransportProxy final : public Transport {
  public:
@@ -57,9 +72,16 @@ class TransportProxy final : public Transport {
   Status listen(RequestHandler handler) override {
     auto* bridge = new HandlerBridge{std::move(handler)};
     std::string error;
-    int code = transport_.vtable->listen(
-        transport_.self, gibkit_request_handler{bridge, &HandlerBridge::handle, &HandlerBridge::release},
-        abi::string_sink(&error));
+    int code = 0;
+    if (has_listen_admitting(*transport_.vtable)) {
+      const gibkit_admitting_handler admitting{sizeof(gibkit_admitting_handler), bridge,
+                                               &HandlerBridge::handle_admitting, &HandlerBridge::release};
+      code = transport_.vtable->listen_admitting(transport_.self, &admitting, abi::string_sink(&error));
+    } else {
+      code = transport_.vtable->listen(
+          transport_.self, gibkit_request_handler{bridge, &HandlerBridge::handle, &HandlerBridge::release},
+          abi::string_sink(&error));
+    }
     return abi::to_status(code, std::move(error));
   }
 

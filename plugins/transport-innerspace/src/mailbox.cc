@@ -18,9 +18,11 @@ Result<std::string> Mailbox::deliver(std::string_view request) {
     if (closed_) return unavailable("innerspace://" + name_ + " stopped");
     ++running_;
   }
+  // In one process there is no connection to admit: the verdict is dropped.
   Result<std::string> response = internal_error("unset");
   try {
-    response = handler_(request);
+    Result<Answer> answer = handler_(request);
+    response = answer.ok() ? Result<std::string>(std::move(answer->message)) : Result<std::string>(answer.status());
   } catch (const std::exception& e) {
     response = internal_error(std::string("request handler threw: ") + e.what());
   } catch (...) {

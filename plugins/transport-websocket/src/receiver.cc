@@ -14,6 +14,7 @@
 #include <exception>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <utility>
 
@@ -90,6 +91,8 @@ struct Session {
   std::uint64_t serial = 0;  // never reused, so late worker results find no stranger
   lws* wsi = nullptr;
   bool counted = false;      // holds one of max_connections
+  bool admitted = false;     // a request on it authenticated (the kernel's Admission verdict)
+  std::string address;       // the peer's IP address (per-address limits)
   std::string message;       // websocket message being received
   std::map<std::uint64_t, Assembly> assembling;
   std::size_t assembling_bytes = 0;
@@ -165,7 +168,9 @@ class Receiver::Impl {
 
   const std::string& endpoint() const { return endpoint_; }
 
-  ReceiverLoad load() const { return ReceiverLoad{connections_.load(), buffered_bytes_.load()}; }
+  ReceiverLoad load() const {
+    return ReceiverLoad{connections_.load(), buffered_bytes_.load(), pending_count_.load(), evicted_.load()};
+  }
 
  private:
   static constexpr char kVhostName[] = "gibkit-receiver";
@@ -206,9 +211,14 @@ class Receiver::Impl {
     auto* session = new Session;
     session->serial = ++last_serial_;
     session->wsi = wsi;
+    char address[64] = "";
+    lws_get_peer_simple(wsi, address, sizeof address);
+    session->address = address;
     sessions_[session->serial] = session;
     ++connections_;
+    make_room(session->address);
     if (open_connections_ >= config_.max_connections) {
+      // Every slot is held by an admitted peer: refuse, never evict one.
       fail(*session, 0,
            resource_exhausted("too many connections (max_connections " + std::to_string(config_.max_connections) +
                               ")"),
@@ -217,12 +227,70 @@ class Receiver::Impl {
     }
     session->counted = true;
     ++open_connections_;
-    refresh_deadline(*session);
+    pending_.insert(session->serial);
+    pending_by_address_[session->address].insert(session->serial);
+    pending_count_ = static_cast<int>(pending_.size());
+    // The whole of pre-authentication, from now: never extended by traffic.
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, config_.preauth_timeout_s);
     return session;
   }
 
+  // Before a new connection from `address` takes a pending slot: over the
+  // per-address bound or the pending share of the table (or a full table),
+  // the oldest pending connection goes. A flood of connections that never
+  // authenticate thus only ever displaces its own kind, and a genuine peer,
+  // which authenticates with its first request, is exposed for one round trip.
+  void make_room(const std::string& address) {
+    if (auto same = pending_by_address_.find(address);
+        same != pending_by_address_.end() &&
+        static_cast<int>(same->second.size()) >= config_.max_pending_per_address) {
+      evict(*same->second.begin());
+    }
+    const int pending_capacity = config_.max_connections - config_.reserved_connections;
+    if (!pending_.empty() &&
+        (static_cast<int>(pending_.size()) >= pending_capacity || open_connections_ >= config_.max_connections)) {
+      evict(*pending_.begin());
+    }
+  }
+
+  // Drops a pending connection at once: its slot is free now, and the socket
+  // is closed from the loop's next turn (no error part: it made way for
+  // another connection and learns nothing more than a dropped socket).
+  void evict(std::uint64_t serial) {
+    Session& victim = *sessions_.at(serial);
+    release_slot(victim);
+    victim.closing = true;
+    victim.lingering = true;
+    ++evicted_;
+    lws_set_timeout(victim.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  }
+
+  void release_slot(Session& session) {
+    if (session.counted) --open_connections_;
+    session.counted = false;
+    if (pending_.erase(session.serial) != 0) {
+      auto same = pending_by_address_.find(session.address);
+      if (same != pending_by_address_.end()) {
+        same->second.erase(session.serial);
+        if (same->second.empty()) pending_by_address_.erase(same);
+      }
+      pending_count_ = static_cast<int>(pending_.size());
+    }
+  }
+
+  void admit(Session& session) {
+    const bool counted = session.counted;
+    release_slot(session);  // leaves the pending sets ...
+    if (counted) {          // ... but keeps its slot
+      session.counted = true;
+      ++open_connections_;
+    }
+    session.admitted = true;
+    refresh_deadline(session);
+  }
+
   void close_session(Session* session) {
-    if (session->counted) --open_connections_;
+    release_slot(*session);
     --connections_;
     buffered_bytes_ -= session->accounted;
     sessions_.erase(session->serial);
@@ -234,6 +302,13 @@ class Receiver::Impl {
     if (lws_frame_is_binary(session.wsi)) {
       fail(session, 0, invalid_argument("binary websocket messages are not accepted; send text"),
            LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE);
+      return;
+    }
+    if (buffered_bytes_.load() + len > config_.max_buffered_bytes) {
+      fail(session, 0,
+           resource_exhausted("the receiver holds max_buffered_bytes " + std::to_string(config_.max_buffered_bytes) +
+                              " for all its connections; try again later"),
+           kCloseTryAgainLater);
       return;
     }
     if (session.message.size() + len > config_.max_frame_bytes + kMaxHeaderBytes) {
@@ -270,9 +345,36 @@ class Receiver::Impl {
       return;
     }
     std::string_view body = decoded->body;
-    if (session.assembling_bytes + body.size() > config_.max_message_bytes) {
+    if (!session.admitted && header.part == 0) {
+      // Before anyone vouches for the peer: one request at a time, and its
+      // size is judged from the first part's header, before the rest of it
+      // is buffered.
+      if (!session.running.empty() || !session.assembling.empty()) {
+        fail(session, header.id,
+             invalid_argument("a connection not yet authenticated may have one request at a time"),
+             LWS_CLOSE_STATUS_POLICY_VIOLATION);
+        return;
+      }
+      const std::size_t most_parts =
+          (config_.preauth_max_message_bytes + config_.max_frame_bytes - 1) / config_.max_frame_bytes;
+      if (header.parts > most_parts) {
+        fail(session, header.id,
+             resource_exhausted("a request of " + std::to_string(header.parts) +
+                                " parts exceeds preauth_max_message_bytes " +
+                                std::to_string(config_.preauth_max_message_bytes) +
+                                " on a connection not yet authenticated"),
+             LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+        return;
+      }
+    }
+    const bool pending = !session.admitted;
+    const std::size_t limit =
+        pending ? std::min(config_.max_message_bytes, config_.preauth_max_message_bytes) : config_.max_message_bytes;
+    if (session.assembling_bytes + body.size() > limit) {
       fail(session, header.id,
-           resource_exhausted("request exceeds max_message_bytes " + std::to_string(config_.max_message_bytes)),
+           resource_exhausted("request exceeds " +
+                              std::string(pending ? "preauth_max_message_bytes " : "max_message_bytes ") +
+                              std::to_string(limit)),
            LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
       return;
     }
@@ -310,7 +412,7 @@ class Receiver::Impl {
     session.running_bytes += request.size();
     refresh_reading(session);
     boost::asio::post(pool_, [this, serial = session.serial, id, request = std::move(request)] {
-      Result<std::string> response = run_handler(request);
+      Result<Answer> response = run_handler(request);
       loop_->post([this, serial, id, response = std::move(response)]() mutable {
         deliver(serial, id, std::move(response));
       });
@@ -319,7 +421,7 @@ class Receiver::Impl {
 
   // Worker thread. The handler is the kernel's; an exception from it must not
   // take the worker (and the process) down.
-  Result<std::string> run_handler(std::string_view request) {
+  Result<Answer> run_handler(std::string_view request) {
     try {
       return handler_(request);
     } catch (const std::exception& e) {
@@ -329,7 +431,7 @@ class Receiver::Impl {
     }
   }
 
-  void deliver(std::uint64_t serial, std::uint64_t id, Result<std::string> response) {
+  void deliver(std::uint64_t serial, std::uint64_t id, Result<Answer> response) {
     auto it = sessions_.find(serial);
     if (it == sessions_.end()) return;  // the peer left; nobody waits for this answer
     Session& session = *it->second;
@@ -341,20 +443,39 @@ class Receiver::Impl {
     if (!session.closing) {
       if (!response.ok()) {
         enqueue(session, encode_error(id, response.status(), /*fatal=*/false, LWS_PRE));
-      } else if (response->size() > config_.max_message_bytes) {
+      } else if (response->message.size() > config_.max_message_bytes) {
         enqueue(session, encode_error(id,
                                       resource_exhausted("response exceeds max_message_bytes " +
                                                          std::to_string(config_.max_message_bytes)),
                                       /*fatal=*/false, LWS_PRE));
       } else {
-        for (std::string& part : encode_message(PartKind::kResponse, id, *response, config_.max_frame_bytes, LWS_PRE)) {
+        for (std::string& part :
+             encode_message(PartKind::kResponse, id, response->message, config_.max_frame_bytes, LWS_PRE)) {
           enqueue(session, std::move(part));
         }
       }
+      // A handler that failed (threw, say) proved nothing about the peer.
+      if (!session.admitted) apply_verdict(session, response.ok() ? response->admission : Admission::kPending);
     }
     refresh_reading(session);
     refresh_deadline(session);
     account(session);
+  }
+
+  // The kernel's verdict on a pending connection's request: authenticated
+  // admits it; refused closes it once the answer is written (its slot is
+  // free at once); nothing learned leaves it pending.
+  void apply_verdict(Session& session, Admission admission) {
+    if (admission == Admission::kAuthenticated) {
+      admit(session);
+    } else if (admission == Admission::kRefused) {
+      release_slot(session);
+      session.closing = true;
+      session.close_status = LWS_CLOSE_STATUS_POLICY_VIOLATION;
+      session.close_reason = "unauthenticated";
+      lws_set_timeout(session.wsi, PENDING_TIMEOUT_USER_OK, config_.handshake_timeout_s);
+      refresh_reading(session);
+    }
   }
 
   void enqueue(Session& session, std::string wire) {
@@ -434,6 +555,7 @@ class Receiver::Impl {
   // wait is ours, not the peer's: no deadline.
   void refresh_deadline(Session& session) {
     if (session.closing) return;  // fail() set the closing deadline
+    if (!session.admitted) return;  // open_session() set the pre-authentication deadline
     if (session.running.empty() || !session.outbox.empty()) {
       lws_set_timeout(session.wsi, PENDING_TIMEOUT_USER_OK, config_.idle_timeout_s);
     } else {
@@ -462,9 +584,13 @@ class Receiver::Impl {
   std::unordered_map<std::uint64_t, Session*> sessions_;
   std::uint64_t last_serial_ = 0;
   int open_connections_ = 0;
+  std::set<std::uint64_t> pending_;  // serials of counted, not yet admitted connections, oldest first
+  std::map<std::string, std::set<std::uint64_t>> pending_by_address_;
   // Written on the loop thread, read by load() anywhere.
   std::atomic<int> connections_{0};
   std::atomic<std::size_t> buffered_bytes_{0};
+  std::atomic<int> pending_count_{0};
+  std::atomic<std::uint64_t> evicted_{0};
 };
 
 Result<std::unique_ptr<Receiver>> Receiver::start(const WebsocketConfig& config, RequestHandler handler) {

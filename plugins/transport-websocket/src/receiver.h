@@ -12,6 +12,12 @@
 // A peer that reads none of its answers for idle_timeout_s is disconnected.
 // A peer that breaks the protocol gets an error part (docs/transport.md) and a
 // close frame; other peers are unaffected.
+//
+// Admission: a connection is pending until the kernel says a request on it
+// authenticated (gibkit::Admission); until then it has tighter limits (one
+// request at a time, preauth_max_message_bytes, preauth_timeout_s, a share
+// of the slots per address and in all) and is the first to go when a new
+// connection needs room. A refused request closes a pending connection.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +38,8 @@ struct ReceiverLoad {
   // answers. The handler's own memory and libwebsockets' buffers (at most one
   // read chunk per connection) are not included.
   std::size_t buffered_bytes = 0;
+  int pending = 0;             // connections not yet admitted (holding a slot)
+  std::uint64_t evicted = 0;   // pending connections evicted to make room, since start
 };
 
 class Receiver {

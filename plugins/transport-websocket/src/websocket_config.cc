@@ -29,6 +29,16 @@ const std::vector<KeySpec>& key_specs() {
       {"tls_key", &WebsocketConfig::tls_key, 0, 0, "PEM private key file for tls_cert"},
       {"max_connections", &WebsocketConfig::max_connections, 1, 100000, "concurrent peer connections accepted"},
       {"worker_threads", &WebsocketConfig::worker_threads, 1, 256, "threads running the request handler"},
+      {"reserved_connections", &WebsocketConfig::reserved_connections, 0, 100000,
+       "connection slots only authenticated peers may hold"},
+      {"max_pending_per_address", &WebsocketConfig::max_pending_per_address, 1, 100000,
+       "not yet authenticated connections from one address"},
+      {"preauth_max_message_bytes", &WebsocketConfig::preauth_max_message_bytes, 1, kMaxBytes,
+       "largest request on a connection not yet authenticated"},
+      {"preauth_timeout_s", &WebsocketConfig::preauth_timeout_s, 1, 3600,
+       "time a connection has to authenticate before it is closed"},
+      {"max_buffered_bytes", &WebsocketConfig::max_buffered_bytes, 1, kMaxBytes,
+       "received and unsent bytes all connections together may hold"},
       {"tls_ca", &WebsocketConfig::tls_ca, 0, 0, "PEM file of CAs trusted when connecting to wss peers"},
       {"tls_insecure_skip_verify", &WebsocketConfig::tls_insecure_skip_verify, 0, 0,
        "accept any server certificate (tests only)"},
@@ -136,6 +146,10 @@ Result<WebsocketConfig> parse_websocket_config(const json::Object& object) {
   }
   if (config.max_frame_bytes > config.max_message_bytes) {
     return invalid_argument("config key \"max_frame_bytes\" must not exceed \"max_message_bytes\"");
+  }
+  if (config.reserved_connections >= config.max_connections) {
+    return invalid_argument("config key \"reserved_connections\" must be below \"max_connections\" (" +
+                            std::to_string(config.max_connections) + "): pending connections need a slot");
   }
   return config;
 }

@@ -25,6 +25,21 @@ struct WebsocketConfig {
   std::string tls_key;                // PEM private key file
   int max_connections = 64;           // concurrent peers; more are refused
   int worker_threads = 2;             // threads that run the kernel's handler
+  // Admission (docs/transport.md): a connection is *pending* until a request
+  // on it authenticates (the kernel's verdict); until then it may have one
+  // request of at most preauth_max_message_bytes at a time and must be
+  // admitted within preauth_timeout_s. Pending connections hold at most
+  // max_connections - reserved_connections slots, at most
+  // max_pending_per_address of them from one address; a new connection
+  // over either bound evicts the oldest pending one, never an admitted one.
+  int reserved_connections = 16;
+  int max_pending_per_address = 16;
+  std::size_t preauth_max_message_bytes = 2 * 1024 * 1024;
+  int preauth_timeout_s = 10;
+  // What all connections together may hold in received and unsent bytes
+  // (ReceiverLoad::buffered_bytes); a connection whose input would go over
+  // it is closed with resource_exhausted ("try again later").
+  std::size_t max_buffered_bytes = 256 * 1024 * 1024;
 
   // Sender end.
   std::string tls_ca;                     // PEM file of trusted CAs for wss peers

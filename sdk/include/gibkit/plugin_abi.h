@@ -35,9 +35,10 @@ extern "C" {
 
 /* The SDK (and ABI) version this header describes.
  *  1.0  the first ABI
- *  1.1  gibkit_plugin_descriptor.signer_frame_ibs */
+ *  1.1  gibkit_plugin_descriptor.signer_frame_ibs
+ *  1.2  gibkit_transport_vtable.listen_admitting (gibkit_admitting_handler) */
 #define GIBKIT_SDK_VERSION_MAJOR 1
-#define GIBKIT_SDK_VERSION_MINOR 1
+#define GIBKIT_SDK_VERSION_MINOR 2
 
 /* Name of the one exported entry point (a Boost.DLL alias to a function of
  * type gibkit_plugin_entry_fn). The "v1" is the major version: a future
@@ -122,6 +123,27 @@ typedef struct gibkit_request_handler {
   void (*release)(void* ctx);
 } gibkit_request_handler;
 
+/* Since 1.2: the kernel's verdict on who sent a request (gibkit::Admission
+ * in gibkit/transport.h), given with every answer. Until a connection has
+ * carried an authenticated request anyone could be behind it, so a transport
+ * holds it to tighter limits; this is how it learns that changed. */
+typedef enum gibkit_admission {
+  GIBKIT_ADMISSION_PENDING = 0,       /* nothing learned */
+  GIBKIT_ADMISSION_AUTHENTICATED = 1, /* authenticated as a trusted peer */
+  GIBKIT_ADMISSION_REFUSED = 2        /* failed authentication or did not decode */
+} gibkit_admission;
+
+/* Since 1.2: gibkit_request_handler that also reports the admission. The
+ * same rules; `handle` writes `*admission` (a gibkit_admission) before it
+ * returns, on failure too. `struct_size` is the kernel's sizeof, for growth:
+ * a plugin uses a field only when struct_size covers it. */
+typedef struct gibkit_admitting_handler {
+  size_t struct_size;
+  void* ctx;
+  int (*handle)(void* ctx, gibkit_str request, int* admission, gibkit_sink response, gibkit_sink error);
+  void (*release)(void* ctx);
+} gibkit_admitting_handler;
+
 typedef struct gibkit_connection_vtable {
   size_t struct_size;
   void (*destroy)(void* self);
@@ -142,7 +164,19 @@ typedef struct gibkit_transport_vtable {
   void (*stop)(void* self);
   void (*endpoint)(void* self, gibkit_sink out);
   int (*connect)(void* self, gibkit_str peer, gibkit_connection* out, gibkit_sink error);
+
+  /* ---- Since 1.2 ---- */
+
+  /* listen() with a handler that reports admission. The plugin copies
+   * *handler during the call (the pointer is not kept) and owns it as
+   * listen() owns its handler (releases it on error, at stop or destroy).
+   * The kernel calls this instead of listen() when struct_size covers it and
+   * it is not NULL; a 1.0/1.1 transport keeps getting listen(). */
+  int (*listen_admitting)(void* self, const gibkit_admitting_handler* handler, gibkit_sink error);
 } gibkit_transport_vtable;
+
+/* The size of a transport vtable before 1.2 (it ends with connect). */
+#define GIBKIT_TRANSPORT_VTABLE_SIZE_1_0 (offsetof(gibkit_transport_vtable, listen_admitting))
 
 typedef struct gibkit_transport {
   void* self;

@@ -21,10 +21,27 @@
 
 namespace gibkit {
 
+// What the kernel learned of a request's sender while answering it. Until a
+// connection has carried an authenticated request, anyone could be behind
+// it, and a transport holds it to tighter limits (docs/transport.md,
+// "Admission"): the kernel tells it when that changes.
+enum class Admission {
+  kPending = 0,        // nothing learned: keep the connection as it is
+  kAuthenticated = 1,  // the request authenticated as a trusted peer: admit the connection
+  kRefused = 2,        // the request failed authentication or did not decode
+};
+
+// One answer of the kernel: the response message and the verdict on its sender.
+struct Answer {
+  std::string message;
+  Admission admission = Admission::kPending;
+};
+
 // The kernel's side of a receiver: answers one request message with one
 // response message (or an error, which the transport reports to the peer).
-// Called from transport threads; must be thread safe.
-using RequestHandler = std::function<Result<std::string>(std::string_view request)>;
+// Called from transport threads, for several connections at once; must be
+// thread safe.
+using RequestHandler = std::function<Result<Answer>(std::string_view request)>;
 
 // One open connection from a sender to a peer's receiver.
 class Connection {

@@ -39,7 +39,9 @@ class EchoTransport final : public gibkit::Transport {
     struct Loop final : gibkit::Connection {
       explicit Loop(gibkit::RequestHandler* h) : handler(h) {}
       Result<std::string> request(std::string_view message, std::chrono::milliseconds) override {
-        return (*handler)(message);
+        Result<gibkit::Answer> answer = (*handler)(message);
+        if (!answer.ok()) return answer.status();
+        return std::move(answer->message);
       }
       gibkit::RequestHandler* handler;
     };

@@ -1,6 +1,7 @@
 // Peers that push a gibkit receiver against its bounds; the `ws` package
 // never stops writing on its own, so whatever holds it back is the receiver.
 // Prints JSON lines; the C++ test (websocket_node_test.cc) asserts on them.
+// flood and no_read first get their connection admitted (afterHello).
 //
 //   flood <ws-url> <count> <bytes>
 //     Sends <count> requests of <bytes> body at once. Once its unsent bytes
@@ -31,6 +32,14 @@ function kind(data) {
   return JSON.parse(text.slice(0, text.indexOf('\n'))).kind;
 }
 
+// A receiver admits a connection once a request on it authenticates; the
+// test's handler admits on any request, so each case opens with one request
+// ("hello") and waits for its answer before pushing.
+function afterHello(ws, then) {
+  ws.once('message', () => then());
+  ws.send(request(1000000, 'hello'));  // ids start at 1; this one is never reused
+}
+
 function flood(url, count, bytes) {
   const result = { responses: 0, errors: 0, closes: [], timedOut: false };
   const ws = new WebSocket(url, 'gibkit-v1');
@@ -38,11 +47,11 @@ function flood(url, count, bytes) {
   setTimeout(() => { result.timedOut = true; finish(); }, kDeadlineMs);
   ws.on('error', () => {});
   ws.on('close', (code) => { result.closes.push(code); finish(); });
-  ws.on('message', (data) => {
-    if (kind(data) === 'response') ++result.responses; else ++result.errors;
-    if (result.responses + result.errors === count) finish();
-  });
-  ws.on('open', () => {
+  ws.on('open', () => afterHello(ws, () => {
+    ws.on('message', (data) => {
+      if (kind(data) === 'response') ++result.responses; else ++result.errors;
+      if (result.responses + result.errors === count) finish();
+    });
     const body = 'x'.repeat(bytes);
     for (let id = 1; id <= count; id++) ws.send(request(id, body));
     // Settled: the unsent amount is the same over several polls.
@@ -57,7 +66,7 @@ function flood(url, count, bytes) {
         print({ settled: true, unsent });
       }
     }, 100);
-  });
+  }));
 }
 
 function noRead(url, count) {
@@ -66,11 +75,11 @@ function noRead(url, count) {
   const finish = () => { print(result); process.exit(0); };
   ws.on('error', () => {});
   ws.on('close', (code) => { result.closes.push(code); finish(); });
-  ws.on('message', () => { ++result.responses; });
-  ws.on('open', () => {
+  ws.on('open', () => afterHello(ws, () => {
+    ws.on('message', () => { ++result.responses; });
     ws._socket.pause();
     for (let id = 1; id <= count; id++) ws.send(request(id, String(id)));
-  });
+  }));
   process.stdin.on('end', () => {
     setTimeout(() => { result.timedOut = true; finish(); }, kDeadlineMs);
     ws._socket.resume();

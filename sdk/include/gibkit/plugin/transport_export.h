@@ -43,35 +43,68 @@ struct TransportExport {
   static void destroy(void* p) noexcept { delete static_cast<Transport*>(p); }
 
   // Releases the kernel's handler when the last RequestHandler copy goes.
+  template <typename Handler>
   struct HandlerLease {
-    explicit HandlerLease(gibkit_request_handler h) noexcept : handler(h) {}
+    explicit HandlerLease(Handler h) noexcept : handler(h) {}
     HandlerLease(const HandlerLease&) = delete;
     HandlerLease& operator=(const HandlerLease&) = delete;
     ~HandlerLease() { handler.release(handler.ctx); }
-    gibkit_request_handler handler;
+    Handler handler;
   };
 
-  static int listen(void* p, gibkit_request_handler handler, gibkit_sink error) noexcept {
-    std::shared_ptr<HandlerLease> lease;
+  // The kernel's verdict as gibkit::Admission; an unknown value (from a newer
+  // kernel) counts as nothing learned.
+  static Admission admission_of(int value) noexcept {
+    switch (value) {
+      case GIBKIT_ADMISSION_AUTHENTICATED: return Admission::kAuthenticated;
+      case GIBKIT_ADMISSION_REFUSED: return Admission::kRefused;
+      default: return Admission::kPending;
+    }
+  }
+
+  // Hands `self(p)` a RequestHandler calling `handler` through `call`.
+  template <typename Handler, typename Call>
+  static int listen_with(void* p, Handler handler, gibkit_sink error, Call call) noexcept {
+    std::shared_ptr<HandlerLease<Handler>> lease;
     try {
-      lease = std::make_shared<HandlerLease>(handler);
+      lease = std::make_shared<HandlerLease<Handler>>(handler);
     } catch (...) {
       handler.release(handler.ctx);
       abi::write(error, "out of memory");
       return static_cast<int>(StatusCode::kResourceExhausted);
     }
     return abi::guarded(error, [&] {
-      RequestHandler wrapped = [lease](std::string_view request) -> Result<std::string> {
-        std::string response;
-        std::string message;
-        const gibkit_request_handler& h = lease->handler;
-        int code = h.handle(h.ctx, abi::to_str(request), abi::string_sink(&response), abi::string_sink(&message));
-        if (code != 0) return abi::to_status(code, std::move(message));
-        return response;
+      RequestHandler wrapped = [lease, call](std::string_view request) -> Result<Answer> {
+        return call(lease->handler, request);
       };
       lease.reset();  // the RequestHandler now holds the only reference
       return self(p).listen(std::move(wrapped));
     });
+  }
+
+  // A 1.0/1.1 kernel's handler: no verdict, so connections stay as they are.
+  static int listen(void* p, gibkit_request_handler handler, gibkit_sink error) noexcept {
+    return listen_with(p, handler, error, [](const gibkit_request_handler& h, std::string_view request) -> Result<Answer> {
+      Answer answer;
+      std::string message;
+      int code = h.handle(h.ctx, abi::to_str(request), abi::string_sink(&answer.message), abi::string_sink(&message));
+      if (code != 0) return abi::to_status(code, std::move(message));
+      return answer;
+    });
+  }
+
+  static int listen_admitting(void* p, const gibkit_admitting_handler* handler, gibkit_sink error) noexcept {
+    return listen_with(p, *handler, error,
+                       [](const gibkit_admitting_handler& h, std::string_view request) -> Result<Answer> {
+                         Answer answer;
+                         std::string message;
+                         int admission = GIBKIT_ADMISSION_REFUSED;
+                         int code = h.handle(h.ctx, abi::to_str(request), &admission,
+                                             abi::string_sink(&answer.message), abi::string_sink(&message));
+                         answer.admission = admission_of(admission);
+                         if (code != 0) return abi::to_status(code, std::move(message));
+                         return answer;
+                       });
   }
 
   static void stop(void* p) noexcept {
@@ -102,7 +135,7 @@ struct TransportExport {
 
   static const gibkit_transport_vtable* vtable() noexcept {
     static constexpr gibkit_transport_vtable kTable = {
-        sizeof(gibkit_transport_vtable), &destroy, &listen, &stop, &endpoint, &connect,
+        sizeof(gibkit_transport_vtable), &destroy, &listen, &stop, &endpoint, &connect, &listen_admitting,
     };
     return &kTable;
   }

@@ -66,6 +66,9 @@ struct SyncRequest {
   std::vector<identity::EndorsementStep> earlier_endorsements;  // init only
   std::vector<Payload> payloads;  // delta only
   std::optional<PendingTurn> pending;  // abort only
+  // decode_request_head only: the payloads array as received, checked as
+  // JSON but not decoded (a view into the decoded text; empty when absent).
+  std::string_view unparsed_payloads;
 };
 
 struct SyncResponse {
@@ -87,6 +90,12 @@ struct SyncResponse {
 // gives kInvalidArgument naming the field. Every embedded record must be
 // intrinsically valid (kDataLoss otherwise).
 [[nodiscard]] Result<SyncRequest> decode_request(std::string_view text);
+// The same but for the payloads, which are left in unparsed_payloads: a
+// receiver authenticates the turn from the small part of the message
+// before it spends anything on the large part (decode_payloads).
+[[nodiscard]] Result<SyncRequest> decode_request_head(std::string_view text);
+// Decodes a payloads array text, one record at a time.
+[[nodiscard]] Result<std::vector<Payload>> decode_payloads(std::string_view payloads_text);
 [[nodiscard]] Result<SyncResponse> decode_response(std::string_view text);
 
 }  // namespace gibkit::saga

@@ -134,7 +134,8 @@ struct SyncServices {
   std::function<std::int64_t()> now_ms;
   // Monotonic milliseconds (saga idle expiry); null: std::chrono::steady_clock.
   std::function<std::int64_t()> monotonic_ms;
-  // Called (under the receiver's lock) for each SagaEvent; may be null.
+  // Called for each SagaEvent, from the thread handling the turn (turns of
+  // different sagas run in parallel); may be null.
   std::function<void(const SagaEvent&)> on_event;
 };
 
@@ -151,7 +152,12 @@ class SyncService {
   // request is answered with leg "error". Only a failure after the turn was
   // authenticated abandons its saga (with its staged payloads); a message
   // that does not decode or authenticate never touches any saga.
+  // Requests of different sagas are handled in parallel, each saga's in turn.
   [[nodiscard]] Result<std::string> handle(std::string_view request);
+  // The same, with what the turn proved of its sender for the transport's
+  // admission (gibkit/transport.h): kAuthenticated once a turn authenticated
+  // as a trusted peer's session, kRefused for anything that did not.
+  [[nodiscard]] Result<Answer> answer(std::string_view request);
 
   // Sender: syncs the timelines (or stones) of `addresses` with the receiver
   // behind `peer`, which must authenticate as domain identity `peer_domain`
