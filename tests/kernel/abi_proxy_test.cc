@@ -31,6 +31,35 @@ TEST(AbiProxy, PluginExceptionsBecomeInternalErrors) {
             StatusCode::kInternal);
 }
 
+// The kernel's admission verdict reaches a 1.2 transport; a transport built
+// against SDK 1.1 still loads and serves, and learns nothing (kPending).
+TEST(AbiProxy, AdmissionVerdictsCrossToTransportsThatKnowThem) {
+  for (const auto& [file, expected] :
+       {std::pair<std::string, Admission>{"libgibkit_test_echo_transport.so", Admission::kAuthenticated},
+        std::pair<std::string, Admission>{"libgibkit_test_sdk_1_1_transport.so", Admission::kPending}}) {
+    SCOPED_TRACE(file);
+    auto plugin = load(file);
+    ASSERT_NE(plugin, nullptr);
+    auto transport = plugin->create_transport(json::Object());
+    ASSERT_TRUE(transport.ok()) << transport.status().to_string();
+    ASSERT_TRUE((*transport)
+                    ->listen([](std::string_view request) -> Result<Answer> {
+                      return Answer{"re:" + std::string(request), Admission::kAuthenticated};
+                    })
+                    .ok());
+    auto connection = (*transport)->connect("self");
+    ASSERT_TRUE(connection.ok()) << connection.status().to_string();
+    auto plain = (*connection)->request("hello", std::chrono::milliseconds(1000));
+    ASSERT_TRUE(plain.ok()) << plain.status().to_string();
+    EXPECT_EQ(*plain, "re:hello");
+    auto verdict = (*connection)->request("verdict:x", std::chrono::milliseconds(1000));
+    ASSERT_TRUE(verdict.ok()) << verdict.status().to_string();
+    EXPECT_EQ(*verdict, std::to_string(static_cast<int>(expected)));
+    connection->reset();
+    (*transport)->stop();
+  }
+}
+
 TEST(AbiProxy, TransportCarriesRequestsToTheKernelHandlerAndBack) {
   auto plugin = load("libgibkit_test_echo_transport.so");
   ASSERT_NE(plugin, nullptr);

@@ -198,15 +198,18 @@ Status LoadedPlugin::check_kind(PluginKind wanted) const {
 
 namespace {
 
-// Calls a descriptor factory and checks the table it returns.
+// Calls a descriptor factory and checks the table it returns: it must hold
+// at least the entries of the oldest minor of this major (`min_size`; the
+// proxy checks struct_size before it uses a later entry).
 template <typename Handle, typename Factory>
-Result<Handle> make_handle(Factory factory, const json::Object& config, const std::string& name) {
+Result<Handle> make_handle(Factory factory, const json::Object& config, const std::string& name,
+                           std::size_t min_size = sizeof(*Handle{}.vtable)) {
   std::string config_json = json::stringify(json::Value(config));
   Handle handle{nullptr, nullptr};
   std::string error;
   int code = factory(abi::to_str(config_json), &handle, abi::string_sink(&error));
   if (code != 0) return abi::to_status(code, std::move(error)).with_context("plugin '" + name + "'");
-  if (handle.vtable == nullptr || handle.vtable->struct_size < sizeof(*handle.vtable)) {
+  if (handle.vtable == nullptr || handle.vtable->struct_size < min_size) {
     return incompatible("plugin '" + name + "' returned a missing or truncated table");
   }
   return handle;
@@ -223,7 +226,8 @@ Result<std::unique_ptr<Space>> LoadedPlugin::create_space(const json::Object& co
 Result<std::unique_ptr<Transport>> LoadedPlugin::create_transport(const json::Object& config) {
   GIBKIT_RETURN_IF_ERROR(check_kind(PluginKind::kTransport));
   GIBKIT_ASSIGN_OR_RETURN(gibkit_transport handle,
-                          make_handle<gibkit_transport>(descriptor_->create_transport, config, name_));
+                          make_handle<gibkit_transport>(descriptor_->create_transport, config, name_,
+                                                        GIBKIT_TRANSPORT_VTABLE_SIZE_1_0));
   return make_transport_proxy(handle, shared_from_this());
 }
 

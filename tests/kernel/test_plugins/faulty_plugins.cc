@@ -38,9 +38,12 @@ class EchoTransport final : public gibkit::Transport {
     if (!handler_) return gibkit::unavailable("not listening");
     struct Loop final : gibkit::Connection {
       explicit Loop(gibkit::RequestHandler* h) : handler(h) {}
+      // "verdict:..." is answered with the admission the handler gave, so
+      // a test sees it cross the ABI.
       Result<std::string> request(std::string_view message, std::chrono::milliseconds) override {
         Result<gibkit::Answer> answer = (*handler)(message);
         if (!answer.ok()) return answer.status();
+        if (message.rfind("verdict:", 0) == 0) return std::to_string(static_cast<int>(answer->admission));
         return std::move(answer->message);
       }
       gibkit::RequestHandler* handler;
@@ -74,7 +77,7 @@ gibkit::PluginSpec<gibkit::Space> spec() {
             return std::unique_ptr<gibkit::Space>(std::make_unique<FaultySpace>());
           }};
 }
-#elif GIBKIT_TEST_KIND == 2
+#elif GIBKIT_TEST_KIND == 2 || GIBKIT_TEST_KIND == 4
 gibkit::PluginSpec<gibkit::Transport> spec() {
   return {.name = "test-echo-transport", .version = "0", .description = "loops back", .config = {},
           .create = [](const gibkit::json::Object&) -> Result<std::unique_ptr<gibkit::Transport>> {
@@ -96,4 +99,37 @@ gibkit::PluginSpec<gibkit::Signer> spec() {
 
 }  // namespace
 
+#if GIBKIT_TEST_KIND == 4
+// The echo transport as a plugin built against SDK 1.1 would present it: a
+// descriptor of minor 1 and a transport table that ends with connect (no
+// listen_admitting), so the kernel must use listen() and drop verdicts.
+namespace {
+int create_1_1(gibkit_str config, gibkit_transport* out, gibkit_sink error) {
+  const gibkit_plugin_descriptor* current = gibkit::plugin_detail::describe<&spec>();
+  int code = current->create_transport(config, out, error);
+  if (code != 0) return code;
+  static const gibkit_transport_vtable kOld = [&] {
+    gibkit_transport_vtable table = *out->vtable;
+    table.struct_size = GIBKIT_TRANSPORT_VTABLE_SIZE_1_0;
+    table.listen_admitting = nullptr;  // never read: struct_size says it is absent
+    return table;
+  }();
+  out->vtable = &kOld;
+  return 0;
+}
+
+const gibkit_plugin_descriptor* gibkit_plugin_entry() noexcept {
+  static const gibkit_plugin_descriptor kDescriptor = [] {
+    gibkit_plugin_descriptor d = *gibkit::plugin_detail::describe<&spec>();
+    d.sdk_version_minor = 1;
+    d.name = "test-sdk-1-1-transport";
+    d.create_transport = &create_1_1;
+    return d;
+  }();
+  return &kDescriptor;
+}
+}  // namespace
+BOOST_DLL_ALIAS(gibkit_plugin_entry, gibkit_plugin_v1)
+#else
 GIBKIT_PLUGIN(spec)
+#endif
