@@ -172,6 +172,43 @@ TEST(WebsocketAdmission, NewConnectionsEvictTheOldestPendingNeverAnAdmittedOne) 
   EXPECT_EQ(receiver.transport.load().evicted, 7u);
 }
 
+// A pending connection whose request is with the handler waits for its
+// verdict, however many connections arrive meanwhile (found by
+// e2e.hostile_load: a flood evicted a genuine peer while its Init was being
+// verified).
+TEST(WebsocketAdmission, AConnectionWaitingForItsVerdictIsNotEvicted) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool holding = false;
+  bool release = false;
+  Receiver receiver(admission_config(), [&](std::string_view request) -> Result<Answer> {
+    if (request != "slow hello") return Answer{"echo", Admission::kPending};
+    std::unique_lock lock(mutex);
+    holding = true;
+    changed.notify_all();
+    changed.wait_for(lock, std::chrono::seconds(10), [&] { return release; });
+    return Answer{"welcome", Admission::kAuthenticated};
+  });
+  std::unique_ptr<Connection> genuine = receiver.connect();
+  Result<std::string> welcomed = internal_error("not answered");
+  std::thread hello([&] { welcomed = genuine->request("slow hello", kGenerous); });
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return holding; }));
+  }
+  std::vector<std::unique_ptr<Connection>> flood;
+  for (int i = 0; i < 12; ++i) flood.push_back(receiver.connect());
+  ASSERT_TRUE(eventually(receiver.transport, [](const ReceiverLoad& load) { return load.evicted >= 9; }));
+  {
+    std::lock_guard lock(mutex);
+    release = true;
+  }
+  changed.notify_all();
+  hello.join();
+  ASSERT_TRUE(welcomed.ok()) << welcomed.status().to_string();
+  EXPECT_EQ(*welcomed, "welcome");
+}
+
 TEST(WebsocketAdmission, PendingConnectionsFromOneAddressAreBounded) {
   WebsocketConfig config = admission_config();
   config.max_pending_per_address = 2;

@@ -216,7 +216,12 @@ class Receiver::Impl {
     session->address = address;
     sessions_[session->serial] = session;
     ++connections_;
-    make_room(session->address);
+    if (!make_room(session->address)) {
+      fail(*session, 0,
+           resource_exhausted("too many connections waiting for authentication; try again later"),
+           kCloseTryAgainLater);
+      return session;
+    }
     if (open_connections_ >= config_.max_connections) {
       // Every slot is held by an admitted peer: refuse, never evict one.
       fail(*session, 0,
@@ -238,19 +243,36 @@ class Receiver::Impl {
   // Before a new connection from `address` takes a pending slot: over the
   // per-address bound or the pending share of the table (or a full table),
   // the oldest pending connection goes. A flood of connections that never
-  // authenticate thus only ever displaces its own kind, and a genuine peer,
-  // which authenticates with its first request, is exposed for one round trip.
-  void make_room(const std::string& address) {
+  // authenticate thus only ever displaces its own kind. A connection whose
+  // request is with the handler is not evicted: its verdict is on the way
+  // (a genuine peer's Init takes a few hundred ms to verify and answer, far
+  // longer than a flood needs to cycle through the table), and the handler's
+  // queue, not the peer, decides how long that takes. Returns false when
+  // every candidate is waiting for its verdict: the newcomer must wait.
+  bool make_room(const std::string& address) {
     if (auto same = pending_by_address_.find(address);
         same != pending_by_address_.end() &&
         static_cast<int>(same->second.size()) >= config_.max_pending_per_address) {
-      evict(*same->second.begin());
+      if (!evict_oldest_idle(same->second)) return false;
     }
     const int pending_capacity = config_.max_connections - config_.reserved_connections;
     if (!pending_.empty() &&
         (static_cast<int>(pending_.size()) >= pending_capacity || open_connections_ >= config_.max_connections)) {
-      evict(*pending_.begin());
+      if (!evict_oldest_idle(pending_)) return false;
     }
+    return true;
+  }
+
+  // Evicts the oldest of `candidates` (serials, oldest first) with no request
+  // in the handler; false when there is none.
+  bool evict_oldest_idle(const std::set<std::uint64_t>& candidates) {
+    for (std::uint64_t serial : candidates) {
+      if (sessions_.at(serial)->running.empty()) {
+        evict(serial);
+        return true;
+      }
+    }
+    return false;
   }
 
   // Drops a pending connection at once: its slot is free now, and the socket
