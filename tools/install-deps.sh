@@ -9,7 +9,11 @@ packages=(
   libbotan-2-dev
   libwebsockets-dev
   libleveldb-dev libsnappy-dev
+  libpqxx-dev             # space-postgres (pulls libpq-dev)
+  postgresql-15           # the throwaway server tests/postgres/pg_cluster.sh starts (initdb, pg_ctl)
   libyaml-cpp-dev
+  prometheus-cpp-dev      # gibd's /metrics (kernel/admin)
+  curl                    # tests fetch /metrics and /healthz over HTTP
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl                 # third-party Ed25519 verification in tests
   clang                   # the SDK and an example plugin are also built with Clang in tests

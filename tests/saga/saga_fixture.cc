@@ -1,5 +1,9 @@
 #include "saga_fixture.h"
 
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
 #include <filesystem>
 
 #include "gibkit/gib_hash.h"
@@ -34,6 +38,20 @@ std::unique_ptr<T> require(Result<std::unique_ptr<T>> result) {
     return nullptr;
   }
   return std::move(*result);
+}
+
+// GIBKIT_SAGA_DURABLE_SPACE=space-postgres keeps every node's durable records
+// in PostgreSQL (a schema per node; the server from PGHOST and libpq's
+// defaults), as tests/postgres runs these suites; otherwise in memory.
+std::unique_ptr<Space> make_durable_space() {
+  const char* chosen = std::getenv("GIBKIT_SAGA_DURABLE_SPACE");
+  if (chosen == nullptr || std::string_view(chosen) == "space-memory") {
+    return require(plugin("space-memory")->create_space(json::Object{}));
+  }
+  static std::atomic<int> counter{0};
+  json::Object config;
+  config.set("schema", json::Value("saga_" + std::to_string(::getpid()) + "_" + std::to_string(counter++)));
+  return require(plugin(chosen)->create_space(config));
 }
 
 void write(Space& space, const std::vector<IbGib>& records, const std::string& tjp, const std::string& head) {
@@ -86,7 +104,7 @@ std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options
                                     const std::string& session_plugin) {
   auto node = std::make_unique<TestNode>();
   node->name = name;
-  node->durable = require(plugin("space-memory")->create_space(json::Object{}));
+  node->durable = make_durable_space();
   node->staging = require(plugin("space-memory")->create_space(json::Object{}));
   node->signer = require(plugin(signer_plugin)->create_signer(json::Object{}));
   if (!session_plugin.empty()) node->session_signer = require(plugin(session_plugin)->create_signer(json::Object{}));

@@ -1,8 +1,15 @@
 // The Space contract (gibkit/space.h), checked against every space plugin
 // through the kernel: each plugin is loaded from the build's plugin
 // directory and used only through the host-side proxy, as the node uses it.
+//
+// Built twice: space_conformance_test over the plugins that need nothing
+// outside the build, and, with GIBKIT_CONFORMANCE_POSTGRES, over
+// space-postgres against the test cluster that tests/postgres starts (found
+// through PGHOST in the environment; each test gets a fresh PostgreSQL schema).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <ostream>
 #include <map>
@@ -18,8 +25,9 @@ namespace {
 using kernel::LoadedPlugin;
 
 struct SpacePluginCase {
-  std::string plugin;  // file stem in the plugin directory
-  bool durable;        // survives being closed and reopened
+  std::string plugin;     // file stem in the plugin directory
+  bool durable;           // survives being closed and reopened
+  bool postgres = false;  // configured by connection and schema instead of a path
 };
 
 // Readable names in ctest output instead of a byte dump.
@@ -48,7 +56,13 @@ class SpaceConformance : public ::testing::TestWithParam<SpacePluginCase> {
   // Config for an instance stored in `dir_` (ignored by non-durable spaces).
   json::Object config() const {
     json::Object config;
-    if (GetParam().durable) {
+    if (GetParam().postgres) {
+      config.set("connection", json::Value(""));  // libpq's defaults and the test's PGHOST
+      config.set("schema", json::Value(schema_));
+      config.set("pool_size", json::Value(2));
+      config.set("statement_timeout_ms", json::Value(60000));
+      config.set("fetch_size", json::Value(2));  // iterations below cross cursor pages
+    } else if (GetParam().durable) {
       config.set("path", json::Value((dir_.path() / "db").string()));
       config.set("create_if_missing", json::Value(true));
     }
@@ -87,6 +101,11 @@ class SpaceConformance : public ::testing::TestWithParam<SpacePluginCase> {
   }
 
   testing::TempDir dir_;
+  // A PostgreSQL schema of this test's own (the cluster is thrown away whole).
+  const std::string schema_ = [] {
+    static std::atomic<int> counter{0};
+    return "conformance_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+  }();
   std::shared_ptr<LoadedPlugin> plugin_;
   std::unique_ptr<Space> space_;
 };
@@ -200,14 +219,17 @@ TEST_P(DurableSpaceConformance, SurvivesRestart) {
   EXPECT_EQ(head("t^gib"), a.address);
 }
 
-TEST_P(DurableSpaceConformance, RefusesLockedDirectory) {
+// What a space kept in a directory (LevelDB) promises about that directory.
+class DirectorySpaceConformance : public DurableSpaceConformance {};
+
+TEST_P(DirectorySpaceConformance, RefusesLockedDirectory) {
   auto second = plugin_->create_space(config());
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(second.status().message().find("locked"), std::string::npos) << second.status().message();
 }
 
-TEST_P(DurableSpaceConformance, ReportsCorruptDirectory) {
+TEST_P(DirectorySpaceConformance, ReportsCorruptDirectory) {
   space_.reset();
   // CURRENT names the live manifest; pointing it at garbage is a corrupt store.
   std::ofstream(dir_.path() / "db" / "CURRENT", std::ios::trunc) << "not-a-manifest";
@@ -218,7 +240,7 @@ TEST_P(DurableSpaceConformance, ReportsCorruptDirectory) {
       << reopened.status().message();
 }
 
-TEST_P(DurableSpaceConformance, HonoursCreateIfMissingFalse) {
+TEST_P(DirectorySpaceConformance, HonoursCreateIfMissingFalse) {
   json::Object c;
   c.set("path", json::Value((dir_.path() / "absent").string()));
   c.set("create_if_missing", json::Value(false));
@@ -227,12 +249,21 @@ TEST_P(DurableSpaceConformance, HonoursCreateIfMissingFalse) {
   EXPECT_EQ(space.status().code(), StatusCode::kNotFound) << space.status().to_string();
 }
 
+#ifdef GIBKIT_CONFORMANCE_POSTGRES
+const SpacePluginCase kPostgres{"space-postgres", true, true};
+INSTANTIATE_TEST_SUITE_P(Plugins, SpaceConformance, ::testing::Values(kPostgres), PrintCase);
+INSTANTIATE_TEST_SUITE_P(Plugins, DurableSpaceConformance, ::testing::Values(kPostgres), PrintCase);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DirectorySpaceConformance);
+#else
 INSTANTIATE_TEST_SUITE_P(Plugins, SpaceConformance,
                          ::testing::Values(SpacePluginCase{"space-memory", false},
                                            SpacePluginCase{"space-leveldb", true}),
                          PrintCase);
 INSTANTIATE_TEST_SUITE_P(Plugins, DurableSpaceConformance,
                          ::testing::Values(SpacePluginCase{"space-leveldb", true}), PrintCase);
+INSTANTIATE_TEST_SUITE_P(Plugins, DirectorySpaceConformance,
+                         ::testing::Values(SpacePluginCase{"space-leveldb", true}), PrintCase);
+#endif
 
 }  // namespace
 }  // namespace gibkit
