@@ -1,19 +1,28 @@
-# gibkit_add_plugin(<target> SOURCES <src>... [LIBRARIES <lib>...] [NO_INSTALL])
+# gibkit_add_plugin(<target> SOURCES <src>... [LIBRARIES <lib>...] [ABI_ONLY] [NO_INSTALL])
 #
 # Builds a gibkit plugin: a shared module loaded by the kernel at run time,
 # linked against the SDK (statically, so no C++ type crosses the plugin ABI)
 # with hidden visibility, so that only the exported entry point is visible.
 # Used in-tree and, through the installed gibkit package, by third parties.
+# ABI_ONLY: a plugin written against the C ABI alone (gibkit/plugin_abi.h),
+#   e.g. in C: it gets the headers (gibkit::abi), not the C++ SDK library.
 # NO_INSTALL: test-only plugins that must not ship.
 function(gibkit_add_plugin target)
-  cmake_parse_arguments(ARG "NO_INSTALL" "" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(ARG "NO_INSTALL;ABI_ONLY" "" "SOURCES;LIBRARIES" ${ARGN})
   add_library(${target} MODULE ${ARG_SOURCES})
-  target_link_libraries(${target} PRIVATE gibkit::sdk ${ARG_LIBRARIES})
+  if(ARG_ABI_ONLY)
+    target_link_libraries(${target} PRIVATE gibkit::abi ${ARG_LIBRARIES})
+  else()
+    target_link_libraries(${target} PRIVATE gibkit::sdk ${ARG_LIBRARIES})
+  endif()
+  # In-tree only: the installed package has no warnings target, so a third
+  # party's plugin builds with its own flags.
   if(TARGET gibkit_warnings)
     target_link_libraries(${target} PRIVATE gibkit_warnings)
   endif()
   set_target_properties(${target} PROPERTIES
     PREFIX "lib"
+    C_VISIBILITY_PRESET hidden
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
   if(DEFINED GIBKIT_PLUGIN_OUTPUT_DIR)

@@ -257,10 +257,14 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DirectorySpaceConformance);
 #else
 INSTANTIATE_TEST_SUITE_P(Plugins, SpaceConformance,
                          ::testing::Values(SpacePluginCase{"space-memory", false},
-                                           SpacePluginCase{"space-leveldb", true}),
+                                           SpacePluginCase{"space-leveldb", true},
+                                           // examples/space-files-c: a plugin written in C
+                                           SpacePluginCase{"space-files-c", true}),
                          PrintCase);
 INSTANTIATE_TEST_SUITE_P(Plugins, DurableSpaceConformance,
-                         ::testing::Values(SpacePluginCase{"space-leveldb", true}), PrintCase);
+                         ::testing::Values(SpacePluginCase{"space-leveldb", true},
+                                           SpacePluginCase{"space-files-c", true}),
+                         PrintCase);
 INSTANTIATE_TEST_SUITE_P(Plugins, DirectorySpaceConformance,
                          ::testing::Values(SpacePluginCase{"space-leveldb", true}), PrintCase);
 #endif

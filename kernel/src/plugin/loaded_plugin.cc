@@ -1,6 +1,7 @@
 #include "gibkit/kernel/plugin/loaded_plugin.h"
 
 #include <dlfcn.h>
+#include <link.h>  // ElfW: the symbol table entry dladdr1 gives
 
 #include <cstddef>
 #include <exception>
@@ -122,6 +123,38 @@ Result<std::vector<ConfigKey>> parse_schema(const char* text) {
   return keys;
 }
 
+// The entry point, exported in either form a gibkit plugin may use:
+//  * a function (STT_FUNC): GIBKIT_PLUGIN_ENTRY, or a C plugin's
+//    `GIBKIT_PLUGIN_EXPORT const gibkit_plugin_descriptor* gibkit_plugin_v1(void)`;
+//  * a Boost.DLL alias (STT_OBJECT): a `const void*` variable holding the
+//    function's address, as GIBKIT_PLUGIN exported it before the SDK
+//    headers dropped Boost (SDK 1.0 to 1.2 plugins).
+// The dynamic linker's own symbol table entry for the address says which
+// (dladdr1 with RTLD_DL_SYMENT), so an older plugin still loads unchanged.
+Result<gibkit_plugin_entry_fn> import_entry(const boost::dll::shared_library& library, const std::string& where) {
+  using EntryFunction = const gibkit_plugin_descriptor*();
+  // Boost.DLL's get<T> is a reference to the symbol; its address is the symbol's.
+  void* address = static_cast<void*>(&library.get<unsigned char>(GIBKIT_PLUGIN_ENTRY_NAME));
+  Dl_info info{};
+  void* entry = nullptr;
+  if (dladdr1(address, &info, &entry, RTLD_DL_SYMENT) == 0 || entry == nullptr) {
+    return invalid_argument(where + ": cannot tell how '" GIBKIT_PLUGIN_ENTRY_NAME "' is exported");
+  }
+  const auto* symbol = static_cast<const ElfW(Sym)*>(entry);
+  // ELF32_ST_TYPE and ELF64_ST_TYPE are the same (the low 4 bits of st_info).
+  switch (ELF64_ST_TYPE(symbol->st_info)) {
+    case STT_FUNC: return &library.get<EntryFunction>(GIBKIT_PLUGIN_ENTRY_NAME);
+    case STT_OBJECT: {
+      if (symbol->st_size != sizeof(void*)) break;
+      if (library.get<const void*>(GIBKIT_PLUGIN_ENTRY_NAME) == nullptr) break;
+      return &library.get_alias<EntryFunction>(GIBKIT_PLUGIN_ENTRY_NAME);
+    }
+    default: break;
+  }
+  return invalid_argument(where + ": exports '" GIBKIT_PLUGIN_ENTRY_NAME
+                          "' but neither as a function nor as a Boost.DLL alias to one");
+}
+
 }  // namespace
 
 std::string_view plugin_kind_name(PluginKind kind) noexcept {
@@ -148,8 +181,9 @@ Result<std::shared_ptr<LoadedPlugin>> LoadedPlugin::load(const std::filesystem::
     if (!plugin->library_.has(GIBKIT_PLUGIN_ENTRY_NAME)) {
       return invalid_argument(where + ": not a gibkit plugin (it exports no '" GIBKIT_PLUGIN_ENTRY_NAME "')");
     }
-    auto& entry = plugin->library_.get_alias<const gibkit_plugin_descriptor*()>(GIBKIT_PLUGIN_ENTRY_NAME);
-    plugin->descriptor_ = entry();
+    Result<gibkit_plugin_entry_fn> entry = import_entry(plugin->library_, where);
+    if (!entry.ok()) return entry.status();
+    plugin->descriptor_ = (*entry)();
   } catch (const std::exception& e) {
     return unavailable(where + ": cannot load: " + e.what());
   }

@@ -30,9 +30,10 @@
 //
 // and build it with gibkit_add_plugin(<target> SOURCES ...) from the gibkit
 // CMake package. What happens underneath (docs/plugins.md has the details):
-//  * GIBKIT_PLUGIN exports the C entry point gibkit_plugin_v1 (a Boost.DLL
-//    alias) returning a C descriptor (plugin_abi.h) stamped with the SDK
-//    version this plugin was compiled against;
+//  * GIBKIT_PLUGIN exports the C entry point gibkit_plugin_v1 (a plain
+//    extern "C" symbol with default visibility, GIBKIT_PLUGIN_ENTRY below)
+//    returning a C descriptor (plugin_abi.h) stamped with the SDK version this
+//    plugin was compiled against;
 //  * the kernel validates the YAML config block against `config` before
 //    calling `create`, filling defaults, so `create` may rely on every
 //    required key being present with the declared type;
@@ -41,6 +42,9 @@
 //    the boundary;
 //  * the object is destroyed by the kernel through the plugin, so allocation
 //    and deallocation always happen on the same side.
+//
+// This header, like every installed SDK header, needs only the C++ standard
+// library (plugin_abi.h only C): no Boost.
 #pragma once
 
 #include <functional>
@@ -48,8 +52,6 @@
 #include <string>
 #include <type_traits>
 #include <vector>
-
-#include <boost/dll/alias.hpp>
 
 #include "gibkit/json.h"
 #include "gibkit/plugin/abi_support.h"
@@ -62,6 +64,34 @@
 #include "gibkit/space.h"
 #include "gibkit/status.h"
 #include "gibkit/transport.h"
+
+// Marks the entry point exported from a plugin built with hidden visibility
+// (gibkit_add_plugin builds so, and so should any plugin build).
+#ifndef GIBKIT_PLUGIN_EXPORT
+#if defined(_WIN32)
+#define GIBKIT_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define GIBKIT_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+#endif
+
+// The entry point's name embeds the major (GIBKIT_PLUGIN_ENTRY_NAME); a new
+// major renames it here too.
+static_assert(GIBKIT_SDK_VERSION_MAJOR == 1, "GIBKIT_PLUGIN_ENTRY defines gibkit_plugin_v1: rename it with the major");
+
+// Defines the exported entry point gibkit_plugin_v1 as a constant pointer to
+// `entry_function` (a function `const gibkit_plugin_descriptor*() noexcept`):
+// a plain extern "C" data symbol with default visibility, laid out exactly as
+// the Boost.DLL alias that earlier SDKs exported, so kernels of every
+// version load it (this kernel also loads the function itself exported under
+// that name, which is simpler to write in C). GIBKIT_PLUGIN and
+// GIBKIT_SIGNER_PLUGIN use it; a hand-written descriptor may too. At global
+// scope, once per shared library.
+#define GIBKIT_PLUGIN_ENTRY(entry_function)                                              \
+  extern "C" {                                                                           \
+  GIBKIT_PLUGIN_EXPORT extern const gibkit_plugin_entry_fn gibkit_plugin_v1;             \
+  const gibkit_plugin_entry_fn gibkit_plugin_v1 = &entry_function;                       \
+  }
 
 namespace gibkit {
 
@@ -176,4 +206,4 @@ const gibkit_plugin_descriptor* describe() noexcept {
     return ::gibkit::plugin_detail::describe<&spec_function>();                        \
   }                                                                                    \
   }                                                                                    \
-  BOOST_DLL_ALIAS(gibkit_plugin_entry, gibkit_plugin_v1)
+  GIBKIT_PLUGIN_ENTRY(gibkit_plugin_entry)

@@ -40,10 +40,43 @@ extern "C" {
 #define GIBKIT_SDK_VERSION_MAJOR 1
 #define GIBKIT_SDK_VERSION_MINOR 2
 
-/* Name of the one exported entry point (a Boost.DLL alias to a function of
- * type gibkit_plugin_entry_fn). The "v1" is the major version: a future
- * major exports another name, so an old kernel does not even find it. */
+/* Name of the one exported entry point, with default visibility
+ * (GIBKIT_PLUGIN_EXPORT): either a constant of type gibkit_plugin_entry_fn
+ * pointing to the entry function (the form gibkit/plugin.h defines, laid out
+ * as the Boost.DLL alias of earlier SDKs, which every kernel loads) or the
+ * entry function itself (loaded by kernels since the SDK headers stopped
+ * using Boost). The "v1" is the major version: a future major exports
+ * another name, so an old kernel does not even find it. */
 #define GIBKIT_PLUGIN_ENTRY_NAME "gibkit_plugin_v1"
+
+/* Marks the entry point for export from a plugin built with hidden
+ * visibility:
+ *   GIBKIT_PLUGIN_EXPORT const gibkit_plugin_descriptor* gibkit_plugin_v1(void) { ... } */
+#ifndef GIBKIT_PLUGIN_EXPORT
+#if defined(_WIN32)
+#define GIBKIT_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define GIBKIT_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+#endif
+
+/* The status codes every call returns: the values of gibkit::StatusCode
+ * (gibkit/status.h), for plugins that do not include it. */
+enum {
+  GIBKIT_STATUS_OK = 0,
+  GIBKIT_STATUS_INVALID_ARGUMENT = 1,
+  GIBKIT_STATUS_NOT_FOUND = 2,
+  GIBKIT_STATUS_ALREADY_EXISTS = 3,
+  GIBKIT_STATUS_FAILED_PRECONDITION = 4,
+  GIBKIT_STATUS_PERMISSION_DENIED = 5,
+  GIBKIT_STATUS_DATA_LOSS = 6,
+  GIBKIT_STATUS_UNAVAILABLE = 7,
+  GIBKIT_STATUS_ABORTED = 8,
+  GIBKIT_STATUS_RESOURCE_EXHAUSTED = 9,
+  GIBKIT_STATUS_DEADLINE_EXCEEDED = 10,
+  GIBKIT_STATUS_INCOMPATIBLE = 11,
+  GIBKIT_STATUS_INTERNAL = 12
+};
 
 /* A borrowed byte string; need not be NUL-terminated. */
 typedef struct gibkit_str {

@@ -3,6 +3,8 @@
 // exception. The kind is chosen at build time (GIBKIT_TEST_KIND).
 #include <stdexcept>
 
+#include <boost/dll/alias.hpp>  // kind 4 exports the entry point as SDK 1.1 did
+
 #include "gibkit/plugin.h"
 
 namespace {
@@ -129,6 +131,8 @@ const gibkit_plugin_descriptor* gibkit_plugin_entry() noexcept {
   return &kDescriptor;
 }
 }  // namespace
+// Exported as a plugin built against SDK 1.1 did: a Boost.DLL alias (a data
+// symbol pointing to the function), which the kernel still loads.
 BOOST_DLL_ALIAS(gibkit_plugin_entry, gibkit_plugin_v1)
 #else
 GIBKIT_PLUGIN(spec)

@@ -11,6 +11,8 @@
 //  3  declares an ib that is not one ("a^b"): refused at load.
 #include <cstddef>
 
+#include <boost/dll/alias.hpp>  // variant 1 exports the entry point as SDK 1.0 did
+
 #include "gibkit/plugin.h"
 
 namespace {
@@ -76,6 +78,8 @@ const gibkit_plugin_descriptor* describe() {
 
 }  // namespace
 
+// Exported as every plugin built against SDK 1.0 to 1.2 did: a Boost.DLL
+// alias (a data symbol pointing to the function), which the kernel still loads.
 BOOST_DLL_ALIAS(describe, gibkit_plugin_v1)
 
 #elif GIBKIT_TEST_VARIANT == 2

@@ -4,9 +4,7 @@
 // factory must never run, and says so loudly if it does.
 #include <cstdlib>
 
-#include <boost/dll/alias.hpp>
-
-#include "gibkit/plugin_abi.h"
+#include "gibkit/plugin.h"
 
 namespace {
 
@@ -32,4 +30,4 @@ const gibkit_plugin_descriptor* describe() {
 
 }  // namespace
 
-BOOST_DLL_ALIAS(describe, gibkit_plugin_v1)
+GIBKIT_PLUGIN_ENTRY(describe)

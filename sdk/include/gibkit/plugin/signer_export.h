@@ -114,4 +114,4 @@ struct SignerExport {
     return kDescriptor ? &*kDescriptor : nullptr;                                                             \
   }                                                                                                           \
   }                                                                                                           \
-  BOOST_DLL_ALIAS(gibkit_plugin_entry, gibkit_plugin_v1)
+  GIBKIT_PLUGIN_ENTRY(gibkit_plugin_entry)
