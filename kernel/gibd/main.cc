@@ -20,6 +20,8 @@
 #include "gibkit/kernel/plugin/plugin_registry.h"
 #include "gibkit/log/log.h"
 #include "gibkit/saga/sync_node.h"
+#include "local_api.h"
+#include "node_admin.h"
 
 namespace {
 
@@ -38,6 +40,8 @@ stderr) are written; the default is info.
 --plugin-dir replaces the plugin directories of the deployment (node.plugin_dirs,
 default <gibd dir>/../lib/gibkit/plugins); repeat it for several directories.
 The deployment format is described in docs/config.md.
+While running, gibd serves `gib` commands for its deployment on the Unix
+socket FILE.sock (mode 0600; docs/operations.md, "Local API").
 )";
 
 struct Options {
@@ -158,15 +162,27 @@ int run(const Options& options) {
     std::cerr << "gibd: cannot set up sync: " << sync.status().to_string() << "\n";
     return 1;
   }
+  // Metrics count from the first request on; the admin endpoint (when the
+  // deployment has one) must be able to listen before the node serves.
+  auto admin = gibkit::gibd::NodeAdmin::start(*deployment, **sync);
+  if (!admin.ok()) {
+    std::cerr << "gibd: cannot start the admin endpoint: " << admin.status().to_string() << "\n";
+    return 1;
+  }
   gibkit::Status started = (*node)->start((*sync)->handler());
   if (!started.ok()) {
     std::cerr << "gibd: cannot start: " << started.to_string() << "\n";
     return 1;
   }
+  // gib commands on this deployment run here while gibd holds the store
+  // (docs/operations.md, "Local API"); without the socket they fail as locked.
+  auto local_api = gibkit::tools::LocalApiServer::start(**node, *deployment);
+  if (!local_api.ok()) gibkit::log::warn("local_api.off", {{"error", local_api.status().message()}});
   std::cout << "gibd: node '" << (*node)->name() << "' running; domain identity " << (*sync)->domain_tjp();
   for (const auto& [name, endpoint] : (*node)->endpoints()) std::cout << "; " << name << " at " << endpoint;
   std::cout << std::endl;
   gibkit::log::info("node.running", {{"node", (*node)->name()}, {"domain", (*sync)->domain_tjp()}});
+  (*admin)->set_healthy();
 
   // The push plan runs beside the signal wait; a stop signal ends both.
   std::atomic<bool> stopping{false};
@@ -178,6 +194,7 @@ int run(const Options& options) {
     while (!stopping) {
       for (const std::string& peer : plan.peers) {
         auto report = (*sync)->sync_with(peer, plan.addresses);
+        (*admin)->pushed(report);
         if (report.ok()) {
           gibkit::log::info("push.done", {{"peer", peer},
                                           {"saga", report->saga_id},
@@ -201,6 +218,7 @@ int run(const Options& options) {
     std::unique_lock lock(wake_mutex);
     while (!wake.wait_for(lock, std::chrono::seconds(1), [&] { return stopping.load(); })) {
       lock.unlock();
+      (*admin)->tick();
       if (std::size_t dropped = (*sync)->service().expire_idle_sagas(); dropped != 0) {
         gibkit::log::info("saga.expired", {{"sagas", dropped}});
       }
@@ -218,6 +236,7 @@ int run(const Options& options) {
   wake.notify_all();
   pusher.join();
   expirer.join();
+  if (local_api.ok()) local_api->reset();  // waits for the commands running on the node
   (*node)->stop();
   return 0;
 }

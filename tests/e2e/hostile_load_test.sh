@@ -46,6 +46,7 @@ stones=300
 # Loopback addresses the attacker's connections come from (round robin).
 attacker_addresses=${HOSTILE_ATTACKER_ADDRESSES:-127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5,127.0.0.6,127.0.0.7,127.0.0.8,127.0.0.9}
 
+script_dir=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-hostile.XXXXXX")
 gibd_pid=
 attacker_pid=
@@ -69,26 +70,12 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work"
+source "$script_dir/lib.sh"  # wait_for_line, stone_set (its own deployment below)
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 mib() { echo $(( $1 / 1024 )); }  # kB -> MiB
 # VmHWM / VmRSS of a process, in kB.
 status_kb() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; }
-
-# Waits (bounded; readiness, not timing) until FILE has a line matching
-# PATTERN, while PID runs.
-wait_for_line() {
-  local file=$1 pattern=$2 pid=$3 tries=0
-  until grep -q "$pattern" "$file" 2>/dev/null; do
-    tries=$((tries + 1))
-    if [ "$tries" -gt 600 ] || ! kill -0 "$pid" 2>/dev/null; then
-      echo "no line matching '$pattern' in $file:" >&2
-      cat "$file" >&2 || true
-      return 1
-    fi
-    sleep 0.1
-  done
-}
 
 # deployment NAME LISTEN [SYNC_EXTRA]: LevelDB + staging + keystone (secrets on
 # disk) + websocket with the shipped defaults, but max_buffered_bytes.
@@ -124,23 +111,7 @@ YAML
 
 # make_set NAME: NAME's stones at Alice, and a tag timeline relating them all;
 # prints the tag's address (what a sync names).
-make_set() {
-  local name=$1 i
-  for ((i = 0; i < stones; i++)); do
-    printf '{"ib":"stone %s %d","gib":"","data":{"set":"%s","i":%d,"text":"a record of the genuine sync, number %d"}}\n' \
-      "$name" "$i" "$name" "$i" "$i"
-  done >"$name.in"
-  "$gib" hash <"$name.in" >"$name.gib"
-  paste -d '\t' "$name.in" "$name.gib" | while IFS=$'\t' read -r record gib_; do
-    printf '%s\n' "${record/\"gib\":\"\"/\"gib\":\"$gib_\"}"
-  done >"$name.jsonl"
-  "$gib" put --config alice.yaml --all-or-nothing "$name.jsonl" 2>"$name.put" || { cat "$name.put" >&2; return 1; }
-  local tag args=()
-  tag=$("$gib" fork --config alice.yaml --ib "tag $name")
-  while IFS=$'\t' read -r i gib_; do args+=(--rel8n "target=stone $name $i^$gib_"); done \
-    < <(paste -d '\t' <(seq 0 $((stones - 1))) "$name.gib")
-  "$gib" rel8 --config alice.yaml "$tag" "${args[@]}"
-}
+make_set() { stone_set alice.yaml "$1" "$stones"; }
 
 # genuine_sync NAME TAG: Alice syncs TAG to Bob; must exit 0 and send the set.
 genuine_sync() {

@@ -40,6 +40,27 @@ class AnsweringConnection final : public Connection {
   std::vector<Admission> verdicts_;
 };
 
+// Saga ids and nonces come from the node's environment, like its clocks.
+TEST(ParallelSagas, SagaIdsAndNoncesComeFromTheInjectedSource) {
+  auto alice = make_node("alice-tokens");
+  auto bob = make_node("bob-tokens");
+  enroll(*alice, *bob);
+  int drawn = 0;
+  *alice->random_token = [&drawn] { return "a11ce" + std::to_string(++drawn) + std::string(26, '0'); };
+  std::vector<std::string> nonces;
+  *bob->random_token = [&nonces] {
+    nonces.push_back("b0b" + std::to_string(nonces.size()) + std::string(28, '0'));
+    return nonces.back();
+  };
+  TimelineBuilder note(*alice, "note");
+  auto link = connect(*alice, *bob);
+  Result<SyncReport> report = alice->service->sync(*link, bob->domain_tjp, {note.tjp()});
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  EXPECT_EQ(report->saga_id, "a11ce1" + std::string(26, '0'));
+  EXPECT_GE(drawn, 2);  // the saga id and the Init's nonce
+  EXPECT_FALSE(nonces.empty());  // every reply's nonce
+}
+
 TEST(ParallelSagas, EveryTurnOfATrustedPeerAdmitsItsConnection) {
   auto alice = make_node("alice-verdicts");
   auto bob = make_node("bob-verdicts");

@@ -1,5 +1,7 @@
 #include "saga_fixture.h"
 
+#include "gibkit/saga/contexts.h"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -129,6 +131,7 @@ std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options
   }
   std::shared_ptr<std::int64_t> clock = node->clock_ms;
   std::shared_ptr<std::function<void(const SagaEvent&)>> on_event = node->on_event;
+  std::shared_ptr<std::function<std::string()>> random_token = node->random_token;
   SyncServices services{.durable = node->durable.get(),
                         .staging = node->staging.get(),
                         .signer = node->signer.get(),
@@ -143,6 +146,9 @@ std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options
                         .monotonic_ms = [clock] { return *clock; },
                         .on_event = [on_event](const SagaEvent& event) {
                           if (*on_event) (*on_event)(event);
+                        },
+                        .random_token = [random_token] {
+                          return *random_token ? (*random_token)() : saga::random_token();
                         }};
   node->service = std::make_unique<SyncService>(services, node->domain_tjp, options);
   SyncService* service = node->service.get();

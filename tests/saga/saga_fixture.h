@@ -38,6 +38,9 @@ struct TestNode {
   // once a test sets it; from the thread handling the turn.
   std::shared_ptr<std::function<void(const SagaEvent&)>> on_event =
       std::make_shared<std::function<void(const SagaEvent&)>>();
+  // The node's source of saga ids and nonces (SyncServices::random_token)
+  // once a test sets it; the OS's randomness until then.
+  std::shared_ptr<std::function<std::string()>> random_token = std::make_shared<std::function<std::string()>>();
 
   // Every record held, by address (ignoring which space).
   [[nodiscard]] std::set<std::string> durable_addresses() const;

@@ -249,9 +249,11 @@ class Fsck {
     return Status();
   }
 
-  // 5. A saga stages payloads until Commit; fsck runs only while gibd does
-  // not (LevelDB is locked), so no saga is running and what is left there
-  // was left by one that was interrupted. Harmless: a warning.
+  // 5. A saga stages payloads until Commit. With the store opened by fsck
+  // itself gibd is not running (LevelDB is locked), so what is left there
+  // was left by an interrupted saga. Run inside gibd (its local API, the
+  // session borrowed) a saga may be in flight: the warning says so. Harmless
+  // either way: a warning.
   Status check_staging() {
     for (const kernel::SpaceConfig& config : session_.deployment().spaces) {
       if (config.role != kernel::SpaceRole::kTemporary) continue;
@@ -259,7 +261,8 @@ class Fsck {
       if (staging == nullptr) continue;
       GIBKIT_RETURN_IF_ERROR(staging->for_each_record([&](std::string_view address, std::string_view) {
         warning("staging", "temporary space '" + config.name + "' holds " + std::string(address) +
-                               ", left by an interrupted saga");
+                               (session_.borrowed() ? ", staged by a saga in flight in gibd or left by an interrupted one"
+                                                    : ", left by an interrupted saga"));
         return true;
       }));
     }

@@ -7,6 +7,7 @@
 //   frames IDENTITY                    the frames held of an identity (for a peer's recover)
 //   recover FILE                       a restored node takes its domain's newer frames from
 //                                      a peer's `frames` output (keystone_recovery.cc)
+//   trust FILE / untrust NAME / trusted  the operator's trust in peer domains (keystone_trust.cc)
 #include <filesystem>
 #include <fstream>
 #include <ostream>
@@ -16,6 +17,7 @@
 #include "gibkit/saga/record_graph.h"
 #include "gibkit/saga/timeline.h"
 #include "keystone_recovery.h"
+#include "keystone_trust.h"
 #include "timeline_edit.h"
 
 namespace gibkit::tools {
@@ -202,7 +204,11 @@ int run_keystone(std::span<const std::string_view> args, CommandIo& io) {
   if (action == "duplicity") return duplicity(*parsed, io);
   if (action == "frames") return keystone_frames(*parsed, io);
   if (action == "recover") return keystone_recover(*parsed, io);
-  return usage_error(io, kName, action.empty() ? "missing action (create, show, export, duplicity, frames or recover)"
+  if (action == "trust") return keystone_trust(*parsed, io);
+  if (action == "untrust") return keystone_untrust(*parsed, io);
+  if (action == "trusted") return keystone_trusted(*parsed, io);
+  return usage_error(io, kName, action.empty() ? "missing action (create, show, export, duplicity, frames, recover, "
+                                                 "trust, untrust or trusted)"
                                                : "unknown action '" + action + "'");
 }
 

@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <exception>
 #include <iostream>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "command.h"
 #include "gibkit/log/log.h"
+#include "local_api.h"
 
 namespace {
 
@@ -21,7 +23,9 @@ void print_usage(std::ostream& out) {
         << command.summary << '\n';
   }
   out << "\nRun 'gib <command> --help' for a command's options. Commands that work on\n"
-         "a node take --config FILE, the node's deployment (docs/config.md).\n";
+         "a node take --config FILE, the node's deployment (docs/config.md); when a\n"
+         "gibd runs that deployment they run inside it, through its local API\n"
+         "(FILE.sock; docs/operations.md), with the same output.\n";
 }
 
 // Removes `--log-level LEVEL` from `args` and applies it. False (after
@@ -64,6 +68,13 @@ int dispatch(std::vector<std::string_view> args) {
       if (arg == "--help" || arg == "-h") {
         std::cout << command.help;
         return gibkit::tools::kExitOk;
+      }
+    }
+    // A gibd running this deployment holds its store: the command runs
+    // there (same code, same output). hash and verify need no node.
+    if (command.name != "hash" && command.name != "verify") {
+      if (std::optional<int> forwarded = gibkit::tools::forward_to_gibd(args, std::cin, std::cout, std::cerr)) {
+        return *forwarded;
       }
     }
     gibkit::tools::CommandIo io{std::cin, std::cout, std::cerr, isatty(STDERR_FILENO) == 1};

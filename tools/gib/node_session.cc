@@ -1,5 +1,6 @@
 #include "node_session.h"
 
+#include <atomic>
 #include <string>
 
 namespace gibkit::tools {
@@ -7,10 +8,25 @@ namespace {
 
 constexpr std::string_view kLockedMarker = " is locked";
 
+// Set once by gibd before its local API accepts a request; read by every
+// request thread.
+std::atomic<kernel::Node*> served_node{nullptr};
+std::atomic<const kernel::Deployment*> served_deployment{nullptr};
+
 }  // namespace
+
+void NodeSession::serve_from(kernel::Node& node, const kernel::Deployment& deployment) {
+  served_deployment.store(&deployment);
+  served_node.store(&node);
+}
 
 Result<std::unique_ptr<NodeSession>> NodeSession::open(const std::filesystem::path& config) {
   std::unique_ptr<NodeSession> session(new NodeSession());
+  if (kernel::Node* node = served_node.load(); node != nullptr) {
+    session->deployment_ = *served_deployment.load();
+    session->node_ = node;
+    return session;
+  }
   Result<kernel::Deployment> deployment = saga::SyncNode::deployment_loader().load_file(config, session->registry_);
   if (!deployment.ok()) return deployment.status();
   session->deployment_ = std::move(deployment).value();
@@ -23,7 +39,8 @@ Result<std::unique_ptr<NodeSession>> NodeSession::open(const std::filesystem::pa
     }
     return status.with_context("cannot open node " + config.string());
   }
-  session->node_ = std::move(node).value();
+  session->owned_node_ = std::move(node).value();
+  session->node_ = session->owned_node_.get();
   return session;
 }
 

@@ -4,7 +4,10 @@
 //
 // Opening a LevelDB space takes its directory lock, so a command on a node
 // that gibd is running fails with kUnavailable and says so; nothing is
-// written in that case.
+// written in that case. That is why gib forwards such commands to gibd's
+// local API (local_api.h), and inside gibd every session is *borrowed*: it
+// wraps the daemon's already-open node instead of opening the deployment
+// again (serve_from).
 #pragma once
 
 #include <filesystem>
@@ -24,12 +27,19 @@ class NodeSession {
  public:
   [[nodiscard]] static Result<std::unique_ptr<NodeSession>> open(const std::filesystem::path& config);
 
+  // From now on (in this process: gibd serving its local API) open() hands
+  // out sessions around `node`, whatever file it is given: the API checked
+  // that the request names this deployment. Both must outlive every session.
+  static void serve_from(kernel::Node& node, const kernel::Deployment& deployment);
+
   NodeSession(const NodeSession&) = delete;
   NodeSession& operator=(const NodeSession&) = delete;
   ~NodeSession();
 
   [[nodiscard]] Space& durable() const { return node_->durable_space(); }
   [[nodiscard]] kernel::Node& node() const { return *node_; }
+  // Whether the node is gibd's (borrowed), not opened by this session.
+  [[nodiscard]] bool borrowed() const noexcept { return owned_node_ == nullptr; }
   [[nodiscard]] const kernel::Deployment& deployment() const { return deployment_; }
 
   // The ib of every identity frame the node's signer plugins declare.
@@ -50,7 +60,8 @@ class NodeSession {
   // unloads the plugins its instances came from.
   kernel::PluginRegistry registry_;
   kernel::Deployment deployment_;
-  std::unique_ptr<kernel::Node> node_;
+  std::unique_ptr<kernel::Node> owned_node_;  // null when borrowed from gibd
+  kernel::Node* node_ = nullptr;              // owned_node_ or gibd's node
 };
 
 }  // namespace gibkit::tools

@@ -23,6 +23,14 @@ std::string known_by_key(std::string_view peer_domain) { return "^known-by " + s
 std::string duplicity_key(std::string_view tjp) { return "^duplicity " + std::string(tjp); }
 // The head index has no erase: a cleared duplicity mark points here.
 constexpr std::string_view kClearedMark = "cleared^gib";
+// The operator's untrust decision: "^untrusted <tjp>" -> kUntrustedMark
+// (kClearedMark once trusted again); "^trusted-by-operator <tjp>" -> the
+// genesis address: where the trust came from, kept when untrusted so that
+// `gib keystone trusted` still lists the domain (as UNTRUSTED).
+std::string untrusted_key(std::string_view tjp) { return "^untrusted " + std::string(tjp); }
+constexpr std::string_view kTrustedByOperatorPrefix = "^trusted-by-operator ";
+std::string trusted_by_operator_key(std::string_view tjp) { return std::string(kTrustedByOperatorPrefix) + std::string(tjp); }
+constexpr std::string_view kUntrustedMark = "untrusted^gib";
 
 IbGib claim_record(std::string_view frame_address, const Claim& claim) {
   IbGib record;
@@ -215,12 +223,57 @@ Status IdentityRegistry::trust(std::string_view genesis_frame_json) {
   return store(tjp, {genesis.to_json_text()}, tjp, std::string());
 }
 
+Result<std::string> IdentityRegistry::trust_by_operator(std::string_view genesis_frame_json) {
+  GIBKIT_RETURN_IF_ERROR(trust(genesis_frame_json));
+  GIBKIT_ASSIGN_OR_RETURN(IbGib genesis, IbGib::parse(genesis_frame_json));
+  const std::string tjp = genesis.address();
+  WriteBatch batch;
+  batch.heads.push_back(HeadUpdate{trusted_by_operator_key(tjp), tjp, std::nullopt});
+  GIBKIT_ASSIGN_OR_RETURN(bool marked, untrusted(tjp));
+  if (marked) batch.heads.push_back(HeadUpdate{untrusted_key(tjp), std::string(kClearedMark), std::nullopt});
+  GIBKIT_RETURN_IF_ERROR(durable_.write(batch));
+  return tjp;
+}
+
+Status IdentityRegistry::untrust(std::string_view tjp) {
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> head, latest(tjp));
+  if (!head) return not_found("no identity " + std::string(tjp) + " in this node's registry");
+  WriteBatch batch;
+  batch.heads.push_back(HeadUpdate{untrusted_key(tjp), std::string(kUntrustedMark), std::nullopt});
+  return durable_.write(batch);
+}
+
+Result<bool> IdentityRegistry::untrusted(std::string_view tjp) const {
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> mark, durable_.head(untrusted_key(tjp)));
+  return mark && *mark == kUntrustedMark;
+}
+
+Result<std::vector<std::string>> IdentityRegistry::trusted_by_operator() const {
+  std::vector<std::string> tjps;
+  GIBKIT_RETURN_IF_ERROR(durable_.for_each_head([&](std::string_view key, std::string_view head) {
+    if (key.starts_with(kTrustedByOperatorPrefix) && head != kClearedMark) {
+      tjps.emplace_back(key.substr(kTrustedByOperatorPrefix.size()));
+    }
+    return true;
+  }));
+  return tjps;
+}
+
+Status IdentityRegistry::refuse_if_untrusted(std::string_view tjp) const {
+  GIBKIT_ASSIGN_OR_RETURN(bool marked, untrusted(tjp));
+  if (!marked) return {};
+  return permission_denied("unknown identity: domain " + std::string(tjp) +
+                           " was untrusted by this node's operator (gib keystone untrust); gib keystone trust "
+                           "accepts it again");
+}
+
 Status IdentityRegistry::accept_session(Signer& verifier, const SessionBundle& bundle,
                                         const std::vector<EndorsementStep>& earlier_steps) {
   GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> domain_head, latest(bundle.domain_tjp));
   if (!domain_head) {
     return permission_denied("unknown identity: domain " + bundle.domain_tjp + " is not trusted by this node");
   }
+  GIBKIT_RETURN_IF_ERROR(refuse_if_untrusted(bundle.domain_tjp));
   GIBKIT_RETURN_IF_ERROR(refuse_if_duplicitous(bundle.domain_tjp));
   for (const EndorsementStep& step : earlier_steps) {
     GIBKIT_ASSIGN_OR_RETURN(IbGib frame, IbGib::parse(step.frame_json));

@@ -45,6 +45,12 @@ struct ReceiverSaga {
   std::deque<std::string> outgoing;  // records the sender asked for, not yet sent
   SagaLog log;
   std::int64_t last_activity_ms;  // State::monotonic_ms() of the last authenticated turn
+  // What the saga has moved so far, for its events (docs/operations.md).
+  std::int64_t started_ms = last_activity_ms;
+  std::size_t records_received = 0;
+  std::size_t records_sent = 0;
+  std::size_t bytes_received = 0;  // request messages, whole
+  std::size_t bytes_sent = 0;      // reply messages, whole
 
   std::mutex turn;     // held for the whole of each turn
   bool ended = false;  // set (under `turn`) when the saga left the table

@@ -32,6 +32,7 @@ struct SyncService::State {
   Signer& session_signer() const { return *(services.session_signer ? services.session_signer : services.signer); }
   std::int64_t now_ms() const;
   std::int64_t monotonic_ms() const;
+  std::string random_token() const;
   Status refuse_protected_timeline(std::string_view tjp, const IbGib& frame) const;
   // A context is signed iff `frame_json` is the next frame of session
   // `session_tjp` as *this node* holds it (the context's sessionIdentity

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "gibkit/admin/admin_server.h"
 #include "gibkit/identity/identity_registry.h"
 #include "gibkit/log/log.h"
 
@@ -53,16 +54,23 @@ Result<std::string> read_file(const std::filesystem::path& path) {
 }
 
 // The receiver's account of each saga, in the node's logfmt log; each event
-// with the fields that mean something for it.
+// with the fields that mean something for it. An ending (committed, aborted,
+// rejected) carries what the saga moved each way and how long it took.
 void log_saga_event(const SagaEvent& event) {
   if (event.event == "saga.rejected") {
     log::warn(event.event,
-              {{"saga", event.saga_id}, {"peer_domain", event.peer_domain}, {"leg", event.leg}, {"error", event.detail}});
-  } else if (event.event == "saga.committed") {
+              {{"saga", event.saga_id}, {"peer_domain", event.peer_domain}, {"leg", event.leg},
+               {"code", status_code_name(event.code)}, {"records_in", event.records_received},
+               {"records_out", event.records_sent}, {"bytes_in", event.bytes_received},
+               {"bytes_out", event.bytes_sent}, {"ms", event.elapsed_ms}, {"error", event.detail}});
+  } else if (event.event == "saga.committed" || event.event == "saga.aborted") {
     log::info(event.event,
-              {{"saga", event.saga_id}, {"peer_domain", event.peer_domain}, {"records", event.records}});
+              {{"saga", event.saga_id}, {"peer_domain", event.peer_domain}, {"leg", event.leg},
+               {"records", event.records}, {"records_in", event.records_received},
+               {"records_out", event.records_sent}, {"bytes_in", event.bytes_received},
+               {"bytes_out", event.bytes_sent}, {"ms", event.elapsed_ms}});
   } else {
-    log::info(event.event, {{"saga", event.saga_id}, {"peer_domain", event.peer_domain}});
+    log::info(event.event, {{"saga", event.saga_id}, {"peer_domain", event.peer_domain}, {"leg", event.leg}});
   }
 }
 
@@ -112,6 +120,8 @@ std::vector<ConfigKey> SyncNode::section_keys() {
 kernel::DeploymentLoader SyncNode::deployment_loader() {
   kernel::DeploymentLoader loader;
   loader.set_section("sync", section_keys());
+  // gibd serves it; gib and `gibd validate` read the same files.
+  loader.set_section("admin", admin::AdminServer::section_keys());
   return loader;
 }
 
@@ -195,7 +205,11 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
                    .session_signer = session_signer,
                    .now_ms = {},
                    .monotonic_ms = {},
-                   .on_event = log_saga_event},
+                   .on_event = [observer = sync->observer_](const SagaEvent& event) {
+                     log_saga_event(event);
+                     if (*observer) (*observer)(event);
+                   },
+                   .random_token = {}},
       *domain, options);
   if (const json::Value* peers = section.find("peers"); peers != nullptr && peers->is_object()) {
     for (const auto& [url, domain_value] : peers->as_object()) {
@@ -212,6 +226,13 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
     GIBKIT_ASSIGN_OR_RETURN(std::string genesis, read_file(path));
     Status trusted = sync->service_->trust_peer(genesis);
     if (!trusted.ok()) return trusted.with_context("sync.trust " + path.string());
+    // trust_peer does not lift an operator's `gib keystone untrust`: the
+    // file stays in the config, the peer stays refused, and the log says so.
+    if (Result<IbGib> frame = IbGib::parse(genesis); frame.ok()) {
+      if (Result<bool> refused = registry.untrusted(frame->address()); refused.ok() && *refused) {
+        log::warn("sync.trust_untrusted", {{"file", path.string()}, {"domain", frame->address()}});
+      }
+    }
   }
 
   sync->push_ = PushPlan{strings(section, "push_peers"), strings(section, "push_addresses"),
@@ -220,6 +241,8 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
 }
 
 SyncNode::~SyncNode() = default;
+
+void SyncNode::observe(std::function<void(const SagaEvent&)> observer) { *observer_ = std::move(observer); }
 
 RequestHandler SyncNode::handler() {
   SyncService* service = service_.get();

@@ -71,9 +71,33 @@ class ReceiverTurn {
     return {};
   }
 
-  void report(const SagaEvent& event) {
-    if (state_.services.on_event) state_.services.on_event(event);
+  // Events wait for the end of the turn, when its traffic is known (finish()).
+  void report(SagaEvent event) { events_.push_back(std::move(event)); }
+
+ public:
+  // Counts the turn's request and reply into its saga and reports the
+  // turn's events (and `rejected`, when the turn failed) with the totals.
+  void finish(std::size_t request_bytes, std::size_t reply_bytes, std::optional<SagaEvent> rejected) {
+    if (rejected) events_.push_back(std::move(*rejected));
+    if (held_) {
+      ReceiverSaga& saga = *held_->saga;
+      saga.bytes_received += request_bytes;
+      saga.bytes_sent += reply_bytes;
+      for (SagaEvent& event : events_) {
+        event.records_received = saga.records_received;
+        event.records_sent = saga.records_sent;
+        event.bytes_received = saga.bytes_received;
+        event.bytes_sent = saga.bytes_sent;
+        event.elapsed_ms = state_.monotonic_ms() - saga.started_ms;
+      }
+    }
+    if (state_.services.on_event) {
+      for (const SagaEvent& event : events_) state_.services.on_event(event);
+    }
+    events_.clear();
   }
+
+ private:
 
  public:
   // The sender domain this turn authenticated as; empty when it did not
@@ -125,7 +149,7 @@ class ReceiverTurn {
     const std::string session_tjp = saga.own_session.session_tjp;
     GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> session_head, state_.registry.latest(session_tjp));
     if (!session_head) return internal_error("this node's session identity vanished from the registry");
-    saga.expected_nonce = random_token();
+    saga.expected_nonce = state_.random_token();
     fields.set("audience", saga.sender_domain);
     fields.set("nonce", saga.expected_nonce);
     SyncResponse response;
@@ -271,6 +295,7 @@ class ReceiverTurn {
                                 std::to_string(state_.options.max_delta_turns) + ")");
     }
     ++saga->next_delta_seq;
+    saga->records_received += request_.payloads.size();
 
     // The signature covers the context, so only payloads the context names
     // are covered by it.
@@ -346,6 +371,7 @@ class ReceiverTurn {
       saga.outgoing.pop_front();
     }
     const bool more = !saga.outgoing.empty();
+    saga.records_sent += payloads.size();
     return reply(Leg::kDeltaReply, saga,
                  json::Object{{"seq", static_cast<double>(saga.next_delta_seq - 1)},
                               {"received", static_cast<double>(received)},
@@ -385,7 +411,7 @@ class ReceiverTurn {
         Leg::kCommitReply, *saga,
         json::Object{{"committed", static_cast<double>(committed)}, {"heads", std::move(moved)}});
     report({.event = "saga.committed", .saga_id = request_.saga_id, .peer_domain = saga->sender_domain,
-            .leg = "commit", .records = committed});
+            .leg = "commit", .records = committed, .saga_ended = true});
     state_.sagas.remove(request_.saga_id, *saga);
     return response;
   }
@@ -395,7 +421,8 @@ class ReceiverTurn {
     GIBKIT_RETURN_IF_ERROR(authenticate(*saga));
     GIBKIT_RETURN_IF_ERROR(state_.staging.release(saga->staged));
     Result<SyncResponse> response = reply(Leg::kAbortReply, *saga, json::Object{});
-    report({.event = "saga.aborted", .saga_id = request_.saga_id, .peer_domain = saga->sender_domain, .leg = "abort"});
+    report({.event = "saga.aborted", .saga_id = request_.saga_id, .peer_domain = saga->sender_domain, .leg = "abort",
+            .saga_ended = true});
     state_.sagas.remove(request_.saga_id, *saga);
     return response;
   }
@@ -404,6 +431,7 @@ class ReceiverTurn {
   SyncRequest request_;
   std::vector<identity::EndorsementStep> own_earlier_;
   std::optional<SagaTable::Held> held_;  // the saga this turn runs on, once found
+  std::vector<SagaEvent> events_;         // reported by finish()
   bool authenticated_ = false;
 
  public:
@@ -440,7 +468,9 @@ Result<Answer> handle_request(SyncService::State& state, std::string_view text) 
     // Nothing in an undecodable message is trusted, its sagaId least of
     // all: it is answered and forgotten, and no saga is touched.
     if (state.services.on_event) {
-      state.services.on_event({.event = "saga.rejected", .detail = request.status().to_string()});
+      state.services.on_event(
+          {.event = "saga.rejected", .detail = request.status().to_string(), .code = request.status().code(),
+           .bytes_received = text.size()});
     }
     SyncResponse error;
     error.leg = Leg::kError;
@@ -456,11 +486,8 @@ Result<Answer> handle_request(SyncService::State& state, std::string_view text) 
   const Admission admission = turn.authenticated() ? Admission::kAuthenticated : Admission::kRefused;
   if (response) {
     GIBKIT_ASSIGN_OR_RETURN(std::string message, encode(*response));
+    turn.finish(text.size(), message.size(), std::nullopt);
     return Answer{std::move(message), admission};
-  }
-  if (state.services.on_event) {
-    state.services.on_event({.event = "saga.rejected", .saga_id = saga_id, .peer_domain = turn.peer_domain(),
-                             .leg = std::string(leg_name(turn.leg())), .detail = response.status().to_string()});
   }
   // Only a turn signed by the saga's own session may end it; anyone else's
   // failure (a forged, replayed or misdirected turn) leaves it as it was.
@@ -470,6 +497,10 @@ Result<Answer> handle_request(SyncService::State& state, std::string_view text) 
   error.saga_id = saga_id;
   error.error = response.status();
   GIBKIT_ASSIGN_OR_RETURN(std::string message, encode(error));
+  turn.finish(text.size(), message.size(),
+              SagaEvent{.event = "saga.rejected", .saga_id = saga_id, .peer_domain = turn.peer_domain(),
+                        .leg = std::string(leg_name(turn.leg())), .detail = response.status().to_string(),
+                        .code = response.status().code(), .saga_ended = turn.authenticated()});
   return Answer{std::move(message), admission};
 }
 

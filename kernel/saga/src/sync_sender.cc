@@ -26,7 +26,7 @@ class SenderSaga {
 
   Result<SyncReport> run(const std::vector<std::string>& addresses) {
     const auto started = Clock::now();
-    report_.saga_id = random_token();
+    report_.saga_id = state_.random_token();
     GIBKIT_ASSIGN_OR_RETURN(SagaLog log, SagaLog::start(durable(), report_.saga_id, "sender"));
     log_.emplace(std::move(log));
     Status outcome = run_legs(addresses);
@@ -384,7 +384,7 @@ class SenderSaga {
     GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> session_head, state_.registry.latest(session_.session_tjp));
     if (!session_head) return internal_error("the session identity vanished from the registry");
     fields.set("audience", peer_domain_);
-    fields.set("nonce", leg == Leg::kInit ? random_token() : peer_nonce_);
+    fields.set("nonce", leg == Leg::kInit ? state_.random_token() : peer_nonce_);
     SyncRequest request;
     request.leg = leg;
     request.saga_id = report_.saga_id;

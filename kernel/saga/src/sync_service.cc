@@ -37,6 +37,10 @@ std::int64_t SyncService::State::monotonic_ms() const {
       .count();
 }
 
+std::string SyncService::State::random_token() const {
+  return services.random_token ? services.random_token() : saga::random_token();
+}
+
 Status SyncService::State::refuse_protected_timeline(std::string_view tjp, const IbGib& frame) const {
   const auto refuse = [&](std::string_view what) {
     return permission_denied("protected: timeline " + std::string(tjp) + " is " + std::string(what) +
@@ -86,6 +90,8 @@ Status SyncService::refuse_protected_timeline(std::string_view tjp, const IbGib&
 }
 
 std::size_t SyncService::expire_idle_sagas() { return saga::expire_idle_sagas(*state_); }
+
+std::size_t SyncService::open_sagas() const { return state_->sagas.size(); }
 
 Status SyncService::trust_peer(std::string_view domain_genesis_json) {
   return state_->registry.trust(domain_genesis_json);

@@ -15,6 +15,22 @@
 #include "gibkit/plugin_abi.h"
 #include "gibkit/status.h"
 
+// plugin_abi.h spells the status codes for C plugins; they are the values of
+// gibkit::StatusCode, checked here for every plugin and kernel build.
+static_assert(GIBKIT_STATUS_OK == static_cast<int>(gibkit::StatusCode::kOk));
+static_assert(GIBKIT_STATUS_INVALID_ARGUMENT == static_cast<int>(gibkit::StatusCode::kInvalidArgument));
+static_assert(GIBKIT_STATUS_NOT_FOUND == static_cast<int>(gibkit::StatusCode::kNotFound));
+static_assert(GIBKIT_STATUS_ALREADY_EXISTS == static_cast<int>(gibkit::StatusCode::kAlreadyExists));
+static_assert(GIBKIT_STATUS_FAILED_PRECONDITION == static_cast<int>(gibkit::StatusCode::kFailedPrecondition));
+static_assert(GIBKIT_STATUS_PERMISSION_DENIED == static_cast<int>(gibkit::StatusCode::kPermissionDenied));
+static_assert(GIBKIT_STATUS_DATA_LOSS == static_cast<int>(gibkit::StatusCode::kDataLoss));
+static_assert(GIBKIT_STATUS_UNAVAILABLE == static_cast<int>(gibkit::StatusCode::kUnavailable));
+static_assert(GIBKIT_STATUS_ABORTED == static_cast<int>(gibkit::StatusCode::kAborted));
+static_assert(GIBKIT_STATUS_RESOURCE_EXHAUSTED == static_cast<int>(gibkit::StatusCode::kResourceExhausted));
+static_assert(GIBKIT_STATUS_DEADLINE_EXCEEDED == static_cast<int>(gibkit::StatusCode::kDeadlineExceeded));
+static_assert(GIBKIT_STATUS_INCOMPATIBLE == static_cast<int>(gibkit::StatusCode::kIncompatible));
+static_assert(GIBKIT_STATUS_INTERNAL == static_cast<int>(gibkit::StatusCode::kInternal));
+
 namespace gibkit::abi {
 
 inline gibkit_str to_str(std::string_view s) noexcept { return gibkit_str{s.data(), s.size()}; }

@@ -131,6 +131,22 @@ class IdentityRegistry {
   // must be a valid genesis (its address is its own tjp); it is stored.
   [[nodiscard]] Status trust(std::string_view genesis_frame_json);
 
+  // The operator's trust decisions (`gib keystone trust/untrust`), kept in
+  // the head index beside the identities. An untrusted domain stays stored
+  // (its frames are history) but accept_session refuses it; trust() -- what
+  // sync.trust files run at every start -- does not lift the mark, so an
+  // untrust survives a restart with the peer still in sync.trust. Only
+  // trust_by_operator() does.
+  //
+  // Trusts as trust(), lifts an untrust mark and records the decision
+  // (trusted_by_operator). Returns the domain's tjp.
+  [[nodiscard]] Result<std::string> trust_by_operator(std::string_view genesis_frame_json);
+  // Refuses the known identity `tjp` from now on (kNotFound when unknown).
+  [[nodiscard]] Status untrust(std::string_view tjp);
+  [[nodiscard]] Result<bool> untrusted(std::string_view tjp) const;
+  // Domains ever trusted by trust_by_operator (untrusted since or not).
+  [[nodiscard]] Result<std::vector<std::string>> trusted_by_operator() const;
+
   // Accepts a session of trusted domain `bundle.domain_tjp`: every step is
   // verified against this registry's latest frame of the domain, the last one
   // must endorse exactly the session genesis, which must be intrinsically valid.
@@ -171,6 +187,7 @@ class IdentityRegistry {
  private:
   Result<std::string> latest_frame_json(std::string_view tjp) const;
   Status refuse_if_duplicitous(std::string_view tjp) const;
+  Status refuse_if_untrusted(std::string_view tjp) const;
   // After a failed verification: is `next` a second, validly signed frame
   // at a position already held? Records the evidence if so.
   Status check_duplicity(Signer& verifier, std::string_view tjp, const IbGib& next, std::string_view next_json,

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -77,6 +78,10 @@ class SyncNode {
   [[nodiscard]] const PushPlan& push_plan() const noexcept { return push_; }
   [[nodiscard]] SyncService& service() noexcept { return *service_; }
 
+  // Also hands each receiver SagaEvent (already logged) to `observer`, e.g.
+  // for metrics. Call before serving: it is not synchronized with requests.
+  void observe(std::function<void(const SagaEvent&)> observer);
+
  private:
   SyncNode() = default;
 
@@ -86,6 +91,8 @@ class SyncNode {
   PushPlan push_;
   std::map<std::string, std::string> peer_domains_;  // sync.peers: URL -> domain tjp
   std::unique_ptr<SyncService> service_;
+  std::shared_ptr<std::function<void(const SagaEvent&)>> observer_ =
+      std::make_shared<std::function<void(const SagaEvent&)>>();
 };
 
 }  // namespace gibkit::saga

@@ -114,6 +114,18 @@ struct SagaEvent {
   std::string leg{};
   std::size_t records = 0;    // saga.committed: records moved to the durable space
   std::string detail{};       // saga.rejected: the error
+  StatusCode code = StatusCode::kOk;  // saga.rejected: the error's code
+  // The saga is over: committed, aborted, or rejected after its turn
+  // authenticated (a refused stranger's turn ends nothing).
+  bool saga_ended = false;
+  // The saga's traffic so far, this turn included (zero for a turn that
+  // belongs to no saga): payload records each way, whole messages' bytes
+  // each way, and milliseconds since its Init arrived.
+  std::size_t records_received = 0;
+  std::size_t records_sent = 0;
+  std::size_t bytes_received = 0;
+  std::size_t bytes_sent = 0;
+  std::int64_t elapsed_ms = 0;
 };
 
 // What a node brings to the saga. The spaces and signers must outlive the service.
@@ -137,6 +149,10 @@ struct SyncServices {
   // Called for each SagaEvent, from the thread handling the turn (turns of
   // different sagas run in parallel); may be null.
   std::function<void(const SagaEvent&)> on_event;
+  // Saga ids and nonces (128 bits as hex); null: random_token(), from the
+  // OS. With the two clocks, everything a saga takes from its environment,
+  // so that tests can make it deterministic (like LevelDB's Env).
+  std::function<std::string()> random_token;
 };
 
 class SyncService {
@@ -177,6 +193,9 @@ class SyncService {
   // each request too; a node calls it on a timer so that abandoned sagas go
   // even when no request comes (gibd: every second). Returns how many went.
   std::size_t expire_idle_sagas();
+
+  // Receiver sagas between their Init and their end, now.
+  [[nodiscard]] std::size_t open_sagas() const;
 
   // Trusts a peer's domain identity from its genesis frame (out-of-band
   // enrollment).

@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# gibd's local API (issue #12) through the real binaries: `gib` commands on a
+# LevelDB node while gibd runs it (forwarded over gibd.sock) print exactly
+# what they print on the stopped node; the socket is 0600; a socket left by
+# a gibd killed with -9 falls back to the store; trust / untrust / trust
+# again of a peer take effect at once with gibd running throughout.
+#
+# With NODE (node.js, optional) also: a malformed request and the limit of
+# concurrent requests, from raw connections.
+#
+# usage: local_api_test.sh GIB GIBD PLUGIN_DIR [NODE]
+set -euo pipefail
+gib=$1 gibd=$2 plugins=$3 nodejs=${4:-}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-api.XXXXXX")
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# has_row FILE TJP SOURCE_REGEX STATE: a `gib keystone trusted` line.
+has_row() {
+  awk -F'\t' -v d="$2" -v s="$3" -v t="$4" '$1 == d && $3 ~ s && $4 == t { found = 1 } END { exit !found }' "$1"
+}
+
+# deployment NAME LISTEN: LevelDB + staging + keystone (secrets on disk) + websocket.
+deployment() {
+  cat <<YAML
+node:
+  name: $1
+  plugin_dirs: [$plugins]
+spaces:
+  - name: main
+    plugin: space-leveldb
+    role: durable
+    config:
+      path: $1/db
+  - name: staging
+    plugin: space-memory
+    role: temporary
+signers:
+  - name: keys
+    plugin: signer-keystone
+    config:
+      secrets_dir: $work/$1/secrets
+transports:
+  - name: ws
+    plugin: transport-websocket
+    listen: $2
+sync:
+  endorsement_history: 4
+YAML
+}
+
+# Waits (bounded; readiness, not timing) until FILE has a line matching PATTERN.
+wait_for_line() {
+  local file=$1 pattern=$2 pid=$3 tries=0
+  until grep -q "$pattern" "$file"; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 600 ] || ! kill -0 "$pid" 2>/dev/null; then
+      echo "no line matching '$pattern' in $file:" >&2
+      cat "$file" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+# start_gibd NAME: runs gibd on NAME.yaml, waits until it serves its API.
+start_gibd() {
+  : >"$1.out"
+  "$gibd" --config "$1.yaml" >>"$1.out" 2>&1 &
+  pids+=($!)
+  wait_for_line "$1.out" "running" "$!"
+  grep -q "event=local_api.listening socket=$work/$1.yaml.sock" "$1.out" || fail "no local_api.listening in $(cat "$1.out")"
+}
+stop_gibd() {  # the last started
+  local pid=${pids[-1]}
+  kill -TERM "$pid"
+  wait "$pid"
+  unset 'pids[-1]'
+}
+
+# run_all CONFIG DIR: the read commands, each one's stdout, stderr and exit
+# status in DIR (compared between gibd running and stopped).
+run_all() {
+  local config=$1 dir=$2 i=0
+  mkdir -p "$dir"
+  while IFS= read -r line; do
+    i=$((i + 1))
+    eval "set -- $line"
+    set +e
+    "$gib" "$@" >"$dir/$i.out" 2>"$dir/$i.err"
+    echo $? >"$dir/$i.rc"
+    set -e
+  done <<EOF
+ls --config $config
+get --config $config '$note'
+log --config $config '$note'
+log --config $config 'note api'
+get --config $config 'absent^0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF'
+keystone --config $config show '$domain'
+keystone --config $config export -
+keystone --config $config trusted
+fsck --config $config
+mut8 --config $config 'unknown^1234'
+EOF
+}
+
+deployment alice false >alice.yaml
+deployment bob true >bob.yaml
+
+# --- a node operated while gibd runs it -----------------------------------
+note=$("$gib" fork --config alice.yaml --ib "note api" --data '{"text":"one"}')
+domain=$("$gib" keystone --config alice.yaml export alice-domain.json)
+start_gibd alice
+[ "$(stat -c %a alice.yaml.sock)" = 600 ] || fail "socket mode $(stat -c %a alice.yaml.sock), want 600"
+
+# Edits through gibd (the store is locked: these can only work through it).
+note=$("$gib" mut8 --config alice.yaml "$note" --data '{"text":"two"}')
+other=$("$gib" fork --config alice.yaml --ib "note other")
+printf '%s\n' "$("$gib" get --config alice.yaml "$note")" >records.jsonl
+"$gib" put --config alice.yaml <records.jsonl 2>put.err || fail "put through gibd: $(cat put.err)"
+grep -q "1 stored, 0 invalid" put.err || fail "put summary: $(cat put.err)"
+# From another directory, with a relative --config and file (gibd's cwd differs).
+mkdir -p sub
+(cd sub && "$gib" put --config ../alice.yaml ../records.jsonl 2>../put2.err) || fail "relative put: $(cat put2.err)"
+(cd sub && "$gib" keystone --config ../alice.yaml export exported.json >/dev/null)
+cmp sub/exported.json alice-domain.json || fail "export through gibd wrote another frame"
+# Input over the local API's 64 MiB limit: a clear error, nothing stored.
+set +e
+head -c $((64 * 1024 * 1024 + 10)) /dev/zero | "$gib" put --config alice.yaml >/dev/null 2>big.err
+rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "larger than the 64 MiB" big.err || fail "oversized input: exit $rc, $(cat big.err)"
+
+run_all alice.yaml running
+stop_gibd
+[ ! -e alice.yaml.sock ] || fail "gibd left its socket after a clean stop"
+run_all alice.yaml stopped
+for file in running/*; do
+  cmp -s "$file" "stopped/${file#running/}" ||
+    fail "$file differs with and without gibd:$(printf '\n--- running\n'; cat "$file"; printf -- '--- stopped\n'; cat "stopped/${file#running/}")"
+done
+grep -q "^0$" running/1.rc && grep -q "note other" running/1.out || fail "ls: $(cat running/1.out running/1.err)"
+grep -q "^1$" running/5.rc || fail "get of an absent address: exit $(cat running/5.rc)"
+echo "same output with and without gibd ($(ls running/*.out | wc -l) commands)"
+
+# --- raw connections: a malformed request, more than 8 at once ------------
+if [ -n "$nodejs" ]; then
+  start_gibd alice
+  # The reply's stderr (after "GIB1", exit, stdout length, stdout, stderr length).
+  "$nodejs" -e '
+    const s = require("net").connect(process.argv[1], () => s.end("HELLO, gibd"));
+    const parts = []; s.on("data", (c) => parts.push(c));
+    s.on("end", () => { const r = Buffer.concat(parts); const out = Number(r.readBigUInt64BE(8));
+      process.stdout.write(r.readInt32BE(4) + " " + r.subarray(24 + out).toString()); });
+  ' "$work/alice.yaml.sock" >garbage.out
+  grep -q "^2 gib: local API: not a gibkit local API message" garbage.out || fail "malformed request: $(cat garbage.out)"
+  # Eight connections that send nothing hold every slot (accepted in order,
+  # before gib's); gib is told gibd is busy; once they close, gib gets in.
+  "$nodejs" -e '
+    const net = require("net"); const { execFile } = require("child_process");
+    const [sock, gib, config] = process.argv.slice(1); const held = []; let open = 0;
+    for (let i = 0; i < 8; ++i) held.push(net.connect(sock, () => { if (++open === 8) run(); }));
+    function run() {
+      execFile(gib, ["ls", "--config", config], (error, stdout, stderr) => {
+        process.stdout.write((error ? error.code : 0) + " " + stderr);
+        held.forEach((c) => c.destroy());
+      });
+    }
+  ' "$work/alice.yaml.sock" "$gib" alice.yaml >busy.out
+  grep -q "^3 gib: gibd is busy: 8 local API requests are running; try again" busy.out || fail "busy: $(cat busy.out)"
+  tries=0
+  until "$gib" ls --config alice.yaml >after-busy.out 2>&1; do
+    tries=$((tries + 1)); [ "$tries" -lt 100 ] || fail "gib never got in after the slots freed: $(cat after-busy.out)"
+    sleep 0.1
+  done
+  cmp -s after-busy.out stopped/1.out || fail "ls after busy differs"
+  stop_gibd
+  echo "malformed request refused; the 9th concurrent request told gibd is busy"
+fi
+
+# --- a stale socket (gibd killed with -9) -----------------------------------
+start_gibd alice
+kill -KILL "${pids[-1]}"
+wait "${pids[-1]}" 2>/dev/null || true
+unset 'pids[-1]'
+[ -S alice.yaml.sock ] || fail "expected the killed gibd's socket to remain"
+"$gib" ls --config alice.yaml >stale.out || fail "gib with a stale socket did not fall back to the store"
+cmp -s stale.out stopped/1.out || fail "ls after kill -9 differs"
+start_gibd alice  # replaces the stale socket
+"$gib" ls --config alice.yaml >restarted.out
+cmp -s restarted.out stopped/1.out || fail "ls after restart differs"
+stop_gibd
+echo "stale socket: fell back to the store, replaced at the next start"
+
+# --- trust, untrust, trust again, gibd (Bob) running throughout -------------
+bob_domain=$("$gib" keystone --config bob.yaml export bob-domain.json)
+echo "  trust: [bob-domain.json]" >>alice.yaml
+start_gibd bob
+url=$(sed -n 's/.* at \(ws:[^;]*\).*/\1/p' bob.out | head -n 1)
+[ -n "$url" ] || fail "no endpoint in: $(cat bob.out)"
+
+sync_alice() { "$gib" sync --config alice.yaml --peer "$url" --peer-domain "$bob_domain" "$note"; }
+
+if sync_alice >sync0.out 2>sync0.err; then fail "Bob accepted Alice before trusting her"; fi
+"$gib" keystone --config bob.yaml trust - <alice-domain.json >trusted.out || fail "trust: $(cat trusted.out)"
+[ "$(cat trusted.out)" = "$domain" ] || fail "trust printed $(cat trusted.out), want $domain"
+"$gib" keystone --config bob.yaml trusted >list.out
+has_row list.out "$domain" '^command$' trusted || fail "trusted: $(cat list.out)"
+sync_alice >sync1.out 2>sync1.err || fail "sync after trust: $(cat sync1.err)"
+[ "$("$gib" get --config bob.yaml "$note")" = "$(cat records.jsonl)" ] || fail "Bob does not hold Alice's head"
+
+note=$("$gib" mut8 --config alice.yaml "$note" --data '{"text":"three"}')
+# untrust by a short name: the first 8 characters of the domain's gib.
+short=${domain#*^}
+"$gib" keystone --config bob.yaml untrust "${short:0:8}" >untrust.out || fail "untrust: $(cat untrust.out)"
+"$gib" keystone --config bob.yaml trusted >list2.out
+has_row list2.out "$domain" '' UNTRUSTED || fail "trusted after untrust: $(cat list2.out)"
+if sync_alice >sync2.out 2>sync2.err; then fail "Bob accepted Alice after untrust"; fi
+grep -q "untrusted" sync2.err bob.out || fail "the refusal does not say untrusted: $(cat sync2.err)"
+
+"$gib" keystone --config bob.yaml trust alice-domain.json >/dev/null
+sync_alice >sync3.out 2>sync3.err || fail "sync after trust again: $(cat sync3.err)"
+[ "$("$gib" log --config bob.yaml "$note" | head -n 1 | cut -f3)" = "$note" ] || fail "Bob did not get the new head"
+kill -0 "${pids[-1]}" || fail "Bob's gibd stopped"
+stop_gibd
+echo "trust, untrust, trust again: effective at once, gibd running throughout"
+
+# --- an untrust outlives a restart with the peer in sync.trust --------------
+echo "  trust: [alice-domain.json]" >>bob.yaml
+"$gib" keystone --config bob.yaml untrust "$domain" >/dev/null
+start_gibd bob
+url=$(sed -n 's/.* at \(ws:[^;]*\).*/\1/p' bob.out | head -n 1)
+grep -q "event=sync.trust_untrusted" bob.out || fail "no sync.trust_untrusted warning: $(cat bob.out)"
+"$gib" keystone --config bob.yaml trusted >list3.out
+has_row list3.out "$domain" '^config .*alice-domain.json\\+command$' UNTRUSTED ||
+  fail "trusted with a config peer untrusted: $(cat list3.out)"
+note=$("$gib" mut8 --config alice.yaml "$note" --data '{"text":"four"}')
+if sync_alice >sync4.out 2>sync4.err; then fail "a restart re-trusted an untrusted sync.trust peer"; fi
+stop_gibd
+echo "untrust outlives a restart with the peer in sync.trust"
