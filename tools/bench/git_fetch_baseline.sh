@@ -14,7 +14,8 @@ set -euo pipefail
 work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-git-bench.XXXXXX")
 daemon=""
 cleanup() {
-  [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+  # The daemon dies of our TERM (143); that is not the script's outcome.
+  if [ -n "$daemon" ]; then kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
