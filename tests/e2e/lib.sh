@@ -13,7 +13,7 @@ spaces:
     plugin: space-leveldb
     role: durable
     config:
-      path: $1/db
+      path: $work/$1/db
   - name: staging
     plugin: space-memory
     role: temporary

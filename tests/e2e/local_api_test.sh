@@ -12,6 +12,7 @@
 set -euo pipefail
 gib=$1 gibd=$2 plugins=$3 nodejs=${4:-}
 
+script_dir=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-api.XXXXXX")
 pids=()
 cleanup() {
@@ -20,53 +21,11 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work"
+source "$script_dir/lib.sh"  # deployment, wait_for_line, ws_endpoint
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # has_row FILE TJP SOURCE_REGEX STATE: a `gib keystone trusted` line.
 has_row() {
   awk -F'\t' -v d="$2" -v s="$3" -v t="$4" '$1 == d && $3 ~ s && $4 == t { found = 1 } END { exit !found }' "$1"
-}
-
-# deployment NAME LISTEN: LevelDB + staging + keystone (secrets on disk) + websocket.
-deployment() {
-  cat <<YAML
-node:
-  name: $1
-  plugin_dirs: [$plugins]
-spaces:
-  - name: main
-    plugin: space-leveldb
-    role: durable
-    config:
-      path: $1/db
-  - name: staging
-    plugin: space-memory
-    role: temporary
-signers:
-  - name: keys
-    plugin: signer-keystone
-    config:
-      secrets_dir: $work/$1/secrets
-transports:
-  - name: ws
-    plugin: transport-websocket
-    listen: $2
-sync:
-  endorsement_history: 4
-YAML
-}
-
-# Waits (bounded; readiness, not timing) until FILE has a line matching PATTERN.
-wait_for_line() {
-  local file=$1 pattern=$2 pid=$3 tries=0
-  until grep -q "$pattern" "$file"; do
-    tries=$((tries + 1))
-    if [ "$tries" -gt 600 ] || ! kill -0 "$pid" 2>/dev/null; then
-      echo "no line matching '$pattern' in $file:" >&2
-      cat "$file" >&2
-      return 1
-    fi
-    sleep 0.1
-  done
 }
 
 # start_gibd NAME: runs gibd on NAME.yaml, waits until it serves its API.
@@ -111,7 +70,9 @@ EOF
 }
 
 deployment alice false >alice.yaml
+echo "  endorsement_history: 4" >>alice.yaml
 deployment bob true >bob.yaml
+echo "  endorsement_history: 4" >>bob.yaml
 
 # --- a node operated while gibd runs it -----------------------------------
 note=$("$gib" fork --config alice.yaml --ib "note api" --data '{"text":"one"}')

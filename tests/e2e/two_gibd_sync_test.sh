@@ -8,6 +8,7 @@
 set -euo pipefail
 gib=$1 gibd=$2 plugins=$3
 
+script_dir=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-e2e.XXXXXX")
 pids=()
 cleanup() {
@@ -16,52 +17,12 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work"
-
-# deployment NAME LISTEN: LevelDB + staging + keystone (secrets on disk) + websocket.
-deployment() {
-  cat <<YAML
-node:
-  name: $1
-  plugin_dirs: [$plugins]
-spaces:
-  - name: main
-    plugin: space-leveldb
-    role: durable
-    config:
-      path: $1/db
-  - name: staging
-    plugin: space-memory
-    role: temporary
-signers:
-  - name: keys
-    plugin: signer-keystone
-    config:
-      secrets_dir: $work/$1/secrets
-transports:
-  - name: ws
-    plugin: transport-websocket
-    listen: $2
-sync:
-  endorsement_history: 4
-YAML
-}
-
-# Waits (bounded; readiness, not timing) until FILE has a line matching PATTERN.
-wait_for_line() {
-  local file=$1 pattern=$2 pid=$3 tries=0
-  until grep -q "$pattern" "$file"; do
-    tries=$((tries + 1))
-    if [ "$tries" -gt 600 ] || ! kill -0 "$pid" 2>/dev/null; then
-      echo "no line matching '$pattern' in $file:" >&2
-      cat "$file" >&2
-      return 1
-    fi
-    sleep 0.1
-  done
-}
+source "$script_dir/lib.sh"  # deployment, wait_for_line, ws_endpoint
 
 deployment alice false >alice.yaml
+echo "  endorsement_history: 4" >>alice.yaml
 deployment bob true >bob.yaml
+echo "  endorsement_history: 4" >>bob.yaml
 
 note=$("$gib" fork --config alice.yaml --ib "note e2e" --data '{"text":"one"}')
 note=$("$gib" mut8 --config alice.yaml "$note" --data '{"text":"two"}')

@@ -13,6 +13,7 @@
 set -euo pipefail
 gib=$1 gibd=$2 plugins=$3
 
+script_dir=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-recover.XXXXXX")
 bob_pid=
 cleanup() {
@@ -21,39 +22,14 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work"
-
-deployment() {
-  cat <<YAML
-node:
-  name: $1
-  plugin_dirs: [$plugins]
-spaces:
-  - name: main
-    plugin: space-leveldb
-    role: durable
-    config:
-      path: $work/$1/db
-  - name: staging
-    plugin: space-memory
-    role: temporary
-signers:
-  - name: keys
-    plugin: signer-keystone
-    config:
-      secrets_dir: $work/$1/secrets
-transports:
-  - name: ws
-    plugin: transport-websocket
-    listen: $2
-sync:
-  endorsement_history: 16
-YAML
-}
+source "$script_dir/../e2e/lib.sh"  # deployment, wait_for_line, ws_endpoint
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 deployment alice false >alice.yaml
+echo "  endorsement_history: 16" >>alice.yaml
 deployment bob true >bob.yaml
+echo "  endorsement_history: 16" >>bob.yaml
 alice_domain=$("$gib" keystone --config alice.yaml export alice-domain.json)
 bob_domain=$("$gib" keystone --config bob.yaml export bob-domain.json)
 echo "  trust: [alice-domain.json]" >>bob.yaml

@@ -65,15 +65,8 @@
 #include "gibkit/status.h"
 #include "gibkit/transport.h"
 
-// Marks the entry point exported from a plugin built with hidden visibility
-// (gibkit_add_plugin builds so, and so should any plugin build).
-#ifndef GIBKIT_PLUGIN_EXPORT
-#if defined(_WIN32)
-#define GIBKIT_PLUGIN_EXPORT __declspec(dllexport)
-#else
-#define GIBKIT_PLUGIN_EXPORT __attribute__((visibility("default")))
-#endif
-#endif
+// GIBKIT_PLUGIN_EXPORT (plugin_abi.h) marks the entry point exported from a
+// plugin built with hidden visibility (gibkit_add_plugin builds so).
 
 // The entry point's name embeds the major (GIBKIT_PLUGIN_ENTRY_NAME); a new
 // major renames it here too.

@@ -27,111 +27,74 @@ class Parser {
 
   // The members of a top-level object, each value checked as JSON but kept
   // as its text (see json::split_object).
-  Result<std::vector<RawMember>> split_document() {
-    skip_whitespace();
+  Result<std::vector<RawMember>> split_object_document() {
     std::vector<RawMember> members;
-    if (at_end() || text_[pos_] != '{') {
-      if (!at_end()) fail("expected a JSON object");
-      else unexpected();
-      return failure();
-    }
-    ++pos_;
-    skip_whitespace();
-    if (!at_end() && text_[pos_] == '}') {
+    const bool ok = split_document('{', '}', "object", [&] {
+      if (at_end() || text_[pos_] != '"') return at_end() ? unexpected() : fail("expected a string key");
+      std::string key;
+      if (!parse_string(key)) return false;
+      skip_whitespace();
+      if (at_end() || text_[pos_] != ':') return at_end() ? unexpected() : fail("expected ':' after key");
       ++pos_;
-    } else {
-      while (true) {
-        skip_whitespace();
-        std::string key;
-        if (at_end() || text_[pos_] != '"') {
-          if (!at_end()) fail("expected a string key");
-          else unexpected();
-          return failure();
-        }
-        if (!parse_string(key)) return failure();
-        skip_whitespace();
-        if (at_end() || text_[pos_] != ':') {
-          if (at_end()) unexpected();
-          else fail("expected ':' after key");
-          return failure();
-        }
-        ++pos_;
-        skip_whitespace();
-        const std::size_t start = pos_;
-        if (!parse_value(nullptr, 1)) return failure();
-        members.push_back(RawMember{std::move(key), text_.substr(start, pos_ - start)});
-        skip_whitespace();
-        if (at_end()) {
-          unexpected();
-          return failure();
-        }
-        if (text_[pos_] == ',') {
-          ++pos_;
-          continue;
-        }
-        if (text_[pos_] == '}') {
-          ++pos_;
-          break;
-        }
-        fail("expected ',' or '}' in object");
-        return failure();
-      }
-    }
-    skip_whitespace();
-    if (pos_ != text_.size()) {
-      fail("unexpected data after the JSON value");
-      return failure();
-    }
+      skip_whitespace();
+      const std::size_t start = pos_;
+      if (!parse_value(nullptr, 1)) return false;
+      members.push_back(RawMember{std::move(key), text_.substr(start, pos_ - start)});
+      return true;
+    });
+    if (!ok) return failure();
     return members;
   }
 
   // The elements of a top-level array, each checked but kept as its text.
   Result<std::vector<std::string_view>> split_array_document() {
-    skip_whitespace();
     std::vector<std::string_view> elements;
-    if (at_end() || text_[pos_] != '[') {
-      if (!at_end()) fail("expected a JSON array");
-      else unexpected();
-      return failure();
-    }
-    ++pos_;
-    skip_whitespace();
-    if (!at_end() && text_[pos_] == ']') {
-      ++pos_;
-    } else {
-      while (true) {
-        skip_whitespace();
-        const std::size_t start = pos_;
-        if (!parse_value(nullptr, 1)) return failure();
-        elements.push_back(text_.substr(start, pos_ - start));
-        skip_whitespace();
-        if (at_end()) {
-          unexpected();
-          return failure();
-        }
-        if (text_[pos_] == ',') {
-          ++pos_;
-          continue;
-        }
-        if (text_[pos_] == ']') {
-          ++pos_;
-          break;
-        }
-        fail("expected ',' or ']' in array");
-        return failure();
-      }
-    }
-    skip_whitespace();
-    if (pos_ != text_.size()) {
-      fail("unexpected data after the JSON value");
-      return failure();
-    }
+    const bool ok = split_document('[', ']', "array", [&] {
+      const std::size_t start = pos_;
+      if (!parse_value(nullptr, 1)) return false;
+      elements.push_back(text_.substr(start, pos_ - start));
+      return true;
+    });
+    if (!ok) return failure();
     return elements;
   }
 
   const ParseError& error() const { return error_; }
 
  private:
+  // The frame both splits share: `open`, items separated by commas, `close`,
+  // and nothing after but whitespace. `item` reads one item at pos_ and
+  // returns false (after fail()) when it cannot.
+  template <typename Item>
+  bool split_document(char open, char close, std::string_view what, Item item) {
+    skip_whitespace();
+    if (at_end() || text_[pos_] != open) return at_end() ? unexpected() : fail("expected a JSON " + std::string(what));
+    ++pos_;
+    skip_whitespace();
+    if (!at_end() && text_[pos_] == close) {
+      ++pos_;
+    } else {
+      while (true) {
+        skip_whitespace();
+        if (!item()) return false;
+        skip_whitespace();
+        if (at_end()) return unexpected();
+        if (text_[pos_] == ',') {
+          ++pos_;
+          continue;
+        }
+        if (text_[pos_] == close) {
+          ++pos_;
+          break;
+        }
+        return fail(std::string("expected ',' or '") + close + "' in " + std::string(what));
+      }
+    }
+    skip_whitespace();
+    if (pos_ != text_.size()) return fail("unexpected data after the JSON value");
+    return true;
+  }
+
   // Records the first error at `at` (default: the current position).
   bool fail(std::string reason, std::size_t at = std::string_view::npos, bool too_deep = false) {
     error_.offset = at == std::string_view::npos ? pos_ : at;
@@ -422,7 +385,7 @@ class Parser {
 
 Result<std::vector<RawMember>> split_object(std::string_view text, const ParseOptions& options, ParseError* error) {
   Parser parser(text, options);
-  Result<std::vector<RawMember>> result = parser.split_document();
+  Result<std::vector<RawMember>> result = parser.split_object_document();
   if (!result.ok() && error != nullptr) *error = parser.error();
   return result;
 }
