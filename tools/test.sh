@@ -25,8 +25,10 @@ build_and_test build -- -DCMAKE_BUILD_TYPE=RelWithDebInfo
 # build-fuzz, every saved crash replayed, then 20 s of fuzzing per target.
 bash tests/fuzz/run.sh
 # The sanitizer build reruns the same suites but the long ones (labels soak
-# and crash: the crash test's kill -9 rounds would take far too long there);
+# and crash: the crash test's kill -9 rounds would take far too long there)
+# and those measuring gibd's memory (label rss: shadow memory and the
+# quarantine are the sanitizer's, not gibd's);
 # leaks in dlopen'd plugins are real leaks too, so LeakSanitizer stays on. Benchmarks are not tests and
 # are not built there.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  build_and_test build-asan -LE 'soak|crash' -- -DCMAKE_BUILD_TYPE=Debug -DGIBKIT_SANITIZE=ON -DGIBKIT_BUILD_BENCHMARKS=OFF
+  build_and_test build-asan -LE 'soak|crash|rss' -- -DCMAKE_BUILD_TYPE=Debug -DGIBKIT_SANITIZE=ON -DGIBKIT_BUILD_BENCHMARKS=OFF
