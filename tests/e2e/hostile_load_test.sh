@@ -167,10 +167,13 @@ echo "  trust: [alice-domain.json]" >>bob.yaml
 echo "  trust: [bob-domain.json]" >>alice.yaml
 
 start_bob() {
-  "$gibd" --config bob.yaml >bob.out 2>&1 &
+  # Emptied here, not by the redirection: that happens in the child, maybe
+  # after the wait below has read the previous gibd's "running" line.
+  : >bob.out
+  "$gibd" --config bob.yaml >>bob.out 2>&1 &
   gibd_pid=$!
   wait_for_line bob.out "running" "$gibd_pid"
-  url=$(sed -n 's/.* at \(ws:[^;]*\).*/\1/p' bob.out | head -n 1)
+  url=$(ws_endpoint bob.out)
   [ -n "$url" ] || fail "no endpoint in: $(cat bob.out)"
 }
 start_bob

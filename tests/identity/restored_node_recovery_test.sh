@@ -37,15 +37,11 @@ echo "  trust: [bob-domain.json]" >>alice.yaml
 
 url=
 start_bob() {
-  "$gibd" --config bob.yaml >bob.out 2>&1 &
+  : >bob.out  # here, not in the child: a restart must not see the last run's lines
+  "$gibd" --config bob.yaml >>bob.out 2>&1 &
   bob_pid=$!
-  local tries=0
-  until grep -q "running" bob.out; do
-    tries=$((tries + 1))
-    if [ "$tries" -gt 600 ] || ! kill -0 "$bob_pid" 2>/dev/null; then cat bob.out >&2; fail "Bob did not start"; fi
-    sleep 0.1
-  done
-  url=$(sed -n 's/.* at \(ws:[^;]*\).*/\1/p' bob.out | head -n 1)
+  wait_for_line bob.out "running" "$bob_pid" || fail "Bob did not start"
+  url=$(ws_endpoint bob.out)
   [ -n "$url" ] || fail "no endpoint in: $(cat bob.out)"
 }
 stop_bob() { kill -TERM "$bob_pid"; wait "$bob_pid" || true; bob_pid=; }
