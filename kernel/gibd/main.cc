@@ -266,6 +266,12 @@ int main(int argc, char** argv) {
         std::cerr << deployment.status().message() << "\n";
         return 1;
       }
+      // Not an error: peers write their configs before they export their
+      // trust files for each other. But gibd will not start without them.
+      for (const auto& missing : gibkit::saga::SyncNode::unreadable_trust_files(*deployment)) {
+        std::cerr << "warning: sync.trust " << missing.string()
+                  << " cannot be read; gibd will not start until it can (gib keystone export writes it)\n";
+      }
       std::cout << "OK: " << options.config.string() << "\n";
       return 0;
     }

@@ -122,6 +122,21 @@ TEST(Gibd, ValidateRefusesOutOfRangeValuesWithTheirPosition) {
       << r.output;
 }
 
+// A trust file that does not exist yet is a warning, not an error: two peers
+// write their configs before they export their files for each other.
+TEST(Gibd, ValidateWarnsOfTrustFilesItCannotRead) {
+  gibkit::testing::TempDir dir;
+  write(dir.path() / "here.json", "{}\n");
+  write(dir.path() / "n.yaml", listening_node("127.0.0.1", 0) + "sync:\n  trust: [here.json, peer.json]\n");
+  Outcome r = execute(gibd("validate " + quoted(dir.path() / "n.yaml")));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("warning: sync.trust " + (dir.path() / "peer.json").string() + " cannot be read"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.output.find("here.json cannot be read"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("OK: "), std::string::npos) << r.output;
+}
+
 TEST(Gibd, ValidateRefusesMissingTlsFiles) {
   gibkit::testing::TempDir dir;
   write(dir.path() / "cert.pem", "not checked for content here\n");

@@ -242,6 +242,18 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
 
 SyncNode::~SyncNode() = default;
 
+std::vector<std::filesystem::path> SyncNode::unreadable_trust_files(const kernel::Deployment& deployment) {
+  std::vector<std::filesystem::path> unreadable;
+  auto found = deployment.sections.find("sync");
+  if (found == deployment.sections.end()) return unreadable;
+  const std::filesystem::path base = deployment.file.parent_path();
+  for (const std::string& file : strings(found->second, "trust")) {
+    const std::filesystem::path path = std::filesystem::path(file).is_absolute() ? std::filesystem::path(file) : base / file;
+    if (!std::ifstream(path, std::ios::binary)) unreadable.push_back(path);
+  }
+  return unreadable;
+}
+
 void SyncNode::observe(std::function<void(const SagaEvent&)> observer) { *observer_ = std::move(observer); }
 
 RequestHandler SyncNode::handler() {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -60,6 +61,13 @@ class SyncNode {
   SyncNode(const SyncNode&) = delete;
   SyncNode& operator=(const SyncNode&) = delete;
   ~SyncNode();
+
+  // The sync.trust files of `deployment` that cannot be read now (resolved
+  // against the deployment file's directory, as create() reads them).
+  // `gibd validate` warns of them: a node cannot start without them, but
+  // peers export their files for each other after their configs are written.
+  [[nodiscard]] static std::vector<std::filesystem::path> unreadable_trust_files(
+      const kernel::Deployment& deployment);
 
   // The request handler to serve (Node::start).
   [[nodiscard]] RequestHandler handler();
