@@ -45,6 +45,10 @@ int report_failure(CommandIo& io, std::string_view command, const Status& status
 // timeline), kExitFailed otherwise (storage, a lost compare-and-swap, peers).
 int report_failure(CommandIo& io, std::string_view command, const Status& status);
 
+// The whole text of `file`, or of standard input when it is "-";
+// kInvalidArgument "cannot read FILE" when it cannot be read.
+[[nodiscard]] Result<std::string> read_text(const std::string& file, CommandIo& io);
+
 // Opens the node of --config. A missing flag or a deployment that does not
 // load is a usage error; anything else (a locked space, a plugin failing to
 // start) a failure. On error, prints why and sets `exit_code`.

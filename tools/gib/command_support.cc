@@ -1,9 +1,24 @@
 // Error reporting and node opening shared by the subcommands.
+#include <fstream>
 #include <ostream>
+#include <sstream>
 
 #include "command.h"
 
 namespace gibkit::tools {
+
+Result<std::string> read_text(const std::string& file, CommandIo& io) {
+  std::ostringstream text;
+  if (file == "-") {
+    text << io.in.rdbuf();
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return invalid_argument("cannot read " + file);
+    text << in.rdbuf();
+  }
+  return text.str();
+}
+
 
 int usage_error(CommandIo& io, std::string_view command, std::string_view message) {
   io.err << "gib " << command << ": " << message << " (see gib " << command << " --help)\n";

@@ -39,18 +39,6 @@ Result<std::vector<std::string>> held_frames(Space& space, std::string_view tjp)
   return std::vector<std::string>(newest_first.rbegin(), newest_first.rend());
 }
 
-Result<std::string> read_input(const std::string& file, CommandIo& io) {
-  std::ostringstream text;
-  if (file == "-") {
-    text << io.in.rdbuf();
-  } else {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return invalid_argument("cannot read " + file);
-    text << in.rdbuf();
-  }
-  return text.str();
-}
-
 struct FramesFile {
   std::string identity;
   std::vector<std::string> frames;
@@ -90,7 +78,7 @@ int keystone_frames(const Arguments& args, CommandIo& io) {
 
 int keystone_recover(const Arguments& args, CommandIo& io) {
   if (args.positionals().size() != 2) return usage_error(io, kName, "recover expects one FILE ('-' for stdin)");
-  Result<std::string> text = read_input(args.positionals()[1], io);
+  Result<std::string> text = read_text(args.positionals()[1], io);
   if (!text.ok()) return report_failure(io, kName, text.status(), kExitUsage);
   Result<FramesFile> file = parse_frames_file(*text);
   if (!file.ok()) return report_failure(io, kName, file.status().with_context(args.positionals()[1]), kExitUsage);

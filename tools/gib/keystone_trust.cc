@@ -15,18 +15,6 @@ namespace {
 
 constexpr std::string_view kName = "keystone";
 
-Result<std::string> read_text(const std::string& file, CommandIo& io) {
-  std::ostringstream text;
-  if (file == "-") {
-    text << io.in.rdbuf();
-  } else {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return invalid_argument("cannot read " + file);
-    text << in.rdbuf();
-  }
-  return text.str();
-}
-
 // A peer domain this node trusts or trusted, and why.
 struct TrustedDomain {
   std::vector<std::string> config_files;  // sync.trust files naming it
