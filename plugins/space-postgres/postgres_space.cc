@@ -19,6 +19,12 @@
 // over), so the next call connects afresh. libpqxx's own silent
 // reconnection is off: it would lose the session settings and hide the loss.
 //
+// Several gibd may share one schema (docs/scale-out.md). The records and
+// data heads are the shared store; a few head keys describe one gibd
+// instead (its domain identity, which of that identity's frames each peer
+// holds). With config `instance` set, those keys are stored as
+// "^instance <name> <key>", so each gibd reads and writes its own.
+//
 // The password (from the connection string, `password_file` or libpq's
 // PGPASSWORD/.pgpass) is never put in a message: messages name the server by
 // host, port, database, user and schema only, and any text that came from
@@ -220,6 +226,29 @@ Result<Target> resolve_target(const std::string& connection, const std::optional
   return target;
 }
 
+// Head keys that belong to one node, not to the store several nodes share.
+// "gibkit node domain" names the node's domain identity (kernel/saga
+// sync_node.cc): each gibd signs with its own, because a one-time-key
+// identity evolved by two processes at once would sign twice with one key.
+// "^known-by <peer>" is the latest frame of *that* domain the peer holds
+// (kernel/identity): another gibd's frame would be meaningless there.
+bool is_instance_head(std::string_view key) {
+  return key == "gibkit node domain" || key.starts_with("^known-by ");
+}
+constexpr std::string_view kInstancePrefix = "^instance ";
+
+// Instance names end up in head keys: plain, short, no spaces.
+Status check_instance_name(const std::string& instance) {
+  const bool plain = instance.size() <= 63 && std::all_of(instance.begin(), instance.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+                     });
+  if (!plain) {
+    return gibkit::invalid_argument("space-postgres: 'instance' '" + instance +
+                                    "' must be at most 63 of a-z, 0-9, _ and -");
+  }
+  return Status();
+}
+
 // Schema names are spliced into SQL (quoted), so only plain identifiers.
 Status check_schema_name(const std::string& schema) {
   const bool plain = !schema.empty() && schema.size() <= 63 && !(schema[0] >= '0' && schema[0] <= '9') &&
@@ -238,6 +267,7 @@ Status check_schema_name(const std::string& schema) {
 
 struct Settings {
   std::string schema;
+  std::string instance;  // empty: the only node on this schema
   std::size_t pool_size = 1;
   std::int64_t statement_timeout_ms = 0;
   std::size_t fetch_size = 1;
@@ -276,16 +306,17 @@ class PostgresSpace final : public gibkit::Space {
       // Heads last: they are the rows every sender to a timeline contends
       // for, so they stay locked only for the commit, not the bulk insert.
       for (const gibkit::HeadUpdate& update : batch.heads) {
+        const std::string key = stored_head_key(update.timeline);
         if (!update.expected_head) {
-          tx.exec_prepared("gibkit_set_head", update.timeline, update.head);
+          tx.exec_prepared("gibkit_set_head", key, update.head);
           continue;
         }
         const pqxx::result moved =
             update.expected_head->empty()
-                ? tx.exec_prepared("gibkit_insert_head", update.timeline, update.head)
-                : tx.exec_prepared("gibkit_swap_head", update.timeline, update.head, *update.expected_head);
+                ? tx.exec_prepared("gibkit_insert_head", key, update.head)
+                : tx.exec_prepared("gibkit_swap_head", key, update.head, *update.expected_head);
         if (moved.affected_rows() == 0) {
-          const pqxx::result current = tx.exec_prepared("gibkit_head", update.timeline);
+          const pqxx::result current = tx.exec_prepared("gibkit_head", key);
           tx.abort();
           return gibkit::aborted("space-postgres: head of " + update.timeline + " is '" +
                                  (current.empty() ? std::string() : current[0][0].as<std::string>()) +
@@ -325,7 +356,7 @@ class PostgresSpace final : public gibkit::Space {
     std::optional<std::string> out;
     GIBKIT_RETURN_IF_ERROR(run("read of the head of " + std::string(timeline), [&](pqxx::connection& c) {
       pqxx::nontransaction tx(c);
-      const pqxx::result r = tx.exec_prepared("gibkit_head", std::string(timeline));
+      const pqxx::result r = tx.exec_prepared("gibkit_head", stored_head_key(timeline));
       if (!r.empty()) out = r[0][0].as<std::string>();
       return Status();
     }));
@@ -337,7 +368,16 @@ class PostgresSpace final : public gibkit::Space {
   }
 
   Status for_each_head(const std::function<bool(std::string_view, std::string_view)>& visit) override {
-    return scan("heads", "SELECT timeline, head FROM " + table("heads"), false, visit);
+    if (settings_.instance.empty()) return scan("heads", "SELECT timeline, head FROM " + table("heads"), false, visit);
+    // This instance's own keys under their plain names; other instances'
+    // keys, and plain keys of the per-instance kinds, are not this node's.
+    const std::string own = std::string(kInstancePrefix) + settings_.instance + " ";
+    return scan("heads", "SELECT timeline, head FROM " + table("heads"), false,
+                [&](std::string_view key, std::string_view head) {
+                  if (key.starts_with(own)) return visit(key.substr(own.size()), head);
+                  if (key.starts_with(kInstancePrefix) || is_instance_head(key)) return true;
+                  return visit(key, head);
+                });
   }
 
  private:
@@ -347,6 +387,12 @@ class PostgresSpace final : public gibkit::Space {
         quoted_schema_("\"" + settings_.schema + "\"") {}
 
   std::string table(std::string_view name) const { return quoted_schema_ + "." + std::string(name); }
+
+  // Where a head key is stored: per instance for the node's own keys.
+  std::string stored_head_key(std::string_view key) const {
+    if (settings_.instance.empty() || !is_instance_head(key)) return std::string(key);
+    return std::string(kInstancePrefix) + settings_.instance + " " + std::string(key);
+  }
 
   // ---- connections ---------------------------------------------------------
 
@@ -400,13 +446,36 @@ class PostgresSpace final : public gibkit::Space {
     c.prepare("gibkit_swap_head", "UPDATE " + heads + " SET head = $2 WHERE timeline = $1 AND head = $3");
   }
 
+  // Whether an idle connection is still usable, without a round trip: a
+  // server that shuts down, restarts or terminates the backend closes its
+  // end, and reading what is pending (PQconsumeInput, via get_notifs) sees
+  // that. Without this check the first call after a database restart would
+  // fail on a dead pooled connection although the server is back. A
+  // connection lost silently (a network partition) still passes; its first
+  // statement fails and that call returns kUnavailable. Two reads: a server
+  // going down sends a FATAL message first, and its end of file comes
+  // after it.
+  static bool still_open(pqxx::connection& c) noexcept {
+    try {
+      c.get_notifs();
+      c.get_notifs();
+      return c.is_open();
+    } catch (...) {
+      return false;
+    }
+  }
+
   Result<Pooled> acquire() {
+    std::vector<Pooled> dead;  // closed after the lock is released (declared first)
     std::unique_lock lock(pool_mutex_);
-    pool_ready_.wait(lock, [&] { return !idle_.empty() || open_ < settings_.pool_size; });
-    if (!idle_.empty()) {
+    for (;;) {
+      pool_ready_.wait(lock, [&] { return !idle_.empty() || open_ < settings_.pool_size; });
+      if (idle_.empty()) break;
       Pooled p = std::move(idle_.back());
       idle_.pop_back();
-      return p;
+      if (still_open(*p.connection)) return p;
+      --open_;
+      dead.push_back(std::move(p));
     }
     ++open_;
     const std::uint64_t generation = generation_;
@@ -707,6 +776,9 @@ gibkit::PluginSpec<gibkit::Space> postgres_space_plugin() {
                .default_value = gibkit::json::Value(std::string(kDefaultSchema)),
                .description = "PostgreSQL schema holding the space's tables (created and migrated by the plugin); "
                               "one space per schema"},
+              {.key = "instance", .type = gibkit::ConfigType::kString, .default_value = gibkit::json::Value(""),
+               .description = "name of this node among several sharing the schema (a-z0-9_-); its domain "
+                              "identity and what peers hold of it are kept per instance. Empty: the only node"},
               {.key = "pool_size", .type = gibkit::ConfigType::kInteger,
                .default_value = gibkit::json::Value(kDefaultPoolSize),
                .description = "most connections open at once; calls beyond wait for a free one", .min = 1,
@@ -733,6 +805,8 @@ gibkit::PluginSpec<gibkit::Space> postgres_space_plugin() {
         Settings settings;
         GIBKIT_ASSIGN_OR_RETURN(settings.schema, get_string(config, "schema", kDefaultSchema));
         GIBKIT_RETURN_IF_ERROR(check_schema_name(settings.schema));
+        GIBKIT_ASSIGN_OR_RETURN(settings.instance, get_string(config, "instance", ""));
+        GIBKIT_RETURN_IF_ERROR(check_instance_name(settings.instance));
         GIBKIT_ASSIGN_OR_RETURN(std::int64_t pool_size, get_integer(config, "pool_size", kDefaultPoolSize));
         GIBKIT_ASSIGN_OR_RETURN(settings.statement_timeout_ms,
                                 get_integer(config, "statement_timeout_ms", kDefaultStatementTimeoutMs));

@@ -220,7 +220,15 @@ Status IdentityRegistry::trust(std::string_view genesis_frame_json) {
   }
   GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> head, latest(tjp));
   if (head) return {};  // already trusted; keep what was accepted since
-  return store(tjp, {genesis.to_json_text()}, tjp, std::string());
+  Status stored = store(tjp, {genesis.to_json_text()}, tjp, std::string());
+  // Another process on a shared store (several gibd on one PostgreSQL
+  // schema starting together, docs/scale-out.md) may have trusted it
+  // between the check and the write: its head exists now, which is success.
+  if (stored.code() == StatusCode::kAborted) {
+    GIBKIT_ASSIGN_OR_RETURN(head, latest(tjp));
+    if (head) return {};
+  }
+  return stored;
 }
 
 Result<std::string> IdentityRegistry::trust_by_operator(std::string_view genesis_frame_json) {
