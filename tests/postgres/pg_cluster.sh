@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # pg_cluster.sh start|stop DIR [PORT]
+# pg_cluster.sh halt DIR [fast|immediate]   (stops the server, keeps DIR)
+# pg_cluster.sh resume DIR                  (starts a halted server again)
 #
 # A throwaway PostgreSQL 15 cluster (Debian's postgresql-15 binaries) for the
 # tests: data and Unix socket in DIR, no TCP (listen_addresses=''), so
@@ -11,13 +13,16 @@
 # postgres-node.yaml names it). Roles in group gibkit_password_auth must log
 # in with a SCRAM password (the tests of password handling).
 # `stop` stops it and removes DIR; it succeeds when nothing is running.
+# `halt` and `resume` are for fault tests (tests/postgres/fault_test.sh): the
+# database going away under a running gibd (immediate: as a crash, no
+# checkpoint, crash recovery at `resume`) and coming back.
 #
 # initdb and postgres refuse to run as root. As root (CI), the cluster runs
 # as the system user gibkit-pg (created here when missing) via runuser, and
 # DIR is that user's.
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop DIR [PORT]" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop DIR [PORT] | halt DIR [fast|immediate] | resume DIR" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 action=$1
 dir=$2
@@ -26,7 +31,8 @@ bin=${GIBKIT_PG_BIN:-/usr/lib/postgresql/15/bin}
 pg_user=gibkit-pg
 
 as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u "$pg_user" -- "$@"; else "$@"; fi
+  # From /: the caller's directory may be one the server's user cannot enter.
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u "$pg_user" -- "$@"); else "$@"; fi
 }
 
 case "$dir" in
@@ -53,6 +59,21 @@ stop_cluster() {
 }
 
 case "$action" in
+  halt)
+    mode=${3:-fast}
+    case "$mode" in fast | immediate) ;; *) usage ;; esac
+    [ -e "$dir/$marker" ] || { echo "$0: $dir is not a test cluster made by this script" >&2; exit 1; }
+    as_pg "$bin/pg_ctl" -D "$dir/data" -m "$mode" -w -t 60 stop >/dev/null
+    echo "PostgreSQL test cluster in $dir halted ($mode)"
+    ;;
+  resume)
+    [ -e "$dir/$marker" ] || { echo "$0: $dir is not a test cluster made by this script" >&2; exit 1; }
+    as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null || {
+      tail -n 20 "$dir/server.log" >&2
+      exit 1
+    }
+    echo "PostgreSQL test cluster in $dir running again"
+    ;;
   stop)
     stop_cluster
     echo "PostgreSQL test cluster in $dir stopped"
