@@ -44,6 +44,8 @@ TEST(WebsocketConfig, RejectsBadInputNamingTheKey) {
       {R"({"tls_cert": "c.pem"})", "tls_key"},
       {R"({"max_frame_bytes": 2})", "max_frame_bytes"},
       {R"({"max_frame_bytes": 2048, "max_message_bytes": 1024})", "max_frame_bytes"},
+      {R"({"compression": "zstd"})", "compression"},
+      {R"({"compression": true})", "compression"},
   };
   for (const Case& c : cases) {
     Result<WebsocketConfig> config = parse_text(c.text);
@@ -65,7 +67,19 @@ TEST(WebsocketConfig, SchemaListsEveryKeyWithItsDefault) {
   Result<WebsocketConfig> config = parse_websocket_config(defaults);
   ASSERT_TRUE(config.ok()) << config.status().to_string();
   EXPECT_EQ(config->idle_timeout_s, WebsocketConfig().idle_timeout_s);
-  EXPECT_EQ(schema.size(), 20u);
+  EXPECT_EQ(schema.size(), 21u);
+}
+
+TEST(WebsocketConfig, CompressionIsNoneUnlessDeflateIsAsked) {
+  EXPECT_EQ(parse_text("{}")->compression, Compression::kNone);
+  EXPECT_EQ(parse_text(R"({"compression": "none"})")->compression, Compression::kNone);
+  EXPECT_EQ(parse_text(R"({"compression": "deflate"})")->compression, Compression::kDeflate);
+  for (const ConfigKey& key : websocket_config_schema()) {
+    if (key.key != "compression") continue;
+    EXPECT_EQ(key.type, ConfigType::kString);
+    EXPECT_EQ(key.one_of, (std::vector<std::string>{"none", "deflate"}));
+    EXPECT_EQ(key.default_value->as_string(), "none");
+  }
 }
 
 // Pending connections need at least one slot of their own.

@@ -22,6 +22,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <libwebsockets.h>
 
+#include "deflate.h"
 #include "envelope.h"
 #include "event_loop.h"
 #include "wire_limits.h"
@@ -92,6 +93,8 @@ struct Session {
   lws* wsi = nullptr;
   bool counted = false;      // holds one of max_connections
   bool admitted = false;     // a request on it authenticated (the kernel's Admission verdict)
+  bool deflate = false;      // permessage-deflate negotiated: RECEIVE hands over inflated bytes
+  std::size_t discarded = 0;  // inflated bytes read and dropped since the connection began closing
   std::string address;       // the peer's IP address (per-address limits)
   std::string message;       // websocket message being received
   std::map<std::uint64_t, Assembly> assembling;
@@ -99,6 +102,11 @@ struct Session {
   std::map<std::uint64_t, std::size_t> running;  // ids handed to the handler, not yet answered -> request bytes
   std::size_t running_bytes = 0;
   std::deque<std::string> outbox;   // whole websocket messages, each with LWS_PRE headroom
+  // The message last given to lws_write. With permessage-deflate,
+  // libwebsockets deflates it into 1 KiB fragments and sends the rest from
+  // this buffer on later WRITEABLE events of its own, before the next one
+  // reaches us: so it must live until then.
+  std::string written;
   std::size_t outbox_bytes = 0;
   bool reading = true;
   bool closing = false;
@@ -151,6 +159,8 @@ class Receiver::Impl {
     info.timeout_secs_ah_idle = static_cast<unsigned>(config_.handshake_timeout_s);
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
     if (config_.address.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    // Accepted only from a peer that offers it (deflate.h says which offers).
+    if (config_.compression == Compression::kDeflate) info.extensions = deflate_extensions();
     if (config_.tls_enabled()) {
       info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
       info.ssl_cert_filepath = config_.tls_cert.c_str();
@@ -169,11 +179,13 @@ class Receiver::Impl {
   const std::string& endpoint() const { return endpoint_; }
 
   ReceiverLoad load() const {
-    return ReceiverLoad{connections_.load(), buffered_bytes_.load(), pending_count_.load(), evicted_.load()};
+    return ReceiverLoad{connections_.load(), buffered_bytes_.load(), pending_count_.load(), evicted_.load(),
+                        compressed_.load()};
   }
 
  private:
   static constexpr char kVhostName[] = "gibkit-receiver";
+  static constexpr std::size_t kMaxDiscardedInflatedBytes = 1024 * 1024;
 
   static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
     auto* self = static_cast<Impl*>(lws_context_user(lws_get_context(wsi)));
@@ -182,14 +194,20 @@ class Receiver::Impl {
       case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         if (self->loop_) self->loop_->run_posted();
         return 0;
+      case LWS_CALLBACK_CONFIRM_EXTENSION_OKAY:
+        return confirm_deflate_offer(wsi);
       case LWS_CALLBACK_ESTABLISHED:
         *slot = self->open_session(wsi);
+        if (deflate_active(wsi)) {
+          (*slot)->deflate = true;
+          ++self->compressed_;
+        }
         return 0;
       case LWS_CALLBACK_RECEIVE:
         if (*slot == nullptr) return 0;
         self->on_receive(**slot, static_cast<const char*>(in), len);
         self->account(**slot);
-        return 0;
+        return self->inflating_too_long(**slot, len) ? -1 : 0;
       case LWS_CALLBACK_SERVER_WRITEABLE: {
         if (*slot == nullptr) return 0;
         int result = self->on_writeable(**slot);
@@ -311,8 +329,21 @@ class Receiver::Impl {
     refresh_deadline(session);
   }
 
+  // A closing connection is read (and its input dropped) until the peer has
+  // taken the error part. Uncompressed, that costs what the peer sends; with
+  // deflate, a small compressed frame can inflate to a thousand times its
+  // size, all of it inflated only to be dropped. So a compressed connection
+  // that is still sending after max_frame_bytes (at least 1 MiB) of dropped
+  // input is cut at once, error part delivered or not.
+  bool inflating_too_long(Session& session, std::size_t len) {
+    if (!session.deflate || !session.closing) return false;
+    session.discarded += len;
+    return session.discarded > std::max(config_.max_frame_bytes, kMaxDiscardedInflatedBytes);
+  }
+
   void close_session(Session* session) {
     release_slot(*session);
+    if (session->deflate) --compressed_;
     --connections_;
     buffered_bytes_ -= session->accounted;
     sessions_.erase(session->serial);
@@ -344,6 +375,14 @@ class Receiver::Impl {
     std::string message;
     message.swap(session.message);
     on_message(session, message);
+    // An admitted connection keeps the buffer for its next part (at most
+    // max_frame_bytes): regrowing it for every part cost a reallocation
+    // chain and fresh pages per 64 KiB. Pending ones hold nothing between
+    // messages, so idle strangers cost no buffer.
+    if (session.admitted && !session.closing) {
+      message.clear();
+      session.message.swap(message);
+    }
     refresh_deadline(session);
   }
 
@@ -508,7 +547,8 @@ class Receiver::Impl {
 
   int on_writeable(Session& session) {
     if (!session.outbox.empty()) {
-      std::string wire = std::move(session.outbox.front());
+      std::string& wire = session.written;
+      wire = std::move(session.outbox.front());
       session.outbox.pop_front();
       session.outbox_bytes -= wire.size();
       auto* payload = reinterpret_cast<unsigned char*>(wire.data()) + LWS_PRE;
@@ -613,6 +653,7 @@ class Receiver::Impl {
   std::atomic<std::size_t> buffered_bytes_{0};
   std::atomic<int> pending_count_{0};
   std::atomic<std::uint64_t> evicted_{0};
+  std::atomic<int> compressed_{0};
 };
 
 Result<std::unique_ptr<Receiver>> Receiver::start(const WebsocketConfig& config, RequestHandler handler) {

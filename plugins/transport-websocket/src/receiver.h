@@ -36,10 +36,12 @@ struct ReceiverLoad {
   // Bytes of requests and answers held for the peers: partly received
   // messages and requests, requests waiting for or in the handler, unsent
   // answers. The handler's own memory and libwebsockets' buffers (at most one
-  // read chunk per connection) are not included.
+  // read chunk per connection, and on a compressed connection a 1 KiB inflate
+  // buffer plus zlib's state while a message is under way) are not included.
   std::size_t buffered_bytes = 0;
   int pending = 0;             // connections not yet admitted (holding a slot)
   std::uint64_t evicted = 0;   // pending connections evicted to make room, since start
+  int compressed = 0;          // connections that negotiated permessage-deflate (config `compression`)
 };
 
 class Receiver {

@@ -17,6 +17,7 @@
 
 #include <libwebsockets.h>
 
+#include "deflate.h"
 #include "envelope.h"
 #include "event_loop.h"
 #include "wire_limits.h"
@@ -100,6 +101,10 @@ struct Link {
   bool closing = false;   // its Connection is gone
   bool dropping = false;  // this end is closing the current socket; nothing more goes on it
   std::string message;   // websocket message being received
+  // The part last given to lws_write; with permessage-deflate libwebsockets
+  // sends the rest of it from this buffer after lws_write returned, before
+  // the next WRITEABLE callback reaches us, so it lives until then.
+  Outgoing written{};
 };
 
 }  // namespace
@@ -129,6 +134,8 @@ class Sender::Impl {
     info.connect_timeout_secs = static_cast<unsigned>(config_.handshake_timeout_s);
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     if (!config_.tls_ca.empty()) info.client_ssl_ca_filepath = config_.tls_ca.c_str();
+    // Offered in every upgrade; the receiver decides (deflate.h).
+    if (config_.compression == Compression::kDeflate) info.extensions = deflate_extensions();
     GIBKIT_ASSIGN_OR_RETURN(loop_, EventLoop::create(info, "websocket sender"));
     loop_->run();
     return Status();
@@ -316,7 +323,7 @@ class Sender::Impl {
       lws_close_reason(link.wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
       return -1;
     }
-    Outgoing out;
+    Outgoing& out = link.written;
     bool more;
     {
       std::lock_guard lock(link.mutex);

@@ -8,7 +8,11 @@ namespace gibkit::plugins::websocket {
 namespace {
 
 using Member = std::variant<std::string WebsocketConfig::*, bool WebsocketConfig::*, int WebsocketConfig::*,
-                            std::size_t WebsocketConfig::*, std::int64_t WebsocketConfig::*>;
+                            std::size_t WebsocketConfig::*, std::int64_t WebsocketConfig::*,
+                            Compression WebsocketConfig::*>;
+
+// The values of `compression`, in the order of the enum.
+constexpr Compression kCompressions[] = {Compression::kNone, Compression::kDeflate};
 
 // One row per key: the single place that names, bounds and documents it.
 struct KeySpec {
@@ -54,6 +58,9 @@ const std::vector<KeySpec>& key_specs() {
        "time allowed for connect, TLS and websocket upgrade"},
       {"idle_timeout_s", &WebsocketConfig::idle_timeout_s, 1, 86400,
        "receiver closes a connection without traffic for this long"},
+      {"compression", &WebsocketConfig::compression, 0, 0,
+       "deflate: offer (sender) and accept (receiver) permessage-deflate; a connection is compressed only when "
+       "both ends say deflate"},
   };
   return specs;
 }
@@ -66,6 +73,8 @@ json::Value default_value(const KeySpec& spec) {
         using T = std::decay_t<decltype(value)>;
         if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, bool>) {
           return json::Value(value);
+        } else if constexpr (std::is_same_v<T, Compression>) {
+          return json::Value(std::string(compression_name(value)));
         } else {
           return json::Value(static_cast<double>(value));
         }
@@ -85,6 +94,14 @@ Status assign(const KeySpec& spec, const json::Value& value, WebsocketConfig& co
         } else if constexpr (std::is_same_v<T, bool>) {
           if (!value.is_bool()) return invalid_argument("config key \"" + key + "\" must be a boolean");
           field = value.as_bool();
+        } else if constexpr (std::is_same_v<T, Compression>) {
+          for (Compression candidate : kCompressions) {
+            if (value.is_string() && value.as_string() == compression_name(candidate)) {
+              field = candidate;
+              return Status();
+            }
+          }
+          return invalid_argument("config key \"" + key + "\" must be \"none\" or \"deflate\"");
         } else {
           if (!value.is_number()) return invalid_argument("config key \"" + key + "\" must be an integer");
           double n = value.as_number();
@@ -106,12 +123,25 @@ bool is_tls_file(const KeySpec& spec) {
 
 ConfigType schema_type(const KeySpec& spec) {
   if (is_tls_file(spec)) return ConfigType::kPath;
-  if (std::holds_alternative<std::string WebsocketConfig::*>(spec.member)) return ConfigType::kString;
+  if (std::holds_alternative<std::string WebsocketConfig::*>(spec.member) ||
+      std::holds_alternative<Compression WebsocketConfig::*>(spec.member)) {
+    return ConfigType::kString;
+  }
   if (std::holds_alternative<bool WebsocketConfig::*>(spec.member)) return ConfigType::kBoolean;
   return ConfigType::kInteger;
 }
 
 }  // namespace
+
+std::string_view compression_name(Compression compression) {
+  switch (compression) {
+    case Compression::kNone:
+      return "none";
+    case Compression::kDeflate:
+      return "deflate";
+  }
+  return "none";
+}
 
 std::vector<ConfigKey> websocket_config_schema() {
   std::vector<ConfigKey> keys;
@@ -124,6 +154,9 @@ std::vector<ConfigKey> websocket_config_schema() {
     if (key.type == ConfigType::kInteger) {
       key.min = spec.min;
       key.max = spec.max;
+    }
+    if (std::holds_alternative<Compression WebsocketConfig::*>(spec.member)) {
+      for (Compression value : kCompressions) key.one_of.emplace_back(compression_name(value));
     }
     key.must_exist = is_tls_file(spec);  // the default "" (no TLS) is not checked
     keys.push_back(std::move(key));

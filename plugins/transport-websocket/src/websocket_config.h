@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gibkit/json.h"
@@ -16,6 +17,15 @@
 #include "gibkit/status.h"
 
 namespace gibkit::plugins::websocket {
+
+// Compression of message bodies (docs/transport.md, "Compression"). A
+// connection is compressed only when both ends ask for it: permessage-deflate
+// (RFC 7692) is offered by the sender and accepted by the receiver in the
+// websocket upgrade, so a peer that does not offer it, or a receiver that does
+// not accept it, leaves the connection uncompressed.
+enum class Compression { kNone, kDeflate };
+
+[[nodiscard]] std::string_view compression_name(Compression compression);
 
 struct WebsocketConfig {
   // Receiver end.
@@ -53,6 +63,9 @@ struct WebsocketConfig {
   std::int64_t request_timeout_ms = 30000;  // used by the plugin when the caller gives none
   int handshake_timeout_s = 10;       // TCP + TLS + websocket upgrade
   int idle_timeout_s = 300;           // receiver closes connections silent this long
+  // Offered (sender) or accepted (receiver); every limit above counts the
+  // inflated bytes.
+  Compression compression = Compression::kNone;
 
   [[nodiscard]] bool tls_enabled() const { return !tls_cert.empty(); }
 };
