@@ -38,7 +38,10 @@ def main() -> None:
     while open_sides:
         for key, _ in selector.select():
             peer, direction = key.data
-            data = key.fileobj.recv(65536)
+            try:
+                data = key.fileobj.recv(65536)
+            except ConnectionResetError:  # a reset ends that side as a close does
+                data = b""
             if not data:
                 selector.unregister(key.fileobj)
                 try:
