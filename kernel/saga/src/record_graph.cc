@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "gibkit/json.h"
+
 namespace gibkit::saga {
 
 Result<std::optional<std::string>> RecordReader::load_text(std::string_view address) const {
@@ -31,6 +33,34 @@ Result<bool> RecordReader::has(std::string_view address) const {
   return false;
 }
 
+Result<std::optional<std::vector<std::string>>> RecordReader::relations(std::string_view address) const {
+  using Relations = std::optional<std::vector<std::string>>;
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, load_text(address));
+  if (!text) return Relations();
+  auto unreadable = [&](const Status& why) {
+    return data_loss("stored record " + std::string(address) + " does not parse: " + why.message());
+  };
+  Result<std::vector<json::RawMember>> members = json::split_object(*text);
+  if (!members) return unreadable(members.status());
+  // The last rel8ns member, as parsing the whole record would keep it.
+  std::string_view rel8ns_text;
+  for (const json::RawMember& member : *members) {
+    if (member.key == "rel8ns") rel8ns_text = member.json_text;
+  }
+  std::vector<std::string> addresses;
+  if (rel8ns_text.empty()) return Relations(std::move(addresses));
+  Result<json::Value> rel8ns = json::parse(rel8ns_text);
+  if (!rel8ns) return unreadable(rel8ns.status());
+  if (!rel8ns->is_object()) return Relations(std::move(addresses));  // null: relates nothing
+  for (const auto& [name, list] : rel8ns->as_object()) {
+    if (!list.is_array()) continue;
+    for (const json::Value& related : list.as_array()) {
+      if (related.is_string()) addresses.push_back(related.as_string());
+    }
+  }
+  return Relations(std::move(addresses));
+}
+
 bool is_primitive_address(std::string_view address) {
   const std::size_t caret = address.rfind('^');
   return caret != std::string_view::npos && address.substr(caret + 1) == kPrimitiveGib;
@@ -54,9 +84,9 @@ Result<std::vector<std::string>> dependency_closure(const RecordReader& reader,
     if (is_primitive_address(address) || seen.count(address) != 0) return {};
     if (options.stop != nullptr && options.stop->count(address) != 0) return {};
     seen.insert(address);
-    GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> record, reader.load(address));
-    if (!record) return not_found("the dependency graph is incomplete: " + address + " is not held");
-    stack.push_back(Frame{address, record->all_rel8d(), 0});
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> related, reader.relations(address));
+    if (!related) return not_found("the dependency graph is incomplete: " + address + " is not held");
+    stack.push_back(Frame{address, std::move(*related), 0});
     return {};
   };
 

@@ -34,6 +34,10 @@ class RecordReader {
   // The stored JSON text, nullopt when no space holds it.
   [[nodiscard]] Result<std::optional<std::string>> load_text(std::string_view address) const;
   [[nodiscard]] Result<bool> has(std::string_view address) const;
+  // Every address the record relates (IbGib::all_rel8d(), same order),
+  // nullopt when no space holds it. Only the rel8ns member is decoded: a
+  // dependency walk never needs the data, often most of a record's bytes.
+  [[nodiscard]] Result<std::optional<std::vector<std::string>>> relations(std::string_view address) const;
 
  private:
   std::vector<Space*> spaces_;

@@ -15,6 +15,8 @@
 // (validate_intrinsically) on parse.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -94,8 +96,16 @@ struct SyncResponse {
 // receiver authenticates the turn from the small part of the message
 // before it spends anything on the large part (decode_payloads).
 [[nodiscard]] Result<SyncRequest> decode_request_head(std::string_view text);
-// Decodes a payloads array text, one record at a time.
-[[nodiscard]] Result<std::vector<Payload>> decode_payloads(std::string_view payloads_text);
+// Runs fn(0..n-1), in any order and on any threads, and returns when all
+// ran (a receiver passes its work pool's for_each).
+using ParallelFor = std::function<void(std::size_t n, const std::function<void(std::size_t)>& fn)>;
+
+// Decodes a payloads array text, one record at a time; the records are
+// independent, so `parallel` (when given) spreads them over threads. The
+// order of the result is the order of the array, and the error reported is
+// that of the first bad record in it, whatever the threads did.
+[[nodiscard]] Result<std::vector<Payload>> decode_payloads(std::string_view payloads_text,
+                                                           const ParallelFor& parallel = {});
 [[nodiscard]] Result<SyncResponse> decode_response(std::string_view text);
 
 }  // namespace gibkit::saga
