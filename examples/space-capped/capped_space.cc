@@ -2,7 +2,11 @@
 // memory, like space-memory, but holds at most `max_records` of them and
 // refuses (kResourceExhausted) a batch that would go beyond, writing none of
 // it. It shows the whole plugin surface: a class implementing gibkit::Space,
-// a config schema with a required and a defaulted key, and GIBKIT_PLUGIN.
+// a config schema with a required and a defaulted key, GIBKIT_PLUGIN, and
+// the node's services (gibkit::host(), SDK 1.3): it logs its creation and
+// every refused batch in the node's log and counts refusals in its metrics.
+// Without a host (an older kernel, a unit test) the same calls do nothing.
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,7 +21,8 @@ using gibkit::Status;
 
 class CappedSpace final : public gibkit::Space {
  public:
-  CappedSpace(std::size_t max_records, std::string label) : max_records_(max_records), label_(std::move(label)) {}
+  CappedSpace(std::size_t max_records, std::string label, gibkit::Counter refused)
+      : max_records_(max_records), label_(std::move(label)), refused_(refused) {}
 
   Status write(const gibkit::WriteBatch& batch) override {
     GIBKIT_RETURN_IF_ERROR(gibkit::check_write_batch(batch));
@@ -35,6 +40,9 @@ class CappedSpace final : public gibkit::Space {
     for (const gibkit::StoredRecord& r : batch.puts) records.try_emplace(r.address, r.json_text);
     for (const std::string& address : batch.erases) records.erase(address);
     if (records.size() > max_records_) {
+      refused_.add();
+      gibkit::host().log(gibkit::LogLevel::kWarn, "space_capped.full",
+                         {{"label", label_}, {"records", records.size()}, {"max_records", max_records_}});
       return gibkit::resource_exhausted(label_ + ": batch would store " + std::to_string(records.size()) +
                                         " records; max_records is " + std::to_string(max_records_));
     }
@@ -79,6 +87,7 @@ class CappedSpace final : public gibkit::Space {
  private:
   const std::size_t max_records_;
   const std::string label_;
+  const gibkit::Counter refused_;  // inert without a host
   std::mutex mutex_;
   std::map<std::string, std::string, std::less<>> records_;
   std::map<std::string, std::string, std::less<>> heads_;
@@ -101,8 +110,13 @@ gibkit::PluginSpec<gibkit::Space> capped_space_plugin() {
         GIBKIT_ASSIGN_OR_RETURN(double max_records, gibkit::json::get_number(config, "max_records"));
         GIBKIT_ASSIGN_OR_RETURN(std::string label, gibkit::json::get_string(config, "label"));
         if (max_records < 1) return gibkit::invalid_argument("max_records must be at least 1");
+        const gibkit::Host host = gibkit::host();
+        GIBKIT_ASSIGN_OR_RETURN(gibkit::Counter refused,
+                                host.counter("space_capped_refused_batches_total", "Batches refused for the cap"));
+        host.log(gibkit::LogLevel::kInfo, "space_capped.created",
+                 {{"label", label}, {"max_records", static_cast<std::int64_t>(max_records)}});
         return std::unique_ptr<gibkit::Space>(
-            std::make_unique<CappedSpace>(static_cast<std::size_t>(max_records), std::move(label)));
+            std::make_unique<CappedSpace>(static_cast<std::size_t>(max_records), std::move(label), refused));
       },
   };
 }

@@ -25,6 +25,12 @@
  * at all, even across a crash. Within the process one mutex orders every
  * call; the LOCK file keeps a second process (or instance) out.
  *
+ * Host services (SDK 1.3): the kernel attaches its log, metrics and clock
+ * when it loads the plugin (attach_host); the space logs when it opens a
+ * directory and when it finishes a crashed batch, counts batches and times
+ * them with the host's clock. Under a kernel before 1.3 (no host), or built
+ * against an SDK before 1.3, it does the same work silently.
+ *
  * Everything crosses the ABI as the tables in plugin_abi.h: strings are
  * {pointer, size} borrowed for the call, outputs go through sinks, errors
  * are a status code plus a message written to the error sink.
@@ -37,6 +43,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +249,74 @@ done:
   return code;
 }
 
+/* ---- Host services (SDK 1.3) ------------------------------------------- */
+
+/* The same source builds against an SDK before 1.3 (tests/compat builds it
+ * against 1.2's headers), as a plugin that knows no host. */
+#if GIBKIT_SDK_VERSION_MAJOR == 1 && GIBKIT_SDK_VERSION_MINOR >= 3
+#define SPACE_FILES_HOST 1
+
+/* Set once by the kernel, before any create_space; NULL without a host. */
+static _Atomic(const gibkit_host*) g_host;
+
+static void attach_host(const gibkit_host* host) { atomic_store(&g_host, host); }
+
+/* The host when its table has `entry` (the kernel's struct_size covers it). */
+#define HOST_WITH(entry)                                                                            \
+  (atomic_load(&g_host) != NULL &&                                                                   \
+           atomic_load(&g_host)->struct_size >= offsetof(gibkit_host, entry) + sizeof(void (*)(void)) \
+       ? atomic_load(&g_host)                                                                        \
+       : NULL)
+
+static gibkit_str cstr(const char* s) {
+  gibkit_str out = {s, strlen(s)};
+  return out;
+}
+
+/* One line in the node's log: event=<event> plugin=space-files-c path=<path> <key>=<value>. */
+static void host_log(int level, const char* event, const char* path, const char* key, const char* value) {
+  const gibkit_host* host = HOST_WITH(log);
+  if (host == NULL || !host->log_enabled(host->ctx, level)) return;
+  gibkit_log_field fields[2] = {{cstr("path"), cstr(path)}, {{NULL, 0}, {NULL, 0}}};
+  size_t count = 1;
+  if (key != NULL) {
+    fields[1].key = cstr(key);
+    fields[1].value = cstr(value);
+    count = 2;
+  }
+  host->log(host->ctx, level, cstr(event), fields, count);
+}
+
+static void discard(void* ctx, const char* data, size_t size) {
+  (void)ctx;
+  (void)data;
+  (void)size;
+}
+
+/* Registers this plugin's metrics (the same ones for every instance). */
+static void host_metrics(gibkit_metric** batches, gibkit_metric** seconds) {
+  const gibkit_host* host = HOST_WITH(histogram_observe);
+  if (host == NULL) return;
+  static const double kBounds[] = {0.001, 0.005, 0.025, 0.1, 0.5, 2.5};
+  gibkit_sink ignore = {NULL, discard};
+  /* A refusal (it cannot happen with these names) leaves the metric NULL. */
+  if (host->counter(host->ctx, cstr("space_files_batches_total"), cstr("Batches space-files-c committed"), batches,
+                    ignore) != 0) {
+    *batches = NULL;
+  }
+  if (host->histogram(host->ctx, cstr("space_files_batch_seconds"), cstr("Time space-files-c took to commit a batch"),
+                      kBounds, sizeof kBounds / sizeof kBounds[0], seconds, ignore) != 0) {
+    *seconds = NULL;
+  }
+}
+
+/* The host's monotonic clock in ms; 0 without one. */
+static int64_t host_now_ms(void) {
+  const gibkit_host* host = HOST_WITH(monotonic_ms);
+  return host == NULL ? 0 : host->monotonic_ms(host->ctx);
+}
+#endif
+
 /* ---- The space ------------------------------------------------------------ */
 
 typedef struct files_space {
@@ -250,6 +325,10 @@ typedef struct files_space {
   char* records; /* root/records */
   char* heads;   /* root/heads */
   int lock_fd;   /* root/LOCK, flock'ed */
+#ifdef SPACE_FILES_HOST
+  gibkit_metric* batches; /* host counter, NULL without a host */
+  gibkit_metric* seconds; /* host histogram, NULL without a host */
+#endif
 } files_space;
 
 static void destroy(void* self) {
@@ -404,6 +483,9 @@ static int recover(files_space* space, gibkit_sink error) {
     code = apply(space, &batch, error);
     if (code == STATUS_OK && unlink(path) != 0) code = fail_errno(error, "cannot remove", path);
     if (code == STATUS_OK) code = sync_dir(space->root, error);
+#ifdef SPACE_FILES_HOST
+    if (code == STATUS_OK) host_log(GIBKIT_LOG_WARN, "space_files.recovered", space->root, NULL, NULL);
+#endif
   }
   free(puts);
   free(heads);
@@ -433,6 +515,9 @@ static int write_batch(void* self, const gibkit_write_batch* batch, gibkit_sink 
     if (!encode_name(batch->erases[i], name)) return fail(error, STATUS_INVALID_ARGUMENT, "space-files-c: address too long for a file name");
   }
 
+#ifdef SPACE_FILES_HOST
+  const int64_t started_ms = host_now_ms();
+#endif
   pthread_mutex_lock(&space->mutex);
   int code = STATUS_OK;
   buffer current = {0};
@@ -486,6 +571,13 @@ static int write_batch(void* self, const gibkit_write_batch* batch, gibkit_sink 
   free(current.data);
   free(journal.data);
   free(journal_path);
+#ifdef SPACE_FILES_HOST
+  if (code == STATUS_OK && space->batches != NULL) {
+    const gibkit_host* host = atomic_load(&g_host);
+    host->counter_add(host->ctx, space->batches, 1);
+    host->histogram_observe(host->ctx, space->seconds, (double)(host_now_ms() - started_ms) / 1000.0);
+  }
+#endif
   return code;
 }
 
@@ -798,6 +890,12 @@ done:
     destroy(space);
     return code;
   }
+#ifdef SPACE_FILES_HOST
+  host_metrics(&space->batches, &space->seconds);
+  if (space->seconds == NULL) space->batches = NULL; /* both or neither */
+  host_log(GIBKIT_LOG_INFO, "space_files.opened", space->root, "create_if_missing",
+           cfg.create_if_missing ? "true" : "false");
+#endif
   out->self = space;
   out->vtable = &kSpaceVtable;
   return STATUS_OK;
@@ -822,6 +920,9 @@ static const gibkit_plugin_descriptor kDescriptor = {
     .create_transport = NULL,
     .create_signer = NULL,
     .signer_frame_ibs = NULL,
+#ifdef SPACE_FILES_HOST
+    .attach_host = attach_host,
+#endif
 };
 
 SPACE_FILES_EXPORT const gibkit_plugin_descriptor* gibkit_plugin_v1(void);

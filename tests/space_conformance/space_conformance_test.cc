@@ -6,6 +6,8 @@
 // outside the build, and, with GIBKIT_CONFORMANCE_POSTGRES, over
 // space-postgres against the test cluster that tests/postgres starts (found
 // through PGHOST in the environment; each test gets a fresh PostgreSQL schema).
+// tests/compat builds it a third time (GIBKIT_CONFORMANCE_COMPAT) over
+// space-files-c built against earlier SDK minors' headers.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -36,7 +38,7 @@ void PrintTo(const SpacePluginCase& c, std::ostream* os) { *os << c.plugin; }
 std::string PrintCase(const ::testing::TestParamInfo<SpacePluginCase>& info) {
   std::string name = info.param.plugin;
   for (char& c : name) {
-    if (c == '-') c = '_';
+    if (c == '-' || c == '.') c = '_';
   }
   return name;
 }
@@ -253,6 +255,18 @@ TEST_P(DirectorySpaceConformance, HonoursCreateIfMissingFalse) {
 const SpacePluginCase kPostgres{"space-postgres", true, true};
 INSTANTIATE_TEST_SUITE_P(Plugins, SpaceConformance, ::testing::Values(kPostgres), PrintCase);
 INSTANTIATE_TEST_SUITE_P(Plugins, DurableSpaceConformance, ::testing::Values(kPostgres), PrintCase);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DirectorySpaceConformance);
+#elif defined(GIBKIT_CONFORMANCE_COMPAT)
+// tests/compat: examples/space-files-c built against the C ABI headers of
+// earlier SDK minors, loaded by today's kernel.
+INSTANTIATE_TEST_SUITE_P(Plugins, SpaceConformance,
+                         ::testing::Values(SpacePluginCase{"space-files-c-sdk-1.1", true},
+                                           SpacePluginCase{"space-files-c-sdk-1.2", true}),
+                         PrintCase);
+INSTANTIATE_TEST_SUITE_P(Plugins, DurableSpaceConformance,
+                         ::testing::Values(SpacePluginCase{"space-files-c-sdk-1.1", true},
+                                           SpacePluginCase{"space-files-c-sdk-1.2", true}),
+                         PrintCase);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DirectorySpaceConformance);
 #else
 INSTANTIATE_TEST_SUITE_P(Plugins, SpaceConformance,

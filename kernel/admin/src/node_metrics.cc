@@ -6,6 +6,11 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <limits>
+#include <vector>
+
+#include "gibkit/kernel/plugin/host_services.h"
+
 namespace gibkit::admin {
 
 // Label values are few and known (roles, outcomes, directions, status code
@@ -31,6 +36,14 @@ struct NodeMetrics::Families {
                                                             .Register(*registry);
   prometheus::Family<prometheus::Gauge>& open =
       prometheus::BuildGauge().Name("gibkit_receiver_open_sagas").Help("Receiver sagas between Init and their end").Register(*registry);
+  prometheus::Family<prometheus::Histogram>& verify = prometheus::BuildHistogram()
+                                                          .Name("gibkit_turn_verify_seconds")
+                                                          .Help("Time the receiver took to authenticate a signed turn")
+                                                          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& local_api = prometheus::BuildGauge()
+                                                         .Name("gibkit_local_api_commands_running")
+                                                         .Help("gib commands running in gibd's local API")
+                                                         .Register(*registry);
 };
 
 namespace {
@@ -43,10 +56,21 @@ const prometheus::Histogram::BucketBoundaries& duration_buckets() {
   }();
   return kBuckets;
 }
+// 50 us to ~3 s, doubling: one Ed25519 check to a slow signer plugin.
+const prometheus::Histogram::BucketBoundaries& verify_buckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = [] {
+    prometheus::Histogram::BucketBoundaries bounds;
+    for (double b = 0.00005; b < 4; b *= 2) bounds.push_back(b);
+    return bounds;
+  }();
+  return kBuckets;
+}
 }  // namespace
 
 NodeMetrics::NodeMetrics() : families_(std::make_unique<Families>()) {
   families_->open.Add({}).Set(0);
+  families_->local_api.Add({}).Set(0);
+  (void)families_->verify.Add({}, verify_buckets());
 }
 
 NodeMetrics::~NodeMetrics() = default;
@@ -69,8 +93,45 @@ void NodeMetrics::rejected(std::string_view code) {
 
 void NodeMetrics::set_open_sagas(std::size_t open) { families_->open.Add({}).Set(static_cast<double>(open)); }
 
+void NodeMetrics::turn_verified(double seconds) { families_->verify.Add({}, verify_buckets()).Observe(seconds); }
+
+void NodeMetrics::set_local_api_running(std::size_t running) {
+  families_->local_api.Add({}).Set(static_cast<double>(running));
+}
+
+namespace {
+// What plugins count through their host (gibkit/kernel/plugin/host_services.h),
+// as Prometheus families: gibkit_plugin_<name>{plugin="<plugin>"}.
+std::vector<prometheus::MetricFamily> plugin_families() {
+  std::vector<prometheus::MetricFamily> out;
+  for (const kernel::PluginMetricFamily& family : kernel::plugin_metrics()) {
+    prometheus::MetricFamily f;
+    f.name = family.name;
+    f.help = family.help;
+    f.type = family.histogram ? prometheus::MetricType::Histogram : prometheus::MetricType::Counter;
+    for (const kernel::PluginMetricSeries& series : family.series) {
+      prometheus::ClientMetric m;
+      m.label.push_back({"plugin", series.plugin});
+      m.counter.value = series.value;
+      for (std::size_t i = 0; i < series.cumulative_counts.size(); ++i) {
+        const double bound =
+            i < series.bounds.size() ? series.bounds[i] : std::numeric_limits<double>::infinity();
+        m.histogram.bucket.push_back({series.cumulative_counts[i], bound});
+      }
+      m.histogram.sample_count = series.cumulative_counts.empty() ? 0 : series.cumulative_counts.back();
+      m.histogram.sample_sum = series.sum;
+      f.metric.push_back(std::move(m));
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+}  // namespace
+
 std::string NodeMetrics::text() const {
-  return prometheus::TextSerializer().Serialize(families_->registry->Collect());
+  std::vector<prometheus::MetricFamily> families = families_->registry->Collect();
+  for (prometheus::MetricFamily& f : plugin_families()) families.push_back(std::move(f));
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace gibkit::admin

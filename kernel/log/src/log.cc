@@ -94,6 +94,11 @@ Level level() noexcept { return g_level.load(std::memory_order_relaxed); }
 bool enabled(Level level) noexcept { return static_cast<int>(level) <= static_cast<int>(log::level()); }
 
 std::string format_line(std::int64_t ms_since_epoch, Level level, std::string_view event, Fields fields) {
+  return format_line_fields(ms_since_epoch, level, event, std::span<const Field>(fields.begin(), fields.size()));
+}
+
+std::string format_line_fields(std::int64_t ms_since_epoch, Level level, std::string_view event,
+                               std::span<const Field> fields) {
   std::string line = "ts=" + iso_timestamp(ms_since_epoch) + " level=" + std::string(level_name(level)) + " event=";
   append_value(line, event);
   for (const Field& field : fields) {
@@ -106,10 +111,14 @@ std::string format_line(std::int64_t ms_since_epoch, Level level, std::string_vi
 }
 
 void write(Level level, std::string_view event, Fields fields) {
+  write_fields(level, event, std::span<const Field>(fields.begin(), fields.size()));
+}
+
+void write_fields(Level level, std::string_view event, std::span<const Field> fields) {
   if (!enabled(level)) return;
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now().time_since_epoch());
-  std::string line = format_line(now.count(), level, event, fields);
+  std::string line = format_line_fields(now.count(), level, event, fields);
   Output& out = output();
   std::lock_guard lock(out.mutex);
   if (out.sink) {

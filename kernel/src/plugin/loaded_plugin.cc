@@ -8,6 +8,7 @@
 
 #include <boost/dll/import.hpp>
 
+#include "gibkit/kernel/plugin/host_services.h"
 #include "gibkit/plugin/abi_support.h"
 #include "host_proxies.h"
 
@@ -217,6 +218,12 @@ Result<std::shared_ptr<LoadedPlugin>> LoadedPlugin::load(const std::filesystem::
   Result<std::vector<std::string>> frame_ibs = parse_frame_ibs(*d);
   if (!frame_ibs.ok()) return frame_ibs.status().with_context(where);
   plugin->frame_ibs_ = std::move(*frame_ibs);
+  // SDK 1.3: the host's services, before any factory runs. A 1.0 to 1.2
+  // plugin's descriptor ends before attach_host and is never asked.
+  if (covers(d->struct_size, offsetof(gibkit_plugin_descriptor, attach_host), sizeof(d->attach_host)) &&
+      d->attach_host != nullptr) {
+    d->attach_host(plugin_host(plugin->name_));
+  }
   return plugin;
 }
 

@@ -42,6 +42,8 @@
 //    the boundary;
 //  * the object is destroyed by the kernel through the plugin, so allocation
 //    and deallocation always happen on the same side.
+//  * the kernel's services (log, metrics, clock; SDK 1.3) are attached when
+//    it loads the plugin: gibkit::host() (gibkit/host.h) from any code of it.
 //
 // This header, like every installed SDK header, needs only the C++ standard
 // library (plugin_abi.h only C): no Boost.
@@ -53,6 +55,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "gibkit/host.h"
 #include "gibkit/json.h"
 #include "gibkit/plugin/abi_support.h"
 #include "gibkit/plugin/config_key.h"
@@ -169,6 +172,7 @@ struct Described {
     if constexpr (std::is_same_v<Interface, Space>) descriptor.create_space = &create<SpecFunction>;
     if constexpr (std::is_same_v<Interface, Transport>) descriptor.create_transport = &create<SpecFunction>;
     if constexpr (std::is_same_v<Interface, Signer>) descriptor.create_signer = &create<SpecFunction>;
+    descriptor.attach_host = &attach_host;  // gibkit::host() (gibkit/host.h)
   }
   Described(const Described&) = delete;
   Described& operator=(const Described&) = delete;

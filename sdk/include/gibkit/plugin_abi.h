@@ -36,9 +36,10 @@ extern "C" {
 /* The SDK (and ABI) version this header describes.
  *  1.0  the first ABI
  *  1.1  gibkit_plugin_descriptor.signer_frame_ibs
- *  1.2  gibkit_transport_vtable.listen_admitting (gibkit_admitting_handler) */
+ *  1.2  gibkit_transport_vtable.listen_admitting (gibkit_admitting_handler)
+ *  1.3  host services: gibkit_host, gibkit_plugin_descriptor.attach_host */
 #define GIBKIT_SDK_VERSION_MAJOR 1
-#define GIBKIT_SDK_VERSION_MINOR 2
+#define GIBKIT_SDK_VERSION_MINOR 3
 
 /* Name of the one exported entry point, with default visibility
  * (GIBKIT_PLUGIN_EXPORT): either a constant of type gibkit_plugin_entry_fn
@@ -243,6 +244,67 @@ typedef struct gibkit_signer {
   const gibkit_signer_vtable* vtable;
 } gibkit_signer;
 
+/* ---- Host services (since 1.3) ----------------------------------------- */
+
+/* What the kernel offers a plugin: its structured log, its metrics and its
+ * clock. The kernel hands a plugin one gibkit_host through the descriptor's
+ * attach_host, once, right after loading it and before creating anything;
+ * the table and everything it returns live until the process exits, and
+ * every function may be called from any thread. `struct_size` is the
+ * kernel's sizeof, for growth: a plugin calls an entry only when
+ * struct_size covers it (a later SDK may append entries a kernel lacks). */
+
+/* The values of the node's log levels; a line shows when its level is at or
+ * above the node's threshold (error is the most severe). */
+typedef enum gibkit_log_level {
+  GIBKIT_LOG_ERROR = 0,
+  GIBKIT_LOG_WARN = 1,
+  GIBKIT_LOG_INFO = 2,
+  GIBKIT_LOG_DEBUG = 3
+} gibkit_log_level;
+
+/* One key=value pair of a log line. A key should be made of letters,
+ * digits, '_', '.' and '-' (anything else becomes '_'); the value is free. */
+typedef struct gibkit_log_field {
+  gibkit_str key;
+  gibkit_str value;
+} gibkit_log_field;
+
+/* A counter or histogram the host registered for the plugin; opaque. */
+typedef struct gibkit_metric gibkit_metric;
+
+typedef struct gibkit_host {
+  size_t struct_size;
+  void* ctx; /* passed back as the first argument of every entry */
+
+  /* Log: one logfmt line in the node's log,
+   *   ts=... level=info event=<event> plugin=<plugin name> <key>=<value> ...
+   * log_enabled says whether a line of `level` would be written, so that a
+   * plugin need not format fields for nothing. */
+  int (*log_enabled)(void* ctx, int level);
+  void (*log)(void* ctx, int level, gibkit_str event, const gibkit_log_field* fields, size_t field_count);
+
+  /* Metrics, in the node's metrics (/metrics on its admin endpoint) as
+   * gibkit_plugin_<name>{plugin="<plugin name>"}. `name` matches
+   * [a-zA-Z_:][a-zA-Z0-9_:]*; asking again for the same name and kind (and
+   * bounds) gives the same metric. On success *out is set and 0 returned;
+   * otherwise a status code, with the reason written to `error`.
+   * Histogram `bounds` are the buckets' upper bounds, finite and strictly
+   * increasing, 1 to 64 of them (a +Inf bucket is implied). */
+  int (*counter)(void* ctx, gibkit_str name, gibkit_str help, gibkit_metric** out, gibkit_sink error);
+  void (*counter_add)(void* ctx, gibkit_metric* counter, double amount); /* amount >= 0 */
+  int (*histogram)(void* ctx, gibkit_str name, gibkit_str help, const double* bounds, size_t bound_count,
+                   gibkit_metric** out, gibkit_sink error);
+  void (*histogram_observe)(void* ctx, gibkit_metric* histogram, double value);
+
+  /* Clock: wall time in ms since the Unix epoch, and a monotonic ms count
+   * (for durations; its zero means nothing). The node's clock, which tests
+   * may replace: a plugin that reads time through it can be tested without
+   * sleeping. */
+  int64_t (*wall_ms)(void* ctx);
+  int64_t (*monotonic_ms)(void* ctx);
+} gibkit_host;
+
 /* ---- Descriptor -------------------------------------------------------- */
 
 /* What a plugin is and how to make instances of it. `config_json` given to a
@@ -279,11 +341,24 @@ typedef struct gibkit_plugin_descriptor {
    * 1.0 plugin) declares none. At most GIBKIT_MAX_SIGNER_FRAME_IBS entries,
    * each a valid ib (non-empty, no '^'). */
   const char* const* signer_frame_ibs;
+
+  /* ---- Since 1.3 ---- */
+
+  /* Receives the host's services (gibkit_host above), once, after the
+   * kernel accepted the descriptor and before any factory runs; the plugin
+   * keeps the pointer (valid until the process exits). NULL: the plugin
+   * uses no host service. A kernel before 1.3 never calls it, so a plugin
+   * must work without a host (log nothing, count nothing, read the time
+   * itself). */
+  void (*attach_host)(const gibkit_host* host);
 } gibkit_plugin_descriptor;
 
 /* The size of a 1.0 descriptor (it ends with create_signer): the smallest
  * `struct_size` a kernel accepts. */
 #define GIBKIT_PLUGIN_DESCRIPTOR_SIZE_1_0 (offsetof(gibkit_plugin_descriptor, signer_frame_ibs))
+
+/* The size of a 1.1 or 1.2 descriptor (it ends with signer_frame_ibs). */
+#define GIBKIT_PLUGIN_DESCRIPTOR_SIZE_1_2 (offsetof(gibkit_plugin_descriptor, attach_host))
 
 /* The most entries signer_frame_ibs may hold; the kernel refuses a plugin
  * that declares more (or whose list is not NULL-terminated within them). */

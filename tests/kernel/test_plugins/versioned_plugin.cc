@@ -24,6 +24,7 @@ const gibkit_plugin_descriptor* describe() {
       nullptr,
       nullptr,
       nullptr,  // signer_frame_ibs
+      nullptr,  // attach_host
   };
   return &kDescriptor;
 }

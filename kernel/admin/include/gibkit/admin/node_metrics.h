@@ -38,6 +38,10 @@ class NodeMetrics {
   void rejected(std::string_view code);
   // Receiver sagas open now (between Init and Commit or Abort).
   void set_open_sagas(std::size_t open);
+  // The receiver authenticated a signed turn in `seconds` (SagaEvent::verify_us).
+  void turn_verified(double seconds);
+  // gib commands running in gibd's local API now (queued ones are refused).
+  void set_local_api_running(std::size_t running);
 
   // Every metric, in the Prometheus text exposition format.
   [[nodiscard]] std::string text() const;

@@ -8,6 +8,10 @@
 // A signer plugin also declares which identity frames it verifies, by their
 // `ib` (frame_ibs()), so that the kernel need not guess it from names.
 //
+// A plugin of SDK 1.3 or later that asks for them (attach_host) gets the
+// node's services at load, before any instance is made: its log lines, its
+// metrics and the node's clock (gibkit/kernel/plugin/host_services.h).
+//
 // Every instance keeps its LoadedPlugin alive, and the library itself is
 // loaded with RTLD_NODELETE: its code stays mapped until the process exits,
 // because libraries plugins use leave threads and singletons behind that

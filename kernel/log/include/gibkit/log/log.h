@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -70,8 +71,13 @@ using Fields = std::initializer_list<Field>;
 [[nodiscard]] std::string format_line(std::int64_t ms_since_epoch, Level level, std::string_view event,
                                       Fields fields);
 
+// The same for fields gathered at run time (a plugin's, through the host).
+[[nodiscard]] std::string format_line_fields(std::int64_t ms_since_epoch, Level level, std::string_view event,
+                                             std::span<const Field> fields);
+
 // Writes the event if `level` is enabled.
 void write(Level level, std::string_view event, Fields fields = {});
+void write_fields(Level level, std::string_view event, std::span<const Field> fields);
 inline void error(std::string_view event, Fields fields = {}) { write(Level::kError, event, fields); }
 inline void warn(std::string_view event, Fields fields = {}) { write(Level::kWarn, event, fields); }
 inline void info(std::string_view event, Fields fields = {}) { write(Level::kInfo, event, fields); }
