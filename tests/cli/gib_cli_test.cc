@@ -322,3 +322,65 @@ TEST_F(GibCli, IdentityTimelinesRefuseEditsAndReportDuplicity) {
 }
 
 }  // namespace
+// Long timelines: by default each frame gib makes names only the frame
+// before it and its own dna (ts-gib linkedRel8ns: past, dna), so an edit
+// costs the same however long the timeline; `timelines.linked_rel8ns` in
+// the deployment chooses otherwise.
+TEST_F(GibCli, EditsLinkPastAndDnaByDefault) {
+  std::string note = address_from({"fork", "--ib", "note", "--data", R"({"text":"a"})"});
+  for (const std::string text : {"b", "c", "d"}) {
+    note = address_from({"mut8", note, "--data", R"({"text":")" + text + R"("})"});
+  }
+  const std::string tag = address_from({"fork", "--ib", "tag"});
+  note = address_from({"rel8", note, "--rel8n", "tag=" + tag});
+
+  auto frame = gibkit::IbGib::parse(lines_of(gib({"get", "--config", config(), note}).out).at(0));
+  ASSERT_TRUE(frame.ok()) << frame.status().message();
+  EXPECT_EQ(frame->rel8d("past").size(), 1u);
+  ASSERT_EQ(frame->rel8d("dna").size(), 1u);
+  EXPECT_EQ(frame->rel8d("tag"), std::vector<std::string>{tag});
+  EXPECT_TRUE(gibkit::validate_intrinsically(*frame).ok());
+  auto dna = gibkit::IbGib::parse(lines_of(gib({"get", "--config", config(), frame->rel8d("dna")[0]}).out).at(0));
+  ASSERT_TRUE(dna.ok()) << dna.status().message();
+  EXPECT_EQ(gibkit::json::stringify(*dna->data->find("linkedRel8ns")), R"(["past","dna"])");
+
+  GibRun log = gib({"log", "--config", config(), note});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  const std::vector<std::string> lines = lines_of(log.out);
+  ASSERT_EQ(lines.size(), 6u) << log.out;  // fork, data, three edits, rel8
+  EXPECT_NE(lines[0].find("rel8 +tag:" + tag), std::string::npos) << lines[0];
+  EXPECT_NE(lines[5].find("fork ib=note"), std::string::npos) << lines[5];
+  GibRun fsck = gib({"fsck", "--config", config()});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+}
+
+TEST_F(GibCli, TheTimelinesSectionChoosesWhatIsLinked) {
+  const std::string base = read_file(config_);
+  write_file(config_, base + "timelines:\n  linked_rel8ns: []\n");
+  std::string accumulating = address_from({"fork", "--ib", "app note", "--data", R"({"v":0})"});
+  for (int v = 1; v <= 3; ++v) {
+    accumulating = address_from({"mut8", accumulating, "--data", R"({"v":)" + std::to_string(v) + "}"});
+  }
+  auto frame = gibkit::IbGib::parse(lines_of(gib({"get", "--config", config(), accumulating}).out).at(0));
+  ASSERT_TRUE(frame.ok());
+  EXPECT_EQ(frame->rel8d("past").size(), 4u);  // ts-gib's default: the whole history
+  EXPECT_EQ(frame->rel8d("dna").size(), 4u);
+
+  // Switched to [past]: the same timeline goes on with one past, dna still grows.
+  write_file(config_, base + "timelines:\n  linked_rel8ns: [past]\n");
+  const std::string continued = address_from({"mut8", accumulating, "--data", R"({"v":4})"});
+  frame = gibkit::IbGib::parse(lines_of(gib({"get", "--config", config(), continued}).out).at(0));
+  ASSERT_TRUE(frame.ok());
+  EXPECT_EQ(frame->rel8d("past"), std::vector<std::string>{accumulating});
+  EXPECT_EQ(frame->rel8d("dna").size(), 5u);
+  GibRun log = gib({"log", "--config", config(), continued});
+  EXPECT_EQ(lines_of(log.out).size(), 6u) << log.out << log.err;
+
+  // Validated like every key: a name outside past, dna, ancestor is refused
+  // with its place in the file.
+  write_file(config_, base + "timelines:\n  linked_rel8ns: [past, dan]\n");
+  GibRun bad = gib({"mut8", "--config", config(), continued, "--data", R"({"v":5})"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("'dan' is not one of past, dna, ancestor; did you mean 'dna'?"), std::string::npos) << bad.err;
+}
+

@@ -187,8 +187,8 @@ TimelineBuilder::TimelineBuilder(TestNode& node, const std::string& ib, bool lin
   store(*result);
 }
 
-TimelineBuilder::TimelineBuilder(TestNode& node, std::string tjp, IbGib head)
-    : node_(&node), tjp_(std::move(tjp)), head_(std::move(head)), head_address_(head_.address()) {}
+TimelineBuilder::TimelineBuilder(TestNode& node, std::string tjp, IbGib head, bool linked)
+    : node_(&node), linked_(linked), tjp_(std::move(tjp)), head_(std::move(head)), head_address_(head_.address()) {}
 
 void TimelineBuilder::store(const TransformResult& result) {
   std::vector<IbGib> records;
@@ -215,6 +215,7 @@ TimelineBuilder& TimelineBuilder::relate(const std::string& name, const std::vec
   Rel8Options options;
   options.dna = true;
   options.n_counter = true;
+  if (linked_) options.linked_rel8ns = {std::string(kRel8nPast), std::string(kRel8nDna)};
   options.rel8ns_to_add = json::Object{{name, json::Array(addresses.begin(), addresses.end())}};
   auto result = rel8(head_, options, test_env());
   EXPECT_TRUE(result.ok()) << result.status().to_string();
@@ -226,7 +227,7 @@ TimelineBuilder TimelineBuilder::on(TestNode& other) const {
   auto head = other.durable->head(tjp_);
   EXPECT_TRUE(head.ok() && head->has_value()) << "the other node does not hold timeline " << tjp_;
   auto text = other.durable->get(**head);
-  return TimelineBuilder(other, tjp_, *IbGib::parse(**text));
+  return TimelineBuilder(other, tjp_, *IbGib::parse(**text), linked_);
 }
 
 std::string put_stone(TestNode& node, const std::string& ib, json::Object data) {

@@ -79,11 +79,13 @@ class TimelineBuilder {
   TimelineBuilder& relate(const std::string& name, const std::vector<std::string>& addresses);
   [[nodiscard]] const std::string& tjp() const { return tjp_; }
   [[nodiscard]] const std::string& head() const { return head_address_; }
-  // Continue the same timeline on another node that holds it.
+  [[nodiscard]] const IbGib& head_frame() const { return head_; }
+  // Continue the same timeline on another node that holds it (linked as
+  // this builder is).
   TimelineBuilder on(TestNode& other) const;
 
  private:
-  TimelineBuilder(TestNode& node, std::string tjp, IbGib head);
+  TimelineBuilder(TestNode& node, std::string tjp, IbGib head, bool linked);
   void store(const TransformResult& result);
 
   TestNode* node_;

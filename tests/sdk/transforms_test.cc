@@ -182,6 +182,9 @@ void read_common(const json::Object& d, Options& o, GibAlgorithm algorithm) {
   if (const json::Value* v = d.find("noTimestamp")) o.no_timestamp = v->as_bool();
   o.timestamp_ms = false;  // the vectors come from ts-gib 0.4
   o.algorithm = algorithm;
+  if (const json::Value* v = d.find("linkedRel8ns")) {
+    for (const json::Value& name : v->as_array()) o.linked_rel8ns.push_back(name.as_string());
+  }
 }
 
 std::optional<json::Object> object_option(const json::Object& d, std::string_view key) {
@@ -193,8 +196,8 @@ std::optional<json::Object> object_option(const json::Object& d, std::string_vie
 // Each frame whose dna record follows it is rebuilt from that dna's options,
 // with the frame's timestamp and uuid injected; frame and dna must come out
 // identical, key order included.
-void replay(const std::string& folder, GibAlgorithm algorithm, int expected_minimum) {
-  std::ifstream in(std::string(GIBKIT_VECTORS_DIR) + "/" + folder + "/records.jsonl");
+void replay_file(const std::string& file, GibAlgorithm algorithm, int expected_minimum) {
+  std::ifstream in(file);
   ASSERT_TRUE(in.good());
   std::vector<IbGib> records;
   for (std::string line; std::getline(in, line);) {
@@ -232,6 +235,8 @@ void replay(const std::string& folder, GibAlgorithm algorithm, int expected_mini
         if (const json::Value* v = tjp->find("uuid")) o.tjp_uuid = v->as_bool();
         if (const json::Value* v = tjp->find("timestamp")) o.tjp_timestamp = v->as_bool();
       }
+      if (const json::Value* v = d.find("cloneRel8ns")) o.clone_rel8ns = v->as_bool();
+      if (const json::Value* v = d.find("cloneData")) o.clone_data = v->as_bool();
       const IbGib src = from_root ? kRoot : by_address.at(frame.rel8d("ancestor").back());
       result = fork(src, o, env);
     } else if (dna.ib == "mut8") {
@@ -257,8 +262,76 @@ void replay(const std::string& folder, GibAlgorithm algorithm, int expected_mini
   EXPECT_GE(replayed, expected_minimum);
 }
 
+void replay(const std::string& folder, GibAlgorithm algorithm, int expected_minimum) {
+  replay_file(std::string(GIBKIT_VECTORS_DIR) + "/" + folder + "/records.jsonl", algorithm, expected_minimum);
+}
+
 TEST(TransformVectors, ReplayCurrent) { replay("ibgib-v1", GibAlgorithm::kSha256V1, 60); }
 TEST(TransformVectors, ReplayLegacy) { replay("ibgib-legacy", GibAlgorithm::kSha256V1Legacy, 20); }
+
+// Timelines ts-gib 0.4.1 made with linkedRel8ns (tests/sdk/linked_vectors,
+// its generator beside it): [past, dna] as gib fork/mut8/rel8 link by
+// default, [past] alone, and forks with cloneRel8ns and ancestor linked.
+// ts-gib 0.4.1 hashes with the legacy sha256v1; which rel8ns a frame keeps
+// does not depend on the hash (the current one is checked by ReplayCurrent).
+TEST(TransformVectors, ReplayLinkedReference) {
+  replay_file(GIBKIT_LINKED_VECTORS, GibAlgorithm::kSha256V1Legacy, 16);
+}
+
+// The rule the vectors show, on a timeline long enough to matter: with past
+// and dna linked a frame names only the frame before it and its own dna, so
+// its size stays constant; ts-gib's default (nothing linked) grows by two
+// addresses per frame.
+TEST(Transforms, LinkedFramesStayTheSizeOfTheFirst) {
+  ForkOptions f;
+  f.dest_ib = "note";
+  f.tjp_uuid = true;
+  f.n_counter = true;
+  f.dna = true;
+  const Result<TransformResult> genesis = fork(kRoot, f, fixed_env());
+  ASSERT_TRUE(genesis.ok());
+  std::map<bool, std::vector<std::size_t>> sizes;
+  for (const bool linked : {true, false}) {
+    IbGib frame = genesis->frame;
+    for (int i = 0; i < 200; ++i) {
+      Mut8Options m;
+      m.dna = true;
+      m.n_counter = true;
+      if (linked) m.linked_rel8ns = default_linked_rel8ns();
+      m.data_to_add_or_patch = json::Object{{"text", "edit " + std::to_string(i % 10)}};
+      Result<TransformResult> next = mut8(frame, m, fixed_env(1795554263000 + i));
+      ASSERT_TRUE(next.ok()) << next.status().to_string();
+      if (linked) {
+        ASSERT_EQ(next->frame.rel8d("past"), std::vector<std::string>{frame.address()});
+        ASSERT_EQ(next->frame.rel8d("dna"), std::vector<std::string>{next->dna->address()});
+        ASSERT_EQ(next->frame.rel8d("tjp"), std::vector<std::string>{genesis->frame.address()});
+      }
+      ASSERT_TRUE(validate_intrinsically(next->frame).ok());
+      frame = next->frame;
+      sizes[linked].push_back(frame.to_json_text().size());
+    }
+  }
+  // From the second frame on (the first gains tjp): equal up to the digits
+  // of n and of the timestamp's milliseconds.
+  EXPECT_LE(sizes[true].back(), sizes[true][1] + 4);
+  EXPECT_GT(sizes[false].back(), sizes[false][1] + 198 * 2 * 70);
+}
+
+TEST(Transforms, TimelinesSectionDefaultsToPastAndDna) {
+  EXPECT_EQ(default_linked_rel8ns(), (std::vector<std::string>{"past", "dna"}));
+  EXPECT_EQ(linked_rel8ns_from(nullptr), default_linked_rel8ns());
+  const json::Object absent;
+  EXPECT_EQ(linked_rel8ns_from(&absent), default_linked_rel8ns());
+  const json::Object none{{"linked_rel8ns", json::Array{}}};
+  EXPECT_TRUE(linked_rel8ns_from(&none).empty());  // ts-gib's default: accumulate
+  const json::Object three{{"linked_rel8ns", json::Array{json::Value("ancestor"), json::Value("past"), json::Value("past")}}};
+  EXPECT_EQ(linked_rel8ns_from(&three), (std::vector<std::string>{"ancestor", "past"}));
+  const std::vector<ConfigKey> keys = timelines_section_keys();
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].key, "linked_rel8ns");
+  EXPECT_EQ(keys[0].type, ConfigType::kStringList);
+  EXPECT_EQ(keys[0].one_of, (std::vector<std::string>{"past", "dna", "ancestor"}));
+}
 
 }  // namespace
 }  // namespace gibkit

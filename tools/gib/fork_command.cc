@@ -11,17 +11,18 @@ namespace {
 
 constexpr std::string_view kName = "fork";
 
-Result<std::vector<TransformResult>> first_frames(const std::string& ib, const std::optional<std::string>& data) {
-  std::optional<json::Object> to_add;
-  if (data) {
-    GIBKIT_ASSIGN_OR_RETURN(to_add, parse_json_object(*data, "--data"));
-  }
+// `linked`: the rel8ns the deployment links (linked_rel8ns), passed to both
+// transforms as firstGen passes its linkedRel8ns; the fork of the root
+// links nothing, so only the mut8 frame (and the dna records) show them.
+Result<std::vector<TransformResult>> first_frames(const std::string& ib, const std::optional<json::Object>& to_add,
+                                                  const std::vector<std::string>& linked) {
   ForkOptions fork_options;
   fork_options.dna = true;
   fork_options.n_counter = true;
   fork_options.dest_ib = ib;
   fork_options.tjp_uuid = true;
   fork_options.tjp_timestamp = true;
+  fork_options.linked_rel8ns = linked;
   IbGib root;
   root.ib = "ib";
   root.gib = std::string(kPrimitiveGib);
@@ -32,7 +33,8 @@ Result<std::vector<TransformResult>> first_frames(const std::string& ib, const s
     Mut8Options mut8_options;
     mut8_options.dna = true;
     mut8_options.n_counter = true;
-    mut8_options.data_to_add_or_patch = std::move(to_add);
+    mut8_options.linked_rel8ns = linked;
+    mut8_options.data_to_add_or_patch = to_add;
     GIBKIT_ASSIGN_OR_RETURN(TransformResult with_data, mut8(steps.back().frame, mut8_options));
     steps.push_back(std::move(with_data));
   }
@@ -47,12 +49,18 @@ int run_fork(std::span<const std::string_view> args, CommandIo& io) {
   if (!parsed->positionals().empty()) return usage_error(io, kName, "unexpected argument '" + parsed->positionals()[0] + "'");
   Result<std::string> ib = parsed->required("--ib");
   if (!ib.ok()) return usage_error(io, kName, ib.status().message());
-  Result<std::vector<TransformResult>> steps = first_frames(*ib, parsed->value("--data"));
-  if (!steps.ok()) return usage_error(io, kName, steps.status().message());
+  std::optional<json::Object> to_add;
+  if (std::optional<std::string> data = parsed->value("--data")) {
+    Result<json::Object> object = parse_json_object(*data, "--data");
+    if (!object.ok()) return usage_error(io, kName, object.status().message());
+    to_add = std::move(*object);
+  }
 
   int exit_code = kExitOk;
   std::unique_ptr<NodeSession> session = open_node(*parsed, io, kName, exit_code);
   if (!session) return exit_code;
+  Result<std::vector<TransformResult>> steps = first_frames(*ib, to_add, linked_rel8ns(session->deployment()));
+  if (!steps.ok()) return usage_error(io, kName, steps.status().message());
   const std::string tjp = steps->front().frame.address();
   Result<std::string> head = store_frames(session->durable(), session->identity_frame_ibs(), tjp, "", *steps);
   if (!head.ok()) return report_failure(io, kName, head.status());

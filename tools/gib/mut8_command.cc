@@ -40,6 +40,7 @@ int run_mut8(std::span<const std::string_view> args, CommandIo& io) {
   int exit_code = kExitOk;
   std::unique_ptr<NodeSession> session = open_node(*parsed, io, kName, exit_code);
   if (!session) return exit_code;
+  options->linked_rel8ns = linked_rel8ns(session->deployment());
   Result<std::string> head = evolve_timeline(session->durable(), session->identity_frame_ibs(), parsed->positionals()[0],
                                              [&](const IbGib& latest) { return mut8(latest, *options); });
   if (!head.ok()) return report_failure(io, kName, head.status());

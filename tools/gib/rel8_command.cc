@@ -59,6 +59,7 @@ int run_rel8(std::span<const std::string_view> args, CommandIo& io) {
   Rel8Options options;
   options.dna = true;
   options.n_counter = true;
+  options.linked_rel8ns = linked_rel8ns(session->deployment());
   options.rel8ns_to_add = *rel8ns;
   Result<std::string> head = evolve_timeline(session->durable(), session->identity_frame_ibs(), parsed->positionals()[0],
                                              [&](const IbGib& latest) { return rel8(latest, options); });

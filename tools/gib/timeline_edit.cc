@@ -78,6 +78,11 @@ Result<std::string> evolve_timeline(Space& space, const std::vector<std::string>
   return store_frames(space, identity_ibs, head.tjp, head.frame.address(), {std::move(step)});
 }
 
+std::vector<std::string> linked_rel8ns(const kernel::Deployment& deployment) {
+  auto section = deployment.sections.find("timelines");
+  return linked_rel8ns_from(section != deployment.sections.end() ? &section->second : nullptr);
+}
+
 Result<json::Object> parse_json_object(std::string_view text, std::string_view what) {
   Result<json::Value> value = json::parse(text);
   if (!value.ok()) return value.status().with_context(std::string(what) + " is not valid JSON");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gibkit/ibgib.h"
+#include "gibkit/kernel/config/deployment.h"
 #include "gibkit/space.h"
 #include "gibkit/status.h"
 #include "gibkit/transforms.h"
@@ -48,6 +49,12 @@ struct TimelineHead {
 using FrameTransform = std::function<Result<TransformResult>(const IbGib& head)>;
 [[nodiscard]] Result<std::string> evolve_timeline(Space& space, const std::vector<std::string>& identity_ibs,
                                                   std::string_view address, const FrameTransform& transform);
+
+// The rel8ns the frames fork, mut8 and rel8 make link (ts-gib linkedRel8ns):
+// the deployment's `timelines.linked_rel8ns`, by default past and dna, so
+// an edit costs the same on the 10,000th frame as on the first
+// (docs/config.md, "The timelines section").
+[[nodiscard]] std::vector<std::string> linked_rel8ns(const kernel::Deployment& deployment);
 
 // Parses `text` as a JSON object (for --data); kInvalidArgument otherwise.
 [[nodiscard]] Result<json::Object> parse_json_object(std::string_view text, std::string_view what);

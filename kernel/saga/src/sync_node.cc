@@ -6,6 +6,7 @@
 #include "gibkit/admin/admin_server.h"
 #include "gibkit/identity/identity_registry.h"
 #include "gibkit/log/log.h"
+#include "gibkit/transforms.h"
 
 namespace gibkit::saga {
 namespace {
@@ -131,6 +132,8 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
   auto found = deployment.sections.find("sync");
   json::Object section = found != deployment.sections.end() ? found->second : json::Object{};
   for (const ConfigKey& key : section_keys()) {
+  // How the timelines gib fork/mut8/rel8 make link their frames.
+  loader.set_section("timelines", timelines_section_keys());
     if (key.default_value && !section.contains(key.key)) section.set(key.key, *key.default_value);
   }
 

@@ -28,6 +28,7 @@
 #include "gibkit/gib_hash.h"
 #include "gibkit/ibgib.h"
 #include "gibkit/json.h"
+#include "gibkit/plugin/config_key.h"
 #include "gibkit/status.h"
 
 namespace gibkit {
@@ -97,6 +98,31 @@ struct TransformResult {
 // The reference's uuid: lowercase hex SHA-256 of 16 random bytes written as
 // decimal numbers joined without separator.
 [[nodiscard]] std::string new_uuid(const std::function<void(std::span<std::uint8_t>)>& random_bytes);
+
+// The rel8ns the timelines a node makes link, ts-gib's `linkedRel8ns`: a
+// linked rel8n keeps only its newest address, so a frame names the frame
+// before it and its own dna, and stays the same size however long its
+// timeline grows (core-gib-notes 1.5). ts-gib links nothing unless told,
+// and an unlinked `past` and `dna` list the whole history: a note edited
+// 1,000 times ends with a 214 KB frame, and walking or sending it costs
+// O(n^2). Both kinds are valid ibgib and hash the same in the reference.
+//
+// Default {"past", "dna"}. `ancestor` is not linked by default: only a fork
+// extends it, gibkit forks from the root (whose fork has no rel8ns at all)
+// and mut8/rel8 never touch it, so linking it would change no frame but
+// add "ancestor" to every dna record (ionic-gib's index timelines name
+// [past, ancestor] but are made with dna: false, and their forks never
+// clone rel8ns, so their ancestor does not grow either).
+[[nodiscard]] std::vector<std::string> default_linked_rel8ns();
+
+// The keys of a deployment's `timelines:` section (docs/config.md), for
+// DeploymentLoader::set_section: `linked_rel8ns`, a list of past, dna and
+// ancestor (empty: accumulate everything, ts-gib's default).
+[[nodiscard]] std::vector<ConfigKey> timelines_section_keys();
+
+// The linked rel8ns a loaded `timelines:` section names; nullptr (no section)
+// or a section without the key gives default_linked_rel8ns().
+[[nodiscard]] std::vector<std::string> linked_rel8ns_from(const json::Object* timelines_section);
 
 // Whether `record` is a dna record (its ancestor includes fork^gib, mut8^gib,
 // rel8^gib or plan^gib).

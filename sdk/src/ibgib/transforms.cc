@@ -368,6 +368,33 @@ std::string new_uuid(const std::function<void(std::span<std::uint8_t>)>& random_
   return hex;
 }
 
+std::vector<std::string> default_linked_rel8ns() {
+  return {std::string(kRel8nPast), std::string(kRel8nDna)};
+}
+
+std::vector<ConfigKey> timelines_section_keys() {
+  json::Array defaults;
+  for (const std::string& name : default_linked_rel8ns()) defaults.emplace_back(name);
+  return {
+      {.key = "linked_rel8ns", .type = ConfigType::kStringList, .default_value = json::Value(std::move(defaults)),
+       .description = "Rel8ns that keep only their newest address in the frames gib fork, mut8 and rel8 make "
+                      "(ts-gib linkedRel8ns); [] accumulates the whole history in every frame",
+       .one_of = {std::string(kRel8nPast), std::string(kRel8nDna), std::string(kRel8nAncestor)}},
+  };
+}
+
+std::vector<std::string> linked_rel8ns_from(const json::Object* timelines_section) {
+  const json::Value* names = timelines_section != nullptr ? timelines_section->find("linked_rel8ns") : nullptr;
+  if (names == nullptr || !names->is_array()) return default_linked_rel8ns();
+  std::vector<std::string> linked;
+  for (const json::Value& name : names->as_array()) {
+    // The schema (one_of) refused anything else; a repeated name is kept
+    // once, so that the dna records of equal edits stay equal.
+    if (name.is_string() && !contains(linked, name.as_string())) linked.push_back(name.as_string());
+  }
+  return linked;
+}
+
 bool is_dna(const IbGib& record) {
   for (const std::string& ancestor : record.rel8d(kRel8nAncestor)) {
     if (ancestor == "fork^gib" || ancestor == "mut8^gib" || ancestor == "rel8^gib" || ancestor == "plan^gib") return true;
