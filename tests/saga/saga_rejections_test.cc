@@ -272,6 +272,10 @@ TEST_F(SagaRejectionTest, AnAbandonedSagaExpiresOnTheReceiversClock) {
   EXPECT_EQ(bob->service->expire_idle_sagas(), 0u);  // not idle long enough yet
   *bob->clock_ms += SyncOptions{}.saga_idle_timeout.count() + 1;
   EXPECT_EQ(bob->service->expire_idle_sagas(), 1u);
+  // Kept for the sender's next saga to resume (resume_keep), then released.
+  EXPECT_FALSE(bob->staged_addresses().empty());
+  *bob->clock_ms += SyncOptions{}.resume_keep.count() + 1;
+  EXPECT_EQ(bob->service->expire_idle_sagas(), 0u);
   EXPECT_TRUE(bob->staged_addresses().empty());
   EXPECT_FALSE(bob->head(notes->tjp()).has_value());
 }

@@ -60,4 +60,46 @@ std::size_t SagaTable::size() const {
   return sagas_.size();
 }
 
+std::optional<ResumableSet> ResumeTable::keep(const std::string& saga_id, ResumableSet set) {
+  std::lock_guard lock(mutex_);
+  std::optional<ResumableSet> replaced;
+  for (auto it = sets_.begin(); it != sets_.end(); ++it) {
+    if (it->second.sender_domain == set.sender_domain) {
+      replaced = std::move(it->second);
+      sets_.erase(it);
+      break;
+    }
+  }
+  sets_.insert_or_assign(saga_id, std::move(set));
+  return replaced;
+}
+
+std::optional<ResumableSet> ResumeTable::take(const std::string& saga_id, const std::string& sender_domain) {
+  std::lock_guard lock(mutex_);
+  auto it = sets_.find(saga_id);
+  if (it == sets_.end() || it->second.sender_domain != sender_domain) return std::nullopt;
+  ResumableSet set = std::move(it->second);
+  sets_.erase(it);
+  return set;
+}
+
+std::vector<ResumableSet> ResumeTable::take_expired(std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  std::vector<ResumableSet> expired;
+  for (auto it = sets_.begin(); it != sets_.end();) {
+    if (now_ms > it->second.kept_until_ms) {
+      expired.push_back(std::move(it->second));
+      it = sets_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return expired;
+}
+
+std::size_t ResumeTable::size() const {
+  std::lock_guard lock(mutex_);
+  return sets_.size();
+}
+
 }  // namespace gibkit::saga

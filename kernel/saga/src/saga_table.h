@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -54,6 +55,23 @@ struct ReceiverSaga {
 
   std::mutex turn;     // held for the whole of each turn
   bool ended = false;  // set (under `turn`) when the saga left the table
+
+  // The last Delta's records, decoded, checked and staged on the work pool
+  // while the reply to that Delta travels and the sender prepares the next
+  // one (docs/protocol.md, "Pipelining"). Whatever reads or changes `staged`
+  // (the next turn, an abort, expiry) settles it first, under `turn`; its
+  // failure fails the turn that settles it.
+  std::optional<std::future<Status>> verifying;
+  [[nodiscard]] Status settle() {
+    if (!verifying) return {};
+    Status outcome = verifying->get();
+    verifying.reset();
+    return outcome;
+  }
+  ReceiverSaga(const ReceiverSaga&) = delete;
+  ReceiverSaga& operator=(const ReceiverSaga&) = delete;
+  // The job refers to this saga: it must be over before the saga goes.
+  ~ReceiverSaga() { (void)settle(); }
 };
 
 class SagaTable {
@@ -80,6 +98,38 @@ class SagaTable {
  private:
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<ReceiverSaga>> sagas_;
+};
+
+// What a broken saga staged, kept for a while so that the sender's next
+// saga can adopt it instead of receiving it again (docs/protocol.md,
+// "Resume"). The records stay in the StagingArea, referenced by `staged`,
+// so they keep counting against max_staged_bytes until adopted or released.
+struct ResumableSet {
+  std::string sender_domain;  // only a saga authenticated as this domain may adopt it
+  StagedRecords staged;
+  std::size_t staged_bytes = 0;
+  std::int64_t kept_until_ms = 0;  // State::monotonic_ms() after which it is released
+};
+
+// The broken sagas' sets by saga id, at most one per sender domain: a
+// sender resumes only its latest broken saga with a peer, so a newer one
+// replaces the older (which the caller releases). Bounded by the number of
+// trusted domains, by max_staged_bytes and by time.
+class ResumeTable {
+ public:
+  // Keeps `set` under `saga_id`; returns the set it replaced, if any, for
+  // the caller to release.
+  [[nodiscard]] std::optional<ResumableSet> keep(const std::string& saga_id, ResumableSet set);
+  // Takes the set of `saga_id` if -- and only if -- `sender_domain` broke it;
+  // a set of another domain stays where it is, untouched.
+  [[nodiscard]] std::optional<ResumableSet> take(const std::string& saga_id, const std::string& sender_domain);
+  // Takes every set whose time ran out at `now_ms`, for the caller to release.
+  [[nodiscard]] std::vector<ResumableSet> take_expired(std::int64_t now_ms);
+  [[nodiscard]] std::size_t size() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, ResumableSet> sets_;  // saga id -> its set
 };
 
 }  // namespace gibkit::saga

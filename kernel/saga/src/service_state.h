@@ -2,6 +2,7 @@
 // SyncService share.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -17,6 +18,7 @@
 #include "gibkit/saga/staging_area.h"
 #include "gibkit/saga/sync_service.h"
 #include "saga_table.h"
+#include "work_pool.h"
 
 namespace gibkit::saga {
 
@@ -26,7 +28,11 @@ struct SyncService::State {
         domain_tjp(std::move(domain)),
         options(options_in),
         registry(*services.durable),
-        staging(*services.staging, *services.durable) {}
+        staging(*services.staging, *services.durable, services.staging_spill,
+                options.staging_spill_threshold_bytes) {
+    // What an earlier run left in the spill belongs to no saga of this one.
+    (void)staging.clear_spill();
+  }
 
   Result<Signer*> verifier_for(std::string_view frame_json) const;
   Signer& session_signer() const { return *(services.session_signer ? services.session_signer : services.signer); }
@@ -47,6 +53,16 @@ struct SyncService::State {
   StagingArea staging;
 
   SagaTable sagas;  // the receiver's sagas; each turn holds its own saga
+  ResumeTable resumable;  // the receiver's broken sagas' staged sets, kept for resume_keep
+  // Payload bytes of Deltas accepted but not yet staged (their jobs run):
+  // counted against max_staged_bytes with what is staged, so the limit holds
+  // while jobs are in flight.
+  std::atomic<std::size_t> verifying_bytes{0};
+  std::mutex staging_admission;  // a Delta's limit check and its reservation are one step
+  // Delta records are decoded and checked here, across cores; a Delta is
+  // verified and staged in the background while its reply travels. Last
+  // member: its queued jobs run before the rest of the state goes.
+  WorkPool pool{options.verify_threads};
 };
 
 // The rules for moving a timeline head at Commit (head_moves.cc): `head` is
@@ -68,6 +84,11 @@ struct SyncService::State {
 inline std::string saga_outcome_key(std::string_view saga_id) { return "^saga-outcome " + std::string(saga_id); }
 inline std::string pending_outcome_key(std::string_view peer_domain) { return "^pending-outcome " + std::string(peer_domain); }
 inline constexpr std::string_view kSettledMark = "settled^gib";  // the head index has no erase
+// The sender's mark of a saga broken mid-Delta with a peer (value: a
+// `sync_resume` stone naming the saga and its acknowledged Delta contexts),
+// read by the next Init to that peer (resumeSaga); settled once an Ack
+// answered it.
+inline std::string resume_key(std::string_view peer_domain) { return "^resume " + std::string(peer_domain); }
 
 // Receiver entry point (sync_receiver.cc).
 [[nodiscard]] Result<Answer> handle_request(SyncService::State& state, std::string_view request);

@@ -85,6 +85,15 @@ std::vector<ConfigKey> SyncNode::section_keys() {
        .description = "Transport instance used to reach peers (default: the only transport)"},
       {.key = "staging", .type = ConfigType::kString,
        .description = "Space that stages payloads until Commit (default: the space with role temporary)"},
+      {.key = "staging_spill", .type = ConfigType::kString,
+       .description = "Temporary space on disk (e.g. space-leveldb) taking staged payloads past staging_spill_threshold_bytes (default: none, all stay in sync.staging)"},
+      {.key = "staging_spill_threshold_bytes", .type = ConfigType::kInteger,
+       .default_value = json::Value(std::int64_t{64} * 1024 * 1024),
+       .description = "Staged payload bytes kept in sync.staging before sync.staging_spill takes the rest; also the size of commit batches past it",
+       .min = 1, .max = 9007199254740992.0},
+      {.key = "resume_keep_ms", .type = ConfigType::kInteger, .default_value = json::Value(300000),
+       .description = "How long a receiver keeps what a broken saga staged, for its sender's next saga to resume; 0: not kept",
+       .min = 0, .max = 86400000},
       {.key = "session_signer", .type = ConfigType::kString,
        .description = "Signer instance for the session identities the domain endorses (default: sync.signer)"},
       {.key = "trust", .type = ConfigType::kStringList,
@@ -123,6 +132,8 @@ kernel::DeploymentLoader SyncNode::deployment_loader() {
   loader.set_section("sync", section_keys());
   // gibd serves it; gib and `gibd validate` read the same files.
   loader.set_section("admin", admin::AdminServer::section_keys());
+  // How the timelines gib fork/mut8/rel8 make link their frames.
+  loader.set_section("timelines", timelines_section_keys());
   return loader;
 }
 
@@ -132,8 +143,6 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
   auto found = deployment.sections.find("sync");
   json::Object section = found != deployment.sections.end() ? found->second : json::Object{};
   for (const ConfigKey& key : section_keys()) {
-  // How the timelines gib fork/mut8/rel8 make link their frames.
-  loader.set_section("timelines", timelines_section_keys());
     if (key.default_value && !section.contains(key.key)) section.set(key.key, *key.default_value);
   }
 
@@ -148,11 +157,28 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
     session_signer = node.signer(session_name);
   }
 
+  const std::string spill_name = string_or_empty(section, "staging_spill");
   std::string staging_name = string_or_empty(section, "staging");
   if (staging_name.empty()) {
     for (const kernel::SpaceConfig& space : deployment.spaces) {
-      if (space.role == kernel::SpaceRole::kTemporary) staging_name = space.name;
+      if (space.role == kernel::SpaceRole::kTemporary && space.name != spill_name) staging_name = space.name;
     }
+  }
+  Space* spill = nullptr;
+  if (!spill_name.empty()) {
+    const kernel::SpaceConfig* config = nullptr;
+    for (const kernel::SpaceConfig& space : deployment.spaces) {
+      if (space.name == spill_name) config = &space;
+    }
+    if (config == nullptr) return invalid_argument("sync.staging_spill: no space instance named '" + spill_name + "'");
+    // The spill is emptied at every start: it must never be the durable space.
+    if (config->role != kernel::SpaceRole::kTemporary) {
+      return invalid_argument("sync.staging_spill: space '" + spill_name + "' must have role: temporary");
+    }
+    if (spill_name == staging_name) {
+      return invalid_argument("sync.staging_spill: space '" + spill_name + "' is also sync.staging");
+    }
+    spill = node.space(spill_name);
   }
   Space* staging = staging_name.empty() ? nullptr : node.space(staging_name);
   if (staging == nullptr) {
@@ -199,10 +225,13 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
       .max_staged_bytes_per_saga = static_cast<std::size_t>(integer(section, "max_staged_bytes_per_saga")),
       .max_staged_bytes = static_cast<std::size_t>(integer(section, "max_staged_bytes")),
       .max_delta_turns = static_cast<std::size_t>(integer(section, "max_delta_turns")),
+      .resume_keep = std::chrono::milliseconds(integer(section, "resume_keep_ms")),
+      .staging_spill_threshold_bytes = static_cast<std::size_t>(integer(section, "staging_spill_threshold_bytes")),
   };
   sync->service_ = std::make_unique<SyncService>(
       SyncServices{.durable = &durable,
                    .staging = staging,
+                   .staging_spill = spill,
                    .signer = signer,
                    .verifier_for = verifier_for,
                    .session_signer = session_signer,

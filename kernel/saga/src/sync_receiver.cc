@@ -1,6 +1,7 @@
 // The receiver side of the saga: one function per request leg, each
 // authenticating the turn against this node's own registry first.
 #include <algorithm>
+#include <functional>
 #include <unordered_set>
 
 #include "gibkit/saga/contexts.h"
@@ -22,6 +23,24 @@ Result<std::vector<std::string>> string_array(const json::Object& data, std::str
     out.push_back(item.as_string());
   }
   return out;
+}
+
+// A saga broke (its sender went quiet, or a newer saga of the same sender
+// resumes it): what it staged is kept for resume_keep, for the sender's next
+// saga to adopt, instead of released at once.
+void keep_for_resume(SyncService::State& state, const std::string& saga_id, ReceiverSaga& saga) {
+  // A Delta that failed its checks leaves a partial set nobody may build on.
+  if (!saga.settle().ok() || state.options.resume_keep.count() <= 0 || saga.staged.empty()) {
+    (void)state.staging.release(saga.staged);
+    return;
+  }
+  ResumableSet set{saga.sender_domain, std::move(saga.staged), saga.staged_bytes,
+                   state.monotonic_ms() + state.options.resume_keep.count()};
+  saga.staged.clear();
+  saga.staged_bytes = 0;
+  if (std::optional<ResumableSet> replaced = state.resumable.keep(saga_id, std::move(set))) {
+    (void)state.staging.release(replaced->staged);
+  }
 }
 
 class ReceiverTurn {
@@ -55,6 +74,7 @@ class ReceiverTurn {
   // session as *this node* holds it, and claims exactly this context, which
   // names this node as its audience and echoes the nonce this node issued.
   Status authenticate(ReceiverSaga& saga) {
+    const auto verify_started = std::chrono::steady_clock::now();  // SagaEvent::verify_us
     if (request_.pending) {
       // A turn the sender signed before this one but may not have
       // delivered: verified as a turn of its own leg, never acted on.
@@ -64,10 +84,12 @@ class ReceiverTurn {
                                  .with_context("pending turn"));
     }
     GIBKIT_RETURN_IF_ERROR(authenticate_turn(saga, request_.context, request_.leg, request_.signed_frame_json));
+    verify_us_ = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - verify_started)
+                     .count();
     authenticated_ = true;
     saga.last_activity_ms = state_.monotonic_ms();
-    // Only now is the large part of the message worth decoding.
-    GIBKIT_ASSIGN_OR_RETURN(request_.payloads, decode_payloads(request_.unparsed_payloads));
+    // Only now is the large part of the message (a Delta's payloads) worth
+    // decoding: delta() hands it to the work pool.
     return {};
   }
 
@@ -89,6 +111,7 @@ class ReceiverTurn {
         event.bytes_received = saga.bytes_received;
         event.bytes_sent = saga.bytes_sent;
         event.elapsed_ms = state_.monotonic_ms() - saga.started_ms;
+        event.verify_us = verify_us_;
       }
     }
     if (state_.services.on_event) {
@@ -113,6 +136,7 @@ class ReceiverTurn {
   void abandon(const Status& why) {
     if (!held_ || held_->saga->ended) return;
     ReceiverSaga& saga = *held_->saga;
+    (void)saga.settle();  // the failure being handled, or one that no longer matters
     (void)state_.staging.release(saga.staged);
     (void)saga.log.record("failed", "", why.to_string());
     state_.sagas.remove(request_.saga_id, saga);
@@ -257,6 +281,11 @@ class ReceiverTurn {
       stones.set(stone, held);
     }
     json::Object fields{{"timelines", std::move(timelines)}, {"stones", std::move(stones)}};
+    if (const json::Value* resume = context_data().find("resumeSaga"); resume != nullptr) {
+      if (!resume->is_string()) return invalid_argument("resumeSaga must be a saga id");
+      fields.set("resumed", json::Object{{"sagaId", resume->as_string()},
+                                         {"records", static_cast<double>(adopt(saga, resume->as_string()))}});
+    }
     if (const json::Value* previous = context_data().find("previousSaga"); previous != nullptr) {
       // An earlier saga of this sender whose outcome it does not know: only
       // its own sagas are answered for (the mark names the sender's domain).
@@ -272,6 +301,27 @@ class ReceiverTurn {
     return ack;
   }
 
+  // Adopts what the broken saga `broken_id` staged into `saga`, if the same
+  // sender domain broke it; returns how many records. Anything else --
+  // another domain's saga, an unknown or released one -- adopts nothing and
+  // answers the same 0, so a domain learns nothing of others' staging.
+  std::size_t adopt(ReceiverSaga& saga, const std::string& broken_id) {
+    if (broken_id == request_.saga_id) return 0;
+    // Still open here (its sender's connection dropped without an Abort, and
+    // it has not expired yet): the sender that broke it has moved on.
+    if (std::optional<SagaTable::Held> broken = state_.sagas.try_hold(broken_id);
+        broken && broken->saga->sender_domain == saga.sender_domain) {
+      (void)broken->saga->log.record("failed", "", "broken: resumed by saga " + request_.saga_id);
+      keep_for_resume(state_, broken_id, *broken->saga);
+      state_.sagas.remove(broken_id, *broken->saga);
+    }
+    std::optional<ResumableSet> set = state_.resumable.take(broken_id, saga.sender_domain);
+    if (!set) return 0;
+    saga.staged = std::move(set->staged);
+    saga.staged_bytes = set->staged_bytes;
+    return saga.staged.size();
+  }
+
   // The sender's first turn after the Ack proves that it accepted this
   // node's session, so it holds the endorsing frame: later Acks to it need
   // not carry what came before.
@@ -284,6 +334,7 @@ class ReceiverTurn {
   Result<SyncResponse> delta() {
     GIBKIT_ASSIGN_OR_RETURN(ReceiverSaga * saga, find_saga());
     GIBKIT_RETURN_IF_ERROR(authenticate(*saga));
+    GIBKIT_RETURN_IF_ERROR(saga->settle());  // the previous Delta's records
     GIBKIT_RETURN_IF_ERROR(note_sender_knows(*saga));
     GIBKIT_ASSIGN_OR_RETURN(double seq, json::get_number(context_data(), "seq"));
     if (seq != static_cast<double>(saga->next_delta_seq)) {
@@ -295,43 +346,81 @@ class ReceiverTurn {
                                 std::to_string(state_.options.max_delta_turns) + ")");
     }
     ++saga->next_delta_seq;
-    saga->records_received += request_.payloads.size();
 
     // The signature covers the context, so only payloads the context names
-    // are covered by it.
+    // are covered by it (checked against the records when they are decoded).
     GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> named, string_array(context_data(), "payloadAddrs"));
-    std::unordered_set<std::string> expected(named.begin(), named.end());
-    if (expected.size() != named.size()) return invalid_argument("payloadAddrs names a record twice");
-    for (const Payload& payload : request_.payloads) {
+    if (std::unordered_set<std::string>(named.begin(), named.end()).size() != named.size()) {
+      return invalid_argument("payloadAddrs names a record twice");
+    }
+    saga->records_received += named.size();
+    const std::size_t received = named.size();
+    GIBKIT_RETURN_IF_ERROR(check_staging_limits(*saga, request_.unparsed_payloads.size()));
+    start_verifying(*saga, std::move(named), static_cast<std::int64_t>(seq));
+    // The sender's last batch: verified before the reply, so that its
+    // failure is this Delta's and not the Commit's (docs/protocol.md).
+    if (const json::Value* settle = context_data().find("settle"); settle != nullptr && settle->truthy()) {
+      GIBKIT_RETURN_IF_ERROR(saga->settle());
+    }
+
+    GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> wanted, string_array(context_data(), "want"));
+    if (!wanted.empty()) GIBKIT_RETURN_IF_ERROR(queue_wanted(*saga, wanted));
+    return reply_with_outgoing(*saga, received);
+  }
+
+  // Pipelining (docs/protocol.md): the reply to this Delta goes out now,
+  // once the turn is authenticated and within limits; its records are
+  // decoded, checked against the names the signed context gives, and staged
+  // on the work pool meanwhile. The saga's next turn waits for that and
+  // fails with its error, so nothing unchecked is ever committed -- a bad
+  // record costs the sender the saga one turn later instead of at once.
+  void start_verifying(ReceiverSaga& saga, std::vector<std::string> named, std::int64_t seq) {
+    const std::size_t bytes = request_.unparsed_payloads.size();  // reserved by check_staging_limits
+    saga.verifying = state_.pool.submit([&state = state_, &saga, seq, bytes, named = std::move(named),
+                                         text = std::string(request_.unparsed_payloads)]() -> Status {
+      Status outcome = verify_and_stage(state, saga, text, named);
+      state.verifying_bytes -= bytes;
+      return outcome.with_context("delta " + std::to_string(seq));
+    });
+  }
+
+  static Status verify_and_stage(SyncService::State& state, ReceiverSaga& saga, std::string_view text,
+                                 const std::vector<std::string>& named) {
+    GIBKIT_ASSIGN_OR_RETURN(std::vector<Payload> payloads,
+                            decode_payloads(text, [&state](std::size_t n, const std::function<void(std::size_t)>& fn) {
+                              state.pool.for_each(n, fn);
+                            }));
+    std::unordered_set<std::string_view> expected(named.begin(), named.end());
+    for (const Payload& payload : payloads) {
       if (expected.erase(payload.address) == 0) {
         return permission_denied("payload " + payload.address + " is not named by the signed context");
       }
     }
-    if (!expected.empty()) return invalid_argument("the context names " + *expected.begin() + " but it was not sent");
-    GIBKIT_RETURN_IF_ERROR(check_staging_limits(*saga));
-    saga->staged_bytes += StagingArea::added_bytes(request_.payloads, saga->staged);
-    GIBKIT_RETURN_IF_ERROR(state_.staging.stage(request_.payloads, saga->staged));
-
-    GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> wanted, string_array(context_data(), "want"));
-    if (!wanted.empty()) GIBKIT_RETURN_IF_ERROR(queue_wanted(*saga, wanted));
-    return reply_with_outgoing(*saga, request_.payloads.size());
+    if (!expected.empty()) {
+      return invalid_argument("the context names " + std::string(*expected.begin()) + " but it was not sent");
+    }
+    saga.staged_bytes += StagingArea::added_bytes(payloads, saga.staged);
+    return state.staging.stage(payloads, saga.staged);
   }
 
-  // What this Delta would stage must fit the saga's and the node's staging
-  // limits; checked before anything is written.
-  Status check_staging_limits(const ReceiverSaga& saga) {
-    const std::size_t adding = StagingArea::added_bytes(request_.payloads, saga.staged);
+  // What this Delta would stage (`adding`: its payload text, an upper bound
+  // of the records' bytes) must fit the saga's and the node's staging
+  // limits; checked before anything is decoded or written. When it fits,
+  // it is reserved (verifying_bytes) until its job has staged it.
+  Status check_staging_limits(const ReceiverSaga& saga, std::size_t adding) {
+    std::lock_guard admission(state_.staging_admission);
     if (saga.staged_bytes + adding > state_.options.max_staged_bytes_per_saga) {
       return resource_exhausted("staging: saga " + request_.saga_id + " would stage " +
                                 std::to_string(saga.staged_bytes + adding) + " bytes, over max_staged_bytes_per_saga " +
                                 std::to_string(state_.options.max_staged_bytes_per_saga));
     }
-    const std::size_t total = state_.staging.staged_bytes();
+    const std::size_t total = state_.staging.staged_bytes() + state_.verifying_bytes.load();
     if (total + adding > state_.options.max_staged_bytes) {
       return resource_exhausted("staging: this node would stage " + std::to_string(total + adding) +
                                 " bytes over all sagas, over max_staged_bytes " +
                                 std::to_string(state_.options.max_staged_bytes));
     }
+    state_.verifying_bytes += adding;
     return {};
   }
 
@@ -383,6 +472,7 @@ class ReceiverTurn {
   Result<SyncResponse> commit() {
     GIBKIT_ASSIGN_OR_RETURN(ReceiverSaga * saga, find_saga());
     GIBKIT_RETURN_IF_ERROR(authenticate(*saga));
+    GIBKIT_RETURN_IF_ERROR(saga->settle());  // the last Delta's records
     GIBKIT_RETURN_IF_ERROR(note_sender_knows(*saga));
     GIBKIT_ASSIGN_OR_RETURN(const json::Object* heads, json::get_object(context_data(), "heads"));
     // Only this saga's own staged records and the durable space: a head
@@ -419,6 +509,7 @@ class ReceiverTurn {
   Result<SyncResponse> abort() {
     GIBKIT_ASSIGN_OR_RETURN(ReceiverSaga * saga, find_saga());
     GIBKIT_RETURN_IF_ERROR(authenticate(*saga));
+    (void)saga->settle();  // whatever the last Delta's checks found, it all goes
     GIBKIT_RETURN_IF_ERROR(state_.staging.release(saga->staged));
     Result<SyncResponse> response = reply(Leg::kAbortReply, *saga, json::Object{});
     report({.event = "saga.aborted", .saga_id = request_.saga_id, .peer_domain = saga->sender_domain, .leg = "abort",
@@ -433,6 +524,7 @@ class ReceiverTurn {
   std::optional<SagaTable::Held> held_;  // the saga this turn runs on, once found
   std::vector<SagaEvent> events_;         // reported by finish()
   bool authenticated_ = false;
+  std::int64_t verify_us_ = 0;  // authenticate()'s time, for the turn's events
 
  public:
   // Whether the turn was authenticated (so a failure from here on may end its saga).
@@ -448,11 +540,13 @@ std::size_t expire_idle(SyncService::State& state) {
     if (!held) continue;
     ReceiverSaga& saga = *held->saga;
     if (now - saga.last_activity_ms <= state.options.saga_idle_timeout.count()) continue;
-    (void)state.staging.release(saga.staged);
+    keep_for_resume(state, id, saga);
     (void)saga.log.record("failed", "", deadline_exceeded("saga idle for too long").to_string());
     state.sagas.remove(id, saga);
     ++expired;
   }
+  // Kept sets of broken sagas nobody resumed in time.
+  for (ResumableSet& set : state.resumable.take_expired(now)) (void)state.staging.release(set.staged);
   return expired;
 }
 

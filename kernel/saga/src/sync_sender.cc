@@ -2,6 +2,7 @@
 // commit of what the receiver sent back.
 #include <algorithm>
 #include <deque>
+#include <future>
 #include <map>
 #include <unordered_set>
 
@@ -40,6 +41,11 @@ class SenderSaga {
             turn(Leg::kAbort, json::Object{{"reason", outcome.to_string()}}, {}, {}, std::move(undelivered_)).ok();
       }
       if (commit_sent_ && !commit_confirmed_ && !abort_acknowledged) outcome = outcome_unknown(outcome);
+      // Broken mid-Delta with the receiver still holding the saga (no error
+      // reply, no Abort taken): the next saga with this peer asks to resume.
+      if (receiver_open_ && !abort_acknowledged && !commit_sent_ && !acked_deltas_.empty()) {
+        (void)leave_resume_mark();
+      }
       (void)state_.staging.release(staged_);
       (void)log_->record("failed", "", outcome.to_string());
       return outcome;
@@ -96,6 +102,73 @@ class SenderSaga {
     report_.previous_saga_committed = committed;
     WriteBatch settle;
     settle.heads.push_back(HeadUpdate{pending_outcome_key(peer_domain_), std::string(kSettledMark), std::nullopt});
+    return durable().write(settle);
+  }
+
+  // Resume (docs/protocol.md, "Resume"). A DeltaReply that authenticated
+  // proves the receiver staged what that Delta's signed context named; the
+  // mark keeps those contexts (stored already, like every context), so a
+  // restarted sender knows them too.
+  struct ResumeMark {
+    std::string saga_id;
+    std::vector<std::string> deltas;  // acknowledged Delta contexts, adopted ones included
+  };
+
+  Status leave_resume_mark() {
+    IbGib stone = make_stone("sync_resume",
+                             json::Object{{"sagaId", report_.saga_id},
+                                          {"peer", peer_domain_},
+                                          {"deltas", json::Array(acked_deltas_.begin(), acked_deltas_.end())}},
+                             json::Object{});
+    GIBKIT_RETURN_IF_ERROR(store_control(durable(), stone));
+    WriteBatch mark;
+    mark.heads.push_back(HeadUpdate{resume_key(peer_domain_), stone.address(), std::nullopt});
+    return durable().write(mark);
+  }
+
+  Result<std::optional<ResumeMark>> resume_mark() {
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> address, durable().head(resume_key(peer_domain_)));
+    if (!address || *address == kSettledMark) return std::optional<ResumeMark>();
+    RecordReader reader({&durable()});
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> stone, reader.load(*address));
+    if (!stone || !stone->data || !stone->data->is_object()) return std::optional<ResumeMark>();
+    ResumeMark mark;
+    GIBKIT_ASSIGN_OR_RETURN(mark.saga_id, json::get_string(stone->data->as_object(), "sagaId"));
+    if (const json::Value* deltas = stone->data->find("deltas"); deltas != nullptr && deltas->is_array()) {
+      for (const json::Value& delta : deltas->as_array()) {
+        if (delta.is_string()) mark.deltas.push_back(delta.as_string());
+      }
+    }
+    return std::optional<ResumeMark>(std::move(mark));
+  }
+
+  // The Ack's answer to resumeSaga. Records the receiver adopted are the
+  // ones the broken saga's acknowledged Deltas named: those are left out of
+  // this saga's Deltas (first_delta_records). The mark is settled either
+  // way: the broken saga's set now belongs to this saga, or is gone.
+  Status take_resumed(const IbGib& ack, const ResumeMark& mark) {
+    const json::Value* answer = ack.data->find("resumed");
+    if (answer != nullptr && answer->is_object()) {
+      GIBKIT_ASSIGN_OR_RETURN(std::string saga_id, json::get_string(answer->as_object(), "sagaId"));
+      GIBKIT_ASSIGN_OR_RETURN(double records, json::get_number(answer->as_object(), "records"));
+      if (saga_id != mark.saga_id) return invalid_argument("the ack resumes saga " + saga_id + ", not " + mark.saga_id);
+      if (records > 0) {
+        RecordReader reader({&durable()});
+        for (const std::string& address : mark.deltas) {
+          GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> context, reader.load(address));
+          if (!context || !context->data) continue;
+          const json::Value* named = context->data->find("payloadAddrs");
+          if (named == nullptr || !named->is_array()) continue;
+          for (const json::Value& record : named->as_array()) {
+            if (record.is_string()) resumed_records_.insert(record.as_string());
+          }
+        }
+        acked_deltas_ = mark.deltas;  // the receiver holds them in this saga now
+        report_.resumed_saga = mark.saga_id;
+      }
+    }
+    WriteBatch settle;
+    settle.heads.push_back(HeadUpdate{resume_key(peer_domain_), std::string(kSettledMark), std::nullopt});
     return durable().write(settle);
   }
 
@@ -157,8 +230,11 @@ class SenderSaga {
                         {"stones", std::move(stones)}};
     GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> pending, pending_saga());
     if (pending) fields.set("previousSaga", *pending);
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<ResumeMark> resume, resume_mark());
+    if (resume) fields.set("resumeSaga", resume->saga_id);
     GIBKIT_ASSIGN_OR_RETURN(SyncResponse ack, turn(Leg::kInit, std::move(fields), {}, std::move(earlier)));
     if (pending) GIBKIT_RETURN_IF_ERROR(take_previous_outcome(ack.context, *pending));
+    if (resume) GIBKIT_RETURN_IF_ERROR(take_resumed(ack.context, *resume));
     // A signed Ack proves the receiver accepted the session, so it holds
     // the endorsing frame: the next Init to it carries only later ones.
     GIBKIT_RETURN_IF_ERROR(state_.registry.remember_known_by(peer_domain_, endorsement));
@@ -229,44 +305,75 @@ class SenderSaga {
     GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> records,
                             dependency_closure(reader, send_roots_, ClosureOptions{.stop = &peer_known_}));
     peer_known_.insert(records.begin(), records.end());
+    if (!resumed_records_.empty()) {
+      const std::size_t before = records.size();
+      std::erase_if(records, [&](const std::string& address) { return resumed_records_.count(address) != 0; });
+      report_.records_resumed = before - records.size();
+    }
     return records;
+  }
+
+  // One Delta's records, read and sized, not yet signed.
+  struct Batch {
+    std::vector<Payload> payloads;
+    json::Array names;
+  };
+
+  // Takes from the front of `queue` what fits one message.
+  Result<Batch> take_batch(std::deque<std::string>& queue, const RecordReader& reader) const {
+    Batch batch;
+    std::size_t budget = state_.options.max_message_bytes;
+    while (!queue.empty()) {
+      const std::string& address = queue.front();
+      GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, reader.load_text(address));
+      if (!text) return not_found("record " + address + " vanished while syncing");
+      Payload payload{address, std::move(*text), {}};
+      const std::size_t size = payload.encoded_size() + address.size() + 4;
+      if (size > state_.options.max_message_bytes) {
+        return resource_exhausted("record " + address + " is larger than max_message_bytes");
+      }
+      if (size > budget) break;
+      budget -= size;
+      batch.names.emplace_back(address);
+      batch.payloads.push_back(std::move(payload));
+      queue.pop_front();
+    }
+    return batch;
   }
 
   // Delta turns: sends `to_send` in size-bounded batches (the first turn also
   // asks for `wanted`), and keeps turning until the receiver has sent all
-  // that was asked for.
+  // that was asked for. Pipelined: the next batch is read from the spaces
+  // while the current one is signed, sent and answered (the receiver, in
+  // turn, verifies a batch while the next one is on its way).
   Status exchange(Result<std::vector<std::string>> to_send_or, const std::vector<std::string>& wanted) {
     GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> to_send, std::move(to_send_or));
     progress_state_.records_to_send += to_send.size();
     StagedView own = state_.staging.view(staged_);
     RecordReader reader({&durable(), &own});
     std::deque<std::string> queue(to_send.begin(), to_send.end());
+    Result<Batch> ready = take_batch(queue, reader);
     bool first = true;
     bool more = !wanted.empty();
-    while (!queue.empty() || more) {
-      std::vector<Payload> batch;
-      json::Array names;
-      std::size_t budget = state_.options.max_message_bytes;
-      while (!queue.empty()) {
-        const std::string& address = queue.front();
-        GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, reader.load_text(address));
-        if (!text) return not_found("record " + address + " vanished while syncing");
-        Payload payload{address, std::move(*text), {}};
-        const std::size_t size = payload.encoded_size() + address.size() + 4;
-        if (size > state_.options.max_message_bytes) {
-          return resource_exhausted("record " + address + " is larger than max_message_bytes");
-        }
-        if (size > budget) break;
-        budget -= size;
-        names.emplace_back(address);
-        batch.push_back(std::move(payload));
-        queue.pop_front();
-      }
-      json::Object fields{{"seq", static_cast<double>(next_seq_++)}, {"payloadAddrs", std::move(names)}};
+    while (true) {
+      GIBKIT_ASSIGN_OR_RETURN(Batch batch, std::move(ready));
+      if (batch.payloads.empty() && !more) break;
+      const bool last = queue.empty();  // read before the prefetch takes from it
+      // Reads only the queue and the spaces; staged_ changes only in
+      // take_delivery(), after this is joined. A return on error joins it
+      // too (the future of std::async waits in its destructor).
+      std::future<Result<Batch>> next =
+          std::async(std::launch::async, [this, &queue, &reader] { return take_batch(queue, reader); });
+      json::Object fields{{"seq", static_cast<double>(next_seq_++)}, {"payloadAddrs", std::move(batch.names)}};
       if (first && !wanted.empty()) fields.set("want", json::Array(wanted.begin(), wanted.end()));
+      // The last batch is verified before its reply (docs/protocol.md,
+      // "Pipelining"), so a bad record fails this Delta and never the
+      // Commit, whose unsigned error would leave the outcome unknown.
+      if (last) fields.set("settle", true);
       first = false;
-      const std::size_t sent = batch.size();
-      GIBKIT_ASSIGN_OR_RETURN(SyncResponse reply, turn(Leg::kDelta, std::move(fields), std::move(batch)));
+      const std::size_t sent = batch.payloads.size();
+      GIBKIT_ASSIGN_OR_RETURN(SyncResponse reply, turn(Leg::kDelta, std::move(fields), std::move(batch.payloads)));
+      ready = next.get();
       progress_state_.records_sent += sent;
       report_.records_sent += sent;
       GIBKIT_RETURN_IF_ERROR(take_delivery(reply));
@@ -431,6 +538,7 @@ class SenderSaga {
     GIBKIT_RETURN_IF_ERROR(authenticate_reply(request, reply));
     GIBKIT_RETURN_IF_ERROR(store_control(durable(), reply.context));
     GIBKIT_RETURN_IF_ERROR(log_->record(leg_name(leg), request.context.address()));
+    if (leg == Leg::kDelta) acked_deltas_.push_back(request.context.address());
     return reply;
   }
 
@@ -493,6 +601,8 @@ class SenderSaga {
   std::vector<std::string> wanted_;
   std::unordered_set<std::string> peer_known_;
   StagedRecords staged_;
+  std::vector<std::string> acked_deltas_;            // Delta contexts whose reply authenticated
+  std::unordered_set<std::string> resumed_records_;  // staged at the receiver by a broken saga it adopted
 };
 
 }  // namespace

@@ -4,12 +4,20 @@
 // Several sagas may stage the same (content-addressed) record, so the area
 // counts references and erases a record only when no saga holds it.
 //
+// Past `spill_threshold_bytes` staged in the staging space (usually memory),
+// further records go to the spill space (a temporary space on disk, e.g.
+// LevelDB), so that what a node stages does not have to fit in memory.
+//
 // commit() is the only way payloads reach the durable space: it checks that
 // the staged set plus the durable space hold every record the staged records
 // relate (the durable space must only ever hold complete graphs), then writes
-// the records and the head moves in one atomic batch.
+// the records and the head moves in one atomic batch -- or, for a set larger
+// than the spill threshold, in dependency order in small batches, the head
+// moves in the last one (see commit()).
 #pragma once
 
+#include <cstddef>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -25,12 +33,14 @@ namespace gibkit::saga {
 // that commit() checks completeness without parsing the records again.
 using StagedRecords = std::unordered_map<std::string, std::vector<std::string>>;
 
+class StagingArea;
+
 // A read-only Space over the records one saga staged: what a saga's checks
 // read (with the durable space behind it), so that saga S2 never sees -- and
 // can never commit a head on -- a record only saga S1 staged.
 class StagedView : public Space {
  public:
-  StagedView(Space& staging, const StagedRecords& held) : staging_(staging), held_(held) {}
+  StagedView(StagingArea& area, const StagedRecords& held) : area_(area), held_(held) {}
   Status write(const WriteBatch&) override { return failed_precondition("a staged view is read-only"); }
   Result<std::optional<std::string>> get(std::string_view address) override;
   Result<bool> has(std::string_view address) override { return held_.count(std::string(address)) != 0; }
@@ -39,13 +49,20 @@ class StagedView : public Space {
   Status for_each_head(const std::function<bool(std::string_view, std::string_view)>&) override { return {}; }
 
  private:
-  Space& staging_;
+  StagingArea& area_;
   const StagedRecords& held_;
 };
 
 class StagingArea {
  public:
-  StagingArea(Space& staging, Space& durable) : staging_(staging), durable_(durable) {}
+  static constexpr std::size_t kNoSpill = std::numeric_limits<std::size_t>::max();
+  // The largest batch a spilled commit writes at once.
+  static constexpr std::size_t kMaxCommitBatchBytes = std::size_t{2} * 1024 * 1024;
+
+  // `spill` (may be null: never spill) takes the records staged once the
+  // staging space holds `spill_threshold_bytes`.
+  StagingArea(Space& staging, Space& durable, Space* spill = nullptr, std::size_t spill_threshold_bytes = kNoSpill)
+      : staging_(staging), durable_(durable), spill_(spill), spill_threshold_(spill ? spill_threshold_bytes : kNoSpill) {}
 
   // Stages validated (decoded) payloads for one saga; adds them to `held`
   // (the saga's own set). Records already held by the saga are skipped.
@@ -54,32 +71,63 @@ class StagingArea {
   // Moves the saga's records to the durable space together with `heads`
   // (compare-and-swap updates), then releases them. kNotFound names a
   // related record that is neither staged nor durable; kAborted if a head
-  // moved since it was read. On failure nothing reaches the durable space.
+  // moved since it was read.
+  //
+  // Up to the spill threshold (always, without a spill space) it is one
+  // atomic batch: on failure nothing reaches the durable space. A larger set
+  // would need the whole set in memory for one batch, which is what spilling
+  // avoids; it is written in dependency order in batches of at most the
+  // threshold and kMaxCommitBatchBytes, the head moves (and any CAS failure)
+  // in the last one, and the
+  // heads are checked before the first. Every batch leaves the durable space
+  // with complete graphs, and no head moves before all its records are
+  // durable; a failure part way leaves records that no head names (their
+  // closures complete), never a head without its records.
   [[nodiscard]] Status commit(StagedRecords& held, const std::vector<HeadUpdate>& heads);
 
+  // A staged record's text (whichever space holds it), nullopt when no saga
+  // staged it.
+  [[nodiscard]] Result<std::optional<std::string>> get(std::string_view address);
+
   // What one saga staged, read-only (see StagedView).
-  [[nodiscard]] StagedView view(const StagedRecords& held) { return StagedView(staging_, held); }
+  [[nodiscard]] StagedView view(const StagedRecords& held) { return StagedView(*this, held); }
 
   // Drops the saga's references; records no saga holds are erased.
   [[nodiscard]] Status release(StagedRecords& held);
 
+  // Erases everything in the spill space: what a previous run of the node
+  // left there belongs to no saga of this one. Call before the first stage().
+  [[nodiscard]] Status clear_spill();
+
   // JSON bytes of the records staged now, by all sagas (each record once).
   [[nodiscard]] std::size_t staged_bytes();
+  // The part of staged_bytes() held in the spill space.
+  [[nodiscard]] std::size_t spilled_bytes();
 
   // JSON bytes of what `payloads` would add to `held` (records it already
   // holds do not count).
   [[nodiscard]] static std::size_t added_bytes(const std::vector<Payload>& payloads, const StagedRecords& held);
 
  private:
+  // The records of `held` in an order where each comes after the staged
+  // records it relates (a cycle cannot occur among content addresses; one
+  // that did would be caught by the completeness check, not here).
+  static std::vector<const std::string*> dependency_order(const StagedRecords& held);
+  [[nodiscard]] Status commit_in_batches(StagedRecords& held, const std::vector<HeadUpdate>& heads);
+
   Space& staging_;
   Space& durable_;
+  Space* spill_;
+  std::size_t spill_threshold_;
   std::mutex mutex_;
   struct Entry {
     int references = 0;
     std::size_t bytes = 0;
+    bool spilled = false;
   };
   std::unordered_map<std::string, Entry> references_;
-  std::size_t bytes_ = 0;  // sum of the entries' bytes
+  std::size_t bytes_ = 0;          // sum of the entries' bytes
+  std::size_t spilled_bytes_ = 0;  // the part of bytes_ in the spill space
 };
 
 }  // namespace gibkit::saga

@@ -57,6 +57,17 @@ struct SyncOptions {
   std::size_t max_staged_bytes_per_saga = std::size_t{256} * 1024 * 1024;
   std::size_t max_staged_bytes = std::size_t{1024} * 1024 * 1024;
   std::size_t max_delta_turns = 100000;
+  // How long a receiver keeps what a broken saga staged (its sender's
+  // connection dropped, or it expired idle) for that sender's next saga to
+  // adopt (docs/protocol.md, "Resume"); 0 releases it at once. Kept sets
+  // count against max_staged_bytes until adopted or released.
+  std::chrono::milliseconds resume_keep{300000};
+  // With SyncServices::staging_spill: staged payloads past this many bytes
+  // (over all sagas) go to the spill space instead of the staging space.
+  std::size_t staging_spill_threshold_bytes = std::size_t{64} * 1024 * 1024;
+  // Threads a receiver decodes and checks Delta records on (0: one per
+  // hardware thread); see docs/performance.md.
+  unsigned verify_threads = 0;
 };
 
 // What happened to one timeline in a sync.
@@ -102,6 +113,10 @@ struct SyncReport {
   // in this saga's Ack; empty when there was none.
   std::string previous_saga;
   bool previous_saga_committed = false;
+  // Records of an earlier saga with this peer, broken mid-Delta, that the
+  // peer had staged and adopted into this one (Ack `resumed`): not sent again.
+  std::string resumed_saga;
+  std::size_t records_resumed = 0;
 };
 
 // What the receiver reports of each saga (gibd logs it as logfmt).
@@ -126,12 +141,20 @@ struct SagaEvent {
   std::size_t bytes_received = 0;
   std::size_t bytes_sent = 0;
   std::int64_t elapsed_ms = 0;
+  // Microseconds this turn's authentication took on this node (checking the
+  // signed turn against the sender's session: header, binding, signature);
+  // 0 when the turn did not authenticate.
+  std::int64_t verify_us = 0;
 };
 
 // What a node brings to the saga. The spaces and signers must outlive the service.
 struct SyncServices {
   Space* durable = nullptr;
   Space* staging = nullptr;
+  // Optional: a temporary space on disk taking staged payloads past
+  // SyncOptions::staging_spill_threshold_bytes (null: everything stays in
+  // `staging`). Emptied when the service starts.
+  Space* staging_spill = nullptr;
   Signer* signer = nullptr;  // holds this node's own identities
   // The signer that verifies a peer's identity frame, chosen by the frame's
   // `ib` (e.g. "keystone") as the signer plugins declare it; nullptr when
