@@ -17,6 +17,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl                 # third-party Ed25519 verification in tests
   clang                   # the SDK and an example plugin are also built with Clang in tests
+  help2man                # the man pages gib(1) and gibd(1), generated at build time
+  dpkg-dev file           # cpack's .deb: dpkg-shlibdeps reads the binaries' library dependencies
+  man-db                  # the package test renders the man pages (man -l)
 )
 # Node runs the foreign websocket client in transport tests. Some images ship
 # Node from another repository whose package conflicts with Debian's npm, so

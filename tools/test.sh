@@ -25,9 +25,10 @@ build_and_test build -- -DCMAKE_BUILD_TYPE=RelWithDebInfo
 # build-fuzz, every saved crash replayed, then 20 s of fuzzing per target.
 bash tests/fuzz/run.sh
 # The sanitizer build reruns the same suites but the long ones (labels soak
-# and crash: the crash test's kill -9 rounds would take far too long there)
-# and those measuring gibd's memory (label rss: shadow memory and the
-# quarantine are the sanitizer's, not gibd's);
+# and crash: the crash test's kill -9 rounds would take far too long there),
+# those measuring gibd's memory (label rss: shadow memory and the
+# quarantine are the sanitizer's, not gibd's) and the Debian package's
+# (label package: it would install sanitizer binaries into /usr);
 # leaks in dlopen'd plugins are real leaks too, so LeakSanitizer stays on. Benchmarks are not tests and
 # are not built there.
 # use_tls=0 and its suppressions: see tests/lsan_dtls.supp (a tracer crash of
@@ -35,4 +36,4 @@ bash tests/fuzz/run.sh
 # set LSAN_OPTIONS themselves (tests/websocket) do not load those libraries.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   LSAN_OPTIONS="use_tls=0:print_suppressions=0:suppressions=$PWD/tests/lsan_dtls.supp" \
-  build_and_test build-asan -LE 'soak|crash|rss' -- -DCMAKE_BUILD_TYPE=Debug -DGIBKIT_SANITIZE=ON -DGIBKIT_BUILD_BENCHMARKS=OFF
+  build_and_test build-asan -LE 'soak|crash|rss|package' -- -DCMAKE_BUILD_TYPE=Debug -DGIBKIT_SANITIZE=ON -DGIBKIT_BUILD_BENCHMARKS=OFF

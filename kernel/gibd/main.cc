@@ -218,7 +218,7 @@ int run(const Options& options) {
     std::unique_lock lock(wake_mutex);
     while (!wake.wait_for(lock, std::chrono::seconds(1), [&] { return stopping.load(); })) {
       lock.unlock();
-      (*admin)->tick();
+      (*admin)->tick(local_api.ok() ? (*local_api)->running() : 0);
       if (std::size_t dropped = (*sync)->service().expire_idle_sagas(); dropped != 0) {
         gibkit::log::info("saga.expired", {{"sagas", dropped}});
       }

@@ -8,6 +8,7 @@ Result<std::unique_ptr<NodeAdmin>> NodeAdmin::start(const kernel::Deployment& de
   std::unique_ptr<NodeAdmin> admin(new NodeAdmin(sync));
   admin::NodeMetrics* metrics = &admin->metrics_;
   sync.observe([metrics](const saga::SagaEvent& event) {
+    if (event.verify_us > 0) metrics->turn_verified(static_cast<double>(event.verify_us) / 1e6);
     if (event.event == "saga.accepted") {
       metrics->saga_accepted();
       return;
@@ -54,6 +55,9 @@ void NodeAdmin::pushed(const Result<saga::SyncReport>& report) {
                        .seconds = static_cast<double>(report->elapsed.count()) / 1000.0});
 }
 
-void NodeAdmin::tick() { metrics_.set_open_sagas(sync_.service().open_sagas()); }
+void NodeAdmin::tick(std::size_t local_api_running) {
+  metrics_.set_open_sagas(sync_.service().open_sagas());
+  metrics_.set_local_api_running(local_api_running);
+}
 
 }  // namespace gibkit::gibd

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <memory>
 
 #include "gibkit/admin/admin_server.h"
@@ -26,8 +27,9 @@ class NodeAdmin {
   void set_healthy() { healthy_ = true; }
   // A push this node made (it was the sender).
   void pushed(const Result<saga::SyncReport>& report);
-  // Refreshes the gauges (gibd: every second).
-  void tick();
+  // Refreshes the gauges (gibd: every second), given the gib commands
+  // running in the local API now.
+  void tick(std::size_t local_api_running);
 
  private:
   NodeAdmin(saga::SyncNode& sync) : sync_(sync) {}

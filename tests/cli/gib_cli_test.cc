@@ -229,7 +229,8 @@ TEST_F(GibCli, UsageErrorsExit2WithAHint) {
 }
 
 TEST_F(GibCli, EveryCommandHasHelp) {
-  for (const char* command : {"hash", "verify", "put", "get", "fork", "mut8", "rel8", "log", "keystone", "sync", "fsck"}) {
+  for (const char* command : {"hash", "verify", "put", "get", "fork", "mut8", "rel8", "log", "keystone", "sync", "fsck",
+                              "ls", "sagas"}) {
     GibRun help = gib({command, "--help"});
     EXPECT_EQ(help.exit_code, 0) << command;
     EXPECT_TRUE(help.out.starts_with("usage: gib ")) << command;
@@ -321,7 +322,6 @@ TEST_F(GibCli, IdentityTimelinesRefuseEditsAndReportDuplicity) {
   EXPECT_NE(unknown.err.find("no identity"), std::string::npos) << unknown.err;
 }
 
-}  // namespace
 // Long timelines: by default each frame gib makes names only the frame
 // before it and its own dna (ts-gib linkedRel8ns: past, dna), so an edit
 // costs the same however long the timeline; `timelines.linked_rel8ns` in
@@ -384,3 +384,4 @@ TEST_F(GibCli, TheTimelinesSectionChoosesWhatIsLinked) {
   EXPECT_NE(bad.err.find("'dan' is not one of past, dna, ancestor; did you mean 'dna'?"), std::string::npos) << bad.err;
 }
 
+}  // namespace

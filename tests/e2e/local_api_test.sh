@@ -205,3 +205,44 @@ note=$("$gib" mut8 --config alice.yaml "$note" --data '{"text":"four"}')
 if sync_alice >sync4.out 2>sync4.err; then fail "a restart re-trusted an untrusted sync.trust peer"; fi
 stop_gibd
 echo "untrust outlives a restart with the peer in sync.trust"
+
+# --- gib sagas, and gibd's log line per forwarded command -------------------
+# Bob received two committed sagas (sync1, sync3); Alice sent five, three of
+# them refused at their Init (no leg, so no time: listed last).
+start_gibd bob
+"$gib" sagas --config bob.yaml >sagas-running.out 2>sagas-running.err || fail "sagas through gibd: $(cat sagas-running.err)"
+"$gib" sagas --config bob.yaml -n 1 >sagas1-running.out 2>&1 || fail "sagas -n 1 through gibd"
+set +e
+"$gib" sagas --config bob.yaml -n zero >sagas-bad-running.out 2>&1
+echo $? >>sagas-bad-running.out
+set -e
+# One info line per command, with the caller's uid and pid, outcome and ms.
+wait_for_line bob.out "event=local_api.command command=sagas uid=$(id -u) pid=[0-9][0-9]* outcome=usage exit=2 ms=" "${pids[-1]}"
+grep -q "event=local_api.command command=sagas uid=$(id -u) pid=[0-9][0-9]* outcome=ok exit=0 ms=[0-9]" bob.out ||
+  fail "no local_api.command line for sagas: $(grep local_api bob.out)"
+stop_gibd
+"$gib" sagas --config bob.yaml >sagas-stopped.out 2>&1
+"$gib" sagas --config bob.yaml -n 1 >sagas1-stopped.out 2>&1
+set +e
+"$gib" sagas --config bob.yaml -n zero >sagas-bad-stopped.out 2>&1
+echo $? >>sagas-bad-stopped.out
+set -e
+for run in sagas sagas1 sagas-bad; do
+  cmp -s "$run-running.out" "$run-stopped.out" ||
+    fail "gib $run differs with and without gibd: $(cat "$run-running.out"; echo ---; cat "$run-stopped.out")"
+done
+grep -q "^gib sagas: -n needs a positive whole number, not 'zero'" sagas-bad-stopped.out || fail "bad -n: $(cat sagas-bad-stopped.out)"
+[ "$(grep -c $'^  .*\treceiver\tcommitted\tinit,delta.*,commit\t[0-9a-f]*\t'"$domain"'$' sagas-stopped.out)" = 2 ] ||
+  fail "Bob's sagas (two committed, from Alice's domain): $(cat sagas-stopped.out)"
+saga3=$(sed -n 's/^saga \([0-9a-f]*\) with .*/\1/p' sync3.out)
+saga1=$(sed -n 's/^saga \([0-9a-f]*\) with .*/\1/p' sync1.out)
+grep -q "^sagas (1 of 2, newest first)" sagas1-stopped.out && grep -q $'\t'"$saga3"$'\t' sagas1-stopped.out ||
+  fail "sagas -n 1 is not the newest ($saga3): $(cat sagas1-stopped.out)"
+"$gib" sagas --config alice.yaml >alice-sagas.out
+grep -q "^sagas (5 of 5, newest first)" alice-sagas.out || fail "Alice's sagas: $(cat alice-sagas.out)"
+# Newest first: sync3, sync1, then the three refused (no time).
+[ "$(sed -n 2p alice-sagas.out | cut -f2-6)" = "sender	committed	init,delta,commit	$saga3	$bob_domain" ] &&
+  [ "$(sed -n 3p alice-sagas.out | cut -f5)" = "$saga1" ] ||
+  fail "Alice's committed sagas, newest first: $(cat alice-sagas.out)"
+[ "$(grep -c $'^  -\tsender\tfailed\t-\t[0-9a-f]*\t-\t' alice-sagas.out)" = 3 ] || fail "Alice's refused sagas: $(cat alice-sagas.out)"
+echo "gib sagas: same output with and without gibd; gibd logs each forwarded command"

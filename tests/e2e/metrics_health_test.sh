@@ -51,6 +51,8 @@ url=$(ws_endpoint bob.out)
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$admin/nothing")" = "404" ] || fail "/nothing is not 404"
 before=$(curl -sS "$admin/metrics")
 [ "$(metric "$before" gibkit_receiver_open_sagas)" = "0" ] || fail "open sagas before: $before"
+[ "$(metric "$before" gibkit_turn_verify_seconds_count)" = "0" ] || fail "verified turns before: $before"
+[ "$(metric "$before" gibkit_local_api_commands_running)" = "0" ] || fail "local API commands before: $before"
 
 # A genuine sync: counted as a committed receiver saga with its records and bytes.
 "$gib" sync --config alice.yaml --peer "$url" --peer-domain "$bob_domain" "$note" >sync.out 2>sync.err ||
@@ -65,6 +67,13 @@ bytes_in=$(metric "$after" 'gibkit_sync_bytes_total{direction="in"}')
 [ -n "$bytes_in" ] && [ "${bytes_in%.*}" -gt 1000 ] || fail "bytes in: $bytes_in"
 [ "$(metric "$after" 'gibkit_saga_duration_seconds_count{role="receiver"}')" = "1" ] || fail "duration count: $after"
 grep -q "event=saga.committed .*records_in=[1-9].*bytes_in=[1-9][0-9]* .*ms=" bob.out || fail "no saga.committed line with traffic"
+# Verify time: the Init's and the Commit's turns at least (each ends in an
+# event), each more than nothing (a signature was checked).
+verified=$(metric "$after" gibkit_turn_verify_seconds_count)
+[ -n "$verified" ] && [ "$verified" -ge 2 ] || fail "verified turns: $after"
+verify_sum=$(metric "$after" gibkit_turn_verify_seconds_sum)
+awk -v s="$verify_sum" 'BEGIN { exit !(s > 0 && s < 60) }' || fail "verify time sum: $verify_sum"
+[ "$(metric "$after" 'gibkit_turn_verify_seconds_bucket{le="+Inf"}')" = "$verified" ] || fail "verify buckets: $after"
 
 # A stranger (Bob does not trust Carol): refused, counted by code, logged.
 if "$gib" sync --config carol.yaml --peer "$url" --peer-domain "$bob_domain" "$stranger" >/dev/null 2>carol.err; then
@@ -74,6 +83,8 @@ refused=$(curl -sS "$admin/metrics")
 [ "$(metric "$refused" 'gibkit_saga_rejections_total{code="permission_denied"}')" = "1" ] ||
   fail "permission_denied rejections: $refused"
 [ "$(metric "$refused" 'gibkit_sagas_total{outcome="committed",role="receiver"}')" = "1" ] || fail "committed changed"
+# Refused before its turn was authenticated: no verify time.
+[ "$(metric "$refused" gibkit_turn_verify_seconds_count)" = "$verified" ] || fail "the stranger's turn was timed: $refused"
 grep -q "event=saga.rejected .*code=permission_denied" bob.out || fail "no saga.rejected line"
 [ "$(curl -sS "$admin/healthz")" = "ok" ] || fail "/healthz after the sagas"
 

@@ -67,5 +67,6 @@ int run_keystone(std::span<const std::string_view> args, CommandIo& io);
 int run_sync(std::span<const std::string_view> args, CommandIo& io);
 int run_fsck(std::span<const std::string_view> args, CommandIo& io);
 int run_ls(std::span<const std::string_view> args, CommandIo& io);
+int run_sagas(std::span<const std::string_view> args, CommandIo& io);
 
 }  // namespace gibkit::tools

@@ -7,7 +7,7 @@
 namespace gibkit::tools {
 
 std::span<const Command> commands() {
-  static const std::array<Command, 12> table = {{
+  static const std::array<Command, 13> table = {{
       {"hash", "compute the gib of each record read on stdin",
        "usage: gib hash [--legacy] < records.jsonl\n"
        "\n"
@@ -217,6 +217,28 @@ std::span<const Command> commands() {
        "\n"
        "exit status: 0 listed, 2 usage, 3 node failure\n",
        &run_ls},
+      {"sagas", "list a node's recent sync sagas, both roles, newest first",
+       "usage: gib sagas --config FILE [-n N]\n"
+       "\n"
+       "Lists the node's last N sync sagas (default 20), as sender and as receiver,\n"
+       "newest first, from the saga timelines every saga writes into the durable\n"
+       "space. One line per saga: time, role, outcome, legs, saga id, peer, and for\n"
+       "a failed saga the reason. The header says how many sagas the node holds.\n"
+       "\n"
+       "  time     when the sender issued the Init (UTC, its clock); '-' for a saga\n"
+       "           that ended before its Init went out (listed last)\n"
+       "  role     sender or receiver\n"
+       "  outcome  committed, aborted, failed, or open (in flight, or its node\n"
+       "           stopped mid-saga)\n"
+       "  legs     the legs it got through, repeats counted: init,delta*3,commit\n"
+       "  peer     the other node's domain identity ('-' when no leg got through)\n"
+       "\n"
+       "options:\n"
+       "  --config FILE   the node's deployment (required)\n"
+       "  -n N            show at most N sagas (default 20)\n"
+       "\n"
+       "exit status: 0 listed, 2 usage, 3 node failure\n",
+       &run_sagas},
   }};
   return table;
 }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <istream>
 #include <iterator>
@@ -136,6 +137,17 @@ std::string encode_reply(const ApiReply& reply) {
   put_u64(bytes, reply.err.size());
   bytes += reply.err;
   return bytes;
+}
+
+// The exit codes of command.h by name, for the log.
+std::string_view outcome_name(int exit_code) {
+  switch (exit_code) {
+    case kExitOk: return "ok";
+    case kExitInvalid: return "invalid";
+    case kExitUsage: return "usage";
+    case kExitFailed: return "failed";
+    default: return "other";
+  }
 }
 
 std::string mib(std::size_t bytes) { return std::to_string(bytes / (1024 * 1024)) + " MiB"; }
@@ -309,7 +321,7 @@ struct LocalApiServer::State {
   std::atomic<std::size_t> active{0};
 
   void accept_loop();
-  void serve(int fd);
+  void serve(int fd, const ucred& peer);
   ApiReply run(std::vector<std::string> argv, std::string input);
   void reap(bool all);
 };
@@ -361,8 +373,8 @@ void LocalApiServer::State::accept_loop() {
     ++active;
     std::lock_guard lock(workers_mutex);
     Worker& worker = workers.emplace_back();
-    worker.thread = std::thread([this, &worker, fd = std::make_shared<Fd>(std::move(connection))] {
-      serve(fd->get());
+    worker.thread = std::thread([this, &worker, peer, fd = std::make_shared<Fd>(std::move(connection))] {
+      serve(fd->get(), peer);
       fd->reset();
       --active;
       worker.done = true;
@@ -370,7 +382,7 @@ void LocalApiServer::State::accept_loop() {
   }
 }
 
-void LocalApiServer::State::serve(int fd) {
+void LocalApiServer::State::serve(int fd, const ucred& peer) {
   timeval timeout{kReceiveTimeoutSeconds, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   std::vector<std::string> argv;
@@ -400,8 +412,18 @@ void LocalApiServer::State::serve(int fd) {
     return;
   }
   const std::string command = argv.front();
+  const auto started = std::chrono::steady_clock::now();
   ApiReply reply = run(std::move(argv), std::move(input));
-  log::debug("local_api.request", {{"command", command}, {"exit", reply.exit_code}});
+  // One line per forwarded command: who ran what on the node, and how it
+  // went (the command's own output goes back to gib only).
+  log::info("local_api.command",
+            {{"command", command},
+             {"uid", static_cast<std::int64_t>(peer.uid)},
+             {"pid", static_cast<std::int64_t>(peer.pid)},
+             {"outcome", outcome_name(reply.exit_code)},
+             {"exit", reply.exit_code},
+             {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+                        .count()}});
   if (Status sent = send_all(fd, encode_reply(reply)); !sent.ok()) {
     log::warn("local_api.reply_failed", {{"command", command}, {"error", sent.message()}});
   }
@@ -503,5 +525,7 @@ LocalApiServer::~LocalApiServer() {
 }
 
 const std::filesystem::path& LocalApiServer::path() const noexcept { return state_->path; }
+
+std::size_t LocalApiServer::running() const noexcept { return state_->active.load(); }
 
 }  // namespace gibkit::tools

@@ -76,6 +76,8 @@ class LocalApiServer {
   ~LocalApiServer();
 
   [[nodiscard]] const std::filesystem::path& path() const noexcept;
+  // Commands running now (at most kLocalApiMaxConcurrent).
+  [[nodiscard]] std::size_t running() const noexcept;
 
  private:
   struct State;
