@@ -8,6 +8,12 @@
 // Each record is about 1 KiB: timelines of a fork and four mut8 frames, each
 // frame with its dna record. The figure is records received and committed by
 // the receiver per second of the whole saga (Init to the sender's commit).
+//
+// BM_SyncLongTimeline/{linked,accumulating}/FRAMES: one note edited FRAMES-1
+// times (websocket, two processes, LevelDB), its frames linking only the
+// previous frame and their own dna (ts-gib linkedRel8ns, what gib makes by
+// default) or listing the whole history (ts-gib's default); items are the
+// records sent, bytes_sent what went on the wire.
 #include <benchmark/benchmark.h>
 
 #include <fcntl.h>
@@ -131,6 +137,41 @@ std::vector<std::string> fill(Space& space, std::size_t records) {
   return heads;
 }
 
+// One timeline: a fork and `frames` - 1 mut8 edits of a short text, each
+// frame with its own dna record; `linked` as gib fork/mut8 link by default.
+std::vector<std::string> fill_long_timeline(Space& space, std::size_t frames, bool linked) {
+  const std::vector<std::string> linked_rel8ns = linked ? default_linked_rel8ns() : std::vector<std::string>{};
+  IbGib primitive{"note", "gib", std::nullopt, std::nullopt};
+  ForkOptions fork_options;
+  fork_options.dna = true;
+  fork_options.dest_ib = "note";
+  fork_options.tjp_uuid = true;
+  fork_options.tjp_timestamp = true;
+  fork_options.n_counter = true;
+  fork_options.linked_rel8ns = linked_rel8ns;
+  TransformResult step = *fork(primitive, fork_options);
+  const std::string tjp = step.frame.address();
+  WriteBatch batch;
+  for (std::size_t i = 1;; ++i) {
+    batch.puts.push_back({step.dna->address(), step.dna->to_json_text()});
+    batch.puts.push_back({step.frame.address(), step.frame.to_json_text()});
+    if (batch.puts.size() >= 2000) {
+      if (!space.write(batch).ok()) throw std::runtime_error("fill failed");
+      batch = WriteBatch{};
+    }
+    if (i == frames) break;
+    Mut8Options options;
+    options.dna = true;
+    options.n_counter = true;
+    options.linked_rel8ns = linked_rel8ns;
+    options.data_to_add_or_patch = json::Object{{"text", "a line of the note, edit " + std::to_string(i)}};
+    step = *mut8(step.frame, options);
+  }
+  batch.heads.push_back({tjp, step.frame.address(), std::nullopt});
+  if (!space.write(batch).ok()) throw std::runtime_error("fill failed");
+  return {step.frame.address()};
+}
+
 fs::path export_domain(BenchNode& node, const fs::path& dir) {
   const fs::path file = dir / "domain.json";
   std::ofstream(file) << **node.node->durable_space().get(node.sync->domain_tjp());
@@ -148,13 +189,16 @@ struct Receiver {
   std::string domain_genesis;
 };
 using MakeReceiver = std::function<Receiver(const fs::path& dir, const std::string& suffix, const fs::path& trust)>;
+// Fills the sender's durable space with `n` items; returns the heads to sync.
+using Fill = std::function<std::vector<std::string>(Space& space, std::size_t n)>;
 
 // Builds Alice (whose domain the receiver trusts, enrolled through its
 // deployment as an operator would), fills her with records, and times one
 // sync of them; setup and teardown are not timed.
 void measure_sync(benchmark::State& state, bool leveldb, const std::function<std::string(const std::string&)>& alice_transport,
-                  const MakeReceiver& make_receiver) {
+                  const MakeReceiver& make_receiver, const Fill& fill_with = fill, bool items_are_records_sent = false) {
   const auto records = static_cast<std::size_t>(state.range(0));
+  std::size_t records_sent = 0;
   static int run = 0;
   for (auto _ : state) {
     state.PauseTiming();
@@ -162,7 +206,7 @@ void measure_sync(benchmark::State& state, bool leveldb, const std::function<std
     const fs::path dir = fs::temp_directory_path() / ("gibkit-saga-bench-" + std::to_string(::getpid()) + "-" + suffix);
     auto alice = make_node("alice" + suffix, leveldb, dir / "alice", alice_transport("alice" + suffix), "");
     Receiver bob = make_receiver(dir, suffix, export_domain(*alice, dir));
-    std::vector<std::string> heads = fill(alice->node->durable_space(), records);
+    std::vector<std::string> heads = fill_with(alice->node->durable_space(), records);
 
     if (!alice->sync->service().trust_peer(bob.domain_genesis).ok()) throw std::runtime_error("cannot trust bob");
     state.ResumeTiming();
@@ -176,12 +220,18 @@ void measure_sync(benchmark::State& state, bool leveldb, const std::function<std
     }
     state.counters["turns"] = static_cast<double>(report->turns);
     state.counters["MB_sent"] = static_cast<double>(report->bytes_sent) / 1e6;
+    state.counters["bytes_sent"] = static_cast<double>(report->bytes_sent);
+    state.counters["records_sent"] = static_cast<double>(report->records_sent);
+    records_sent += report->records_sent;
     bob.keep_alive.reset();
     alice.reset();
     fs::remove_all(dir);
     state.ResumeTiming();
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * records));
+  // The main benchmarks count the records filled (comparable across
+  // versions); a long timeline, whose argument is frames, counts the records
+  // actually sent (frames and dna records).
+  state.SetItemsProcessed(static_cast<std::int64_t>(items_are_records_sent ? records_sent : state.iterations() * records));
 }
 
 // Both nodes in this process, over innerspace.
@@ -234,22 +284,31 @@ class GibdProcess {
   std::string endpoint_;
 };
 
+// Bob as a gibd process on LevelDB, listening on websocket.
+Receiver gibd_receiver(const fs::path& dir, const std::string&, const fs::path& trust) {
+  // Bob's domain is made first in this process (his store and secrets stay
+  // on disk), so Alice can trust it.
+  std::string domain, genesis;
+  {
+    auto seed = make_node("bob", true, dir / "bob", websocket_yaml(false), trust.string());
+    domain = seed->sync->domain_tjp();
+    genesis = genesis_of(*seed);
+  }
+  auto bob = std::make_shared<GibdProcess>(write_deployment("bob", true, dir / "bob", websocket_yaml(true), trust.string()));
+  return Receiver{bob, bob->endpoint(), domain, genesis};
+}
+
 // Alice in this process, Bob a gibd process; both on LevelDB.
 void BM_SyncWebsocketTwoProcesses(benchmark::State& state) {
-  measure_sync(state, true, [](const std::string&) { return websocket_yaml(false); },
-               [](const fs::path& dir, const std::string&, const fs::path& trust) {
-                 // Bob's domain is made first in this process (his store
-                 // and secrets stay on disk), so Alice can trust it.
-                 std::string domain, genesis;
-                 {
-                   auto seed = make_node("bob", true, dir / "bob", websocket_yaml(false), trust.string());
-                   domain = seed->sync->domain_tjp();
-                   genesis = genesis_of(*seed);
-                 }
-                 auto bob = std::make_shared<GibdProcess>(
-                     write_deployment("bob", true, dir / "bob", websocket_yaml(true), trust.string()));
-                 return Receiver{bob, bob->endpoint(), domain, genesis};
-               });
+  measure_sync(state, true, [](const std::string&) { return websocket_yaml(false); }, gibd_receiver);
+}
+
+// One long timeline over websocket to a gibd process, both on LevelDB.
+void BM_SyncLongTimeline(benchmark::State& state, bool linked) {
+  measure_sync(
+      state, true, [](const std::string&) { return websocket_yaml(false); }, gibd_receiver,
+      [linked](Space& space, std::size_t frames) { return fill_long_timeline(space, frames, linked); },
+      /*items_are_records_sent=*/true);
 }
 
 void BM_SyncMemory(benchmark::State& state) { sync_in_process(state, false); }
@@ -258,5 +317,10 @@ void BM_SyncLevelDb(benchmark::State& state) { sync_in_process(state, true); }
 BENCHMARK(BM_SyncMemory)->Arg(1000)->Arg(10000)->Arg(100000)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SyncLevelDb)->Arg(1000)->Arg(10000)->Arg(100000)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SyncWebsocketTwoProcesses)->Arg(1000)->Arg(10000)->Arg(100000)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_SyncLongTimeline, linked, true)->Arg(1000)->Arg(10000)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+// Accumulating at 1,000 frames only: the frames' past and dna grow by two
+// addresses per frame, so 10,000 frames would be ~10 GB to send, above the
+// receiver's max_staged_bytes (1 GiB).
+BENCHMARK_CAPTURE(BM_SyncLongTimeline, accumulating, false)->Arg(1000)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace

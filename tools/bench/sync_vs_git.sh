@@ -28,6 +28,11 @@
 # times edits it (`gib mut8`: a frame and its dna) and times `gib sync` of it
 # (median), against git's fetch of one new commit of one ~1.3 KiB file.
 #
+# --against DIR: side by side with another build (the "before" of a change,
+# e.g. a `git archive` of the previous commit built in DIR): at each size,
+# R rounds alternate a sync by DIR's gib/gibd and one by this build's, each
+# to a fresh Bob, from the same Alice; prints both medians and their ratio.
+#
 # --profile N: one more sync of N records to an empty Bob, with `perf record`
 # (DWARF call graphs) on Bob's gibd and on Alice's `gib sync`; keeps the data
 # in $GIBKIT_PROFILE_DIR (default /tmp/gibkit-sync-profile) and prints the
@@ -44,9 +49,11 @@ profile_dir=${GIBKIT_PROFILE_DIR:-/tmp/gibkit-sync-profile}
 
 runs=5
 profile_n=""
+against=""
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=$2; shift 2 ;;
+    --against) against=$(cd "$2" && pwd); shift 2 ;;
     --profile) profile_n=$2; shift 2 ;;
     *) break ;;
   esac
@@ -54,6 +61,14 @@ done
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000 100000)
 for tool in "$gib" "$gibd"; do [ -x "$tool" ] || { echo "missing $tool (build it, or set GIBKIT_BUILD_DIR)" >&2; exit 2; }; done
+
+after_build=$build
+# use_build DIR: gib, gibd and plugins of DIR from here on.
+use_build() {
+  gib=$1/bin/gib
+  gibd=$1/bin/gibd
+  plugins=$1/lib/gibkit/plugins
+}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-sync-vs-git.XXXXXX")
 bob_pid=""
@@ -167,6 +182,32 @@ timed_sync() {
   [ "$rc" -eq 0 ] || { echo "gib sync failed ($rc):" >&2; tail -n 5 "$out.err" >&2; exit 1; }
   echo "$ms"
 }
+
+# ------------------------------------------------------ side by side
+if [ -n "$against" ]; then
+  echo "| N | records | before: ms (median of $runs) | after: ms | before / after | CPU s sender / receiver, before | after | load |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for n in "${sizes[@]}"; do
+    use_build "$after_build"
+    fill_alice "$n"
+    declare -A times=() cpus=()
+    for ((r = 1; r <= runs; r++)); do
+      for side in before after; do
+        [ "$side" = before ] && use_build "$against" || use_build "$after_build"
+        deployment alice false "$work/bob-domain.json" >"$work/alice.yaml"
+        fresh_bob
+        start_bob
+        times[$side]+="$(timed_sync "cmp-$side-$n-$r.out") "
+        cpus[$side]+="$(tr ' ' '/' <"cmp-$side-$n-$r.out.cpus") "
+        stop_bob
+      done
+    done
+    b=$(tr ' ' '\n' <<<"${times[before]}" | grep . | median)
+    a=$(tr ' ' '\n' <<<"${times[after]}" | grep . | median)
+    echo "| $n | $(sed -n 's/^records: \([0-9]*\) sent.*/\1/p' "cmp-after-$n-1.out") | $b (${times[before]% }) | $a (${times[after]% }) | $(awk -v x="$b" -v y="$a" 'BEGIN {printf "%.2fx", x / (y > 0 ? y : 1)}') | ${cpus[before]% } | ${cpus[after]% } | $(load) |"
+  done
+  exit 0
+fi
 
 # -------------------------------------------------------------- gibkit
 declare -A gk_records gk_ms gk_saga gk_bytes gk_load gk_cpu_sender gk_cpu_receiver
