@@ -5,6 +5,7 @@
 // and head moves land together and are on disk when write() returns. Writers
 // are serialized by a mutex, which makes the read-then-write of a head
 // compare-and-swap sound; readers go straight to LevelDB.
+#include <leveldb/cache.h>
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
@@ -17,6 +18,7 @@
 #include <string_view>
 
 #include "gibkit/plugin.h"
+#include "pread_env.h"
 
 namespace {
 
@@ -42,6 +44,17 @@ Status from_leveldb(const leveldb::Status& s, const std::string& what) {
   return gibkit::unavailable(what + ": " + s.ToString());
 }
 
+// One 8 MiB block cache (LevelDB's default size) for every DB in the
+// process, not 8 MiB each. With pread the cache is where read blocks live
+// (LevelDB reads an uncompressed block of a mapped file in place and does
+// not cache it), so it is now anonymous memory that fills; a node with a
+// durable space and a spill would hold two.
+// Never destroyed: a DB still open at exit may use it.
+leveldb::Cache* shared_block_cache() {
+  static leveldb::Cache* const cache = leveldb::NewLRUCache(8 << 20);
+  return cache;
+}
+
 class LevelDbSpace final : public gibkit::Space {
  public:
   static Result<std::unique_ptr<gibkit::Space>> open(const std::string& path, bool create_if_missing) {
@@ -54,6 +67,10 @@ class LevelDbSpace final : public gibkit::Space {
     leveldb::Options options;
     options.create_if_missing = create_if_missing;
     options.paranoid_checks = true;  // surface corruption at open rather than mid-sync
+    // Table files read with pread, not mapped: mapped pages count in RSS and
+    // grew with the data a sync reads back (pread_env.h).
+    options.env = gibkit_space_leveldb::pread_env();
+    options.block_cache = shared_block_cache();
     leveldb::DB* raw = nullptr;
     leveldb::Status s = leveldb::DB::Open(options, path, &raw);
     if (!s.ok()) {
