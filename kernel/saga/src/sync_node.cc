@@ -70,6 +70,10 @@ void log_saga_event(const SagaEvent& event) {
                {"records", event.records}, {"records_in", event.records_received},
                {"records_out", event.records_sent}, {"bytes_in", event.bytes_received},
                {"bytes_out", event.bytes_sent}, {"ms", event.elapsed_ms}});
+  } else if (event.event == "saga.turn") {
+    // One per Delta: for the turn-verify histogram; in the log only at debug.
+    log::debug(event.event, {{"saga", event.saga_id}, {"peer_domain", event.peer_domain}, {"leg", event.leg},
+                             {"records_in", event.records_received}, {"verify_us", event.verify_us}});
   } else {
     log::info(event.event, {{"saga", event.saga_id}, {"peer_domain", event.peer_domain}, {"leg", event.leg}});
   }

@@ -365,6 +365,7 @@ class ReceiverTurn {
 
     GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> wanted, string_array(context_data(), "want"));
     if (!wanted.empty()) GIBKIT_RETURN_IF_ERROR(queue_wanted(*saga, wanted));
+    report({.event = "saga.turn", .saga_id = request_.saga_id, .peer_domain = saga->sender_domain, .leg = "delta"});
     return reply_with_outgoing(*saga, received);
   }
 
