@@ -13,7 +13,7 @@
 #include "gibkit/identity/identity_registry.h"
 #include "gibkit/saga/contexts.h"
 #include "gibkit/saga/sync_messages.h"
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
 #include "saga_fixture.h"
 #include "wire_peers.h"
 

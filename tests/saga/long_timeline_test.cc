@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "gibkit/saga/divergence.h"
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
 #include "saga_fixture.h"
 
 namespace gibkit::saga::testing {

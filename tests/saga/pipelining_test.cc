@@ -14,9 +14,9 @@
 
 #include <gtest/gtest.h>
 
-#include "gibkit/saga/record_graph.h"
+#include "gibkit/record_graph.h"
 #include "gibkit/saga/sync_messages.h"
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
 #include "saga_fixture.h"
 #include "wire_peers.h"
 #include "work_pool.h"

@@ -3,7 +3,7 @@
 // and only the domain that broke it can adopt it.
 #include <gtest/gtest.h>
 
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
 #include "saga_fixture.h"
 
 namespace gibkit::saga::testing {

@@ -12,8 +12,8 @@
 #include "gibkit/identity/identity_registry.h"
 #include "gibkit/json.h"
 #include "gibkit/kernel/plugin/loaded_plugin.h"
-#include "gibkit/saga/record_graph.h"
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
+#include "gibkit/record_graph.h"
 
 namespace gibkit::saga::testing {
 

@@ -5,8 +5,8 @@
 #include "gibkit/gib_hash.h"
 #include "gibkit/identity/identity_registry.h"
 #include "gibkit/saga/sync_messages.h"
-#include "gibkit/saga/record_graph.h"
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
+#include "gibkit/record_graph.h"
 #include "saga_fixture.h"
 #include "wire_peers.h"
 

@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
 #include "saga_fixture.h"
 
 namespace gibkit::saga::testing {

@@ -6,9 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include "gibkit/saga/record_graph.h"
+#include "gibkit/record_graph.h"
 #include "gibkit/saga/staging_area.h"
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
 #include "saga_fixture.h"
 
 namespace gibkit::saga::testing {

@@ -3,7 +3,7 @@
 
 #include "gibkit/saga/contexts.h"
 #include "gibkit/saga/sync_messages.h"
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
 
 namespace gibkit::saga {
 namespace {

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "gibkit/identity/identity_registry.h"
-#include "gibkit/saga/record_graph.h"
+#include "gibkit/record_graph.h"
 #include "gibkit/saga/sync_node.h"
 #include "gibkit/transforms.h"
 

@@ -18,9 +18,9 @@
 
 #include "command.h"
 #include "gibkit/identity/identity_registry.h"
-#include "gibkit/saga/record_graph.h"
+#include "gibkit/record_graph.h"
 #include "gibkit/saga/saga_log.h"
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
 #include "gibkit/validate.h"
 
 namespace gibkit::tools {
@@ -92,7 +92,7 @@ class Fsck {
       if (!record->rel8ns) return true;
       for (const auto& [name, addresses] : *record->rel8ns) {
         for (const json::Value& address : addresses.as_array()) {
-          if (address.is_string() && !saga::is_primitive_address(address.as_string())) {
+          if (address.is_string() && !is_primitive_address(address.as_string())) {
             related_.try_emplace(address.as_string(), std::string(key) + " (" + name + ")");
           }
         }
@@ -151,7 +151,7 @@ class Fsck {
         timeline = tjp;
       } else if (std::string_view log = after(key, saga_prefix); !log.empty()) {
         timeline = log;
-      } else if (saga::is_primitive_address(head)) {
+      } else if (is_primitive_address(head)) {
         continue;  // a marker, not a record: a cleared duplicity names cleared^gib
       }
       GIBKIT_ASSIGN_OR_RETURN(bool sound, check_head(key, head, timeline));
@@ -218,7 +218,7 @@ class Fsck {
   // every frame verified against the one before it.
   Status check_identities() {
     for (const auto& [tjp, head] : identities_) {
-      Result<std::vector<std::string>> frames = saga::timeline_frames(reader_, head);
+      Result<std::vector<std::string>> frames = timeline_frames(reader_, head);
       if (!frames.ok()) {
         problem("identity", tjp + ": " + frames.status().message());
         continue;
@@ -271,7 +271,7 @@ class Fsck {
 
   NodeSession& session_;
   Space& space_;
-  const saga::RecordReader reader_;
+  const RecordReader reader_;
   std::ostream& out_;
   std::size_t records_ = 0;
   std::size_t problems_ = 0;

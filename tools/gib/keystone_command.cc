@@ -14,8 +14,8 @@
 
 #include "command.h"
 #include "gibkit/identity/identity_registry.h"
-#include "gibkit/saga/record_graph.h"
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
+#include "gibkit/record_graph.h"
 #include "keystone_recovery.h"
 #include "keystone_trust.h"
 #include "timeline_edit.h"
@@ -87,10 +87,10 @@ int show(const Arguments& args, CommandIo& io) {
   std::unique_ptr<NodeSession> session = open_node(args, io, kName, exit_code);
   if (!session) return exit_code;
   Space& space = session->durable();
-  const saga::RecordReader reader({&space});
+  const RecordReader reader({&space});
   auto print_all = [&]() -> Status {
     GIBKIT_ASSIGN_OR_RETURN(TimelineHead head, find_timeline_head(space, args.positionals()[1]));
-    GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> frames, saga::timeline_frames(reader, head.frame.address()));
+    GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> frames, timeline_frames(reader, head.frame.address()));
     io.out << "identity " << head.tjp << " (" << frames.size() << " frames)\n";
     identity::IdentityRegistry registry(space);
     GIBKIT_ASSIGN_OR_RETURN(std::optional<identity::DuplicityEvidence> evidence, registry.duplicity(head.tjp));

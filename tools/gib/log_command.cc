@@ -4,8 +4,8 @@
 
 #include "address_lookup.h"
 #include "command.h"
-#include "gibkit/saga/record_graph.h"
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
+#include "gibkit/record_graph.h"
 #include "timeline_edit.h"
 
 namespace gibkit::tools {
@@ -60,7 +60,7 @@ std::string data_text(const IbGib& frame, std::string_view key) {
   return value->is_string() ? value->as_string() : json::stringify(*value);
 }
 
-Result<std::string> change_of(const saga::RecordReader& reader, const IbGib& frame) {
+Result<std::string> change_of(const RecordReader& reader, const IbGib& frame) {
   const std::vector<std::string> dna = frame.rel8d(kRel8nDna);
   // A timeline forked from the root has no dna: its first frame is the fork.
   if (dna.empty()) return frame.tjp_address() == frame.address() ? "fork ib=" + frame.ib : std::string("-");
@@ -71,8 +71,8 @@ Result<std::string> change_of(const saga::RecordReader& reader, const IbGib& fra
 
 Status print_history(Space& space, std::string_view address, std::ostream& out) {
   GIBKIT_ASSIGN_OR_RETURN(TimelineHead head, find_timeline_head(space, address));
-  const saga::RecordReader reader({&space});
-  GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> frames, saga::timeline_frames(reader, head.frame.address()));
+  const RecordReader reader({&space});
+  GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> frames, timeline_frames(reader, head.frame.address()));
   for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
     GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> frame, reader.load(*it));
     if (!frame) return data_loss("frame " + *it + " of timeline " + head.tjp + " is not stored");

@@ -14,7 +14,7 @@
 #include <unordered_set>
 
 #include "command.h"
-#include "gibkit/saga/record_graph.h"
+#include "gibkit/record_graph.h"
 #include "gibkit/validate.h"
 
 namespace gibkit::tools {
@@ -66,7 +66,7 @@ Status drop_incomplete(Space& space, Input& input) {
     for (ReadRecord& r : input.valid) {
       std::string missing;
       for (const std::string& dependency : r.record.all_rel8d()) {
-        if (saga::is_primitive_address(dependency) || in_batch.contains(dependency)) continue;
+        if (is_primitive_address(dependency) || in_batch.contains(dependency)) continue;
         GIBKIT_ASSIGN_OR_RETURN(bool held, space.has(dependency));
         if (!held) {
           missing = dependency;

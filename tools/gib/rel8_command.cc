@@ -2,7 +2,7 @@
 #include <ostream>
 
 #include "command.h"
-#include "gibkit/saga/record_graph.h"
+#include "gibkit/record_graph.h"
 #include "timeline_edit.h"
 
 namespace gibkit::tools {
@@ -34,7 +34,7 @@ Status check_targets_held(Space& space, const json::Object& rel8ns) {
   for (const auto& [name, list] : rel8ns) {
     for (const json::Value& target : list.as_array()) {
       const std::string& address = target.as_string();
-      if (saga::is_primitive_address(address)) continue;
+      if (is_primitive_address(address)) continue;
       GIBKIT_ASSIGN_OR_RETURN(bool held, space.has(address));
       if (!held) return not_found("cannot relate " + address + " (" + name + "): it is not stored in this node");
     }

@@ -4,14 +4,14 @@
 
 #include "gibkit/identity/identity_registry.h"
 #include "gibkit/json.h"
-#include "gibkit/saga/record_graph.h"
+#include "gibkit/record_graph.h"
 #include "gibkit/saga/saga_log.h"
 
 namespace gibkit::tools {
 
 Result<TimelineHead> find_timeline_head(Space& space, std::string_view address) {
   GIBKIT_RETURN_IF_ERROR(Address::parse(address).status());
-  const saga::RecordReader reader({&space});
+  const RecordReader reader({&space});
   GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> record, reader.load(address));
   if (!record) return not_found("no record " + std::string(address) + " in this node");
   std::optional<std::string> tjp = record->tjp_address();

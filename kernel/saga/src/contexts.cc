@@ -2,7 +2,7 @@
 
 #include <random>
 
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
 
 namespace gibkit::saga {
 namespace {

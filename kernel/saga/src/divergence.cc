@@ -1,6 +1,6 @@
 #include "gibkit/saga/divergence.h"
 
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
 
 namespace gibkit::saga {
 namespace {

@@ -1,7 +1,7 @@
 // The one set of rules for moving a timeline head at Commit, applied by the
 // receiver to what the sender asks and by the sender to what the receiver
 // sent back: neither side takes the other's word for what a head may be.
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
 #include "service_state.h"
 
 namespace gibkit::saga {

@@ -13,7 +13,7 @@
 #include <unordered_set>
 
 #include "gibkit/identity/identity_registry.h"
-#include "gibkit/saga/record_graph.h"
+#include "gibkit/record_graph.h"
 #include "gibkit/saga/saga_log.h"
 #include "gibkit/saga/staging_area.h"
 #include "gibkit/saga/sync_service.h"

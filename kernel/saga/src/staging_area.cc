@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <unordered_set>
 
-#include "gibkit/saga/record_graph.h"
+#include "gibkit/record_graph.h"
 
 namespace gibkit::saga {
 

@@ -5,8 +5,8 @@
 #include <unordered_set>
 
 #include "gibkit/saga/contexts.h"
-#include "gibkit/saga/record_graph.h"
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
+#include "gibkit/record_graph.h"
 #include "service_state.h"
 
 namespace gibkit::saga {

@@ -8,8 +8,8 @@
 
 #include "gibkit/saga/contexts.h"
 #include "gibkit/saga/divergence.h"
-#include "gibkit/saga/record_graph.h"
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
+#include "gibkit/record_graph.h"
 #include "service_state.h"
 
 namespace gibkit::saga {

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "gibkit/ibgib.h"
-#include "gibkit/saga/record_graph.h"
+#include "gibkit/record_graph.h"
 #include "gibkit/status.h"
 #include "gibkit/transforms.h"
 

@@ -1,10 +1,10 @@
-#include "gibkit/saga/record_graph.h"
+#include "gibkit/record_graph.h"
 
 #include <utility>
 
 #include "gibkit/json.h"
 
-namespace gibkit::saga {
+namespace gibkit {
 
 Result<std::optional<std::string>> RecordReader::load_text(std::string_view address) const {
   for (Space* space : spaces_) {
@@ -106,4 +106,4 @@ Result<std::vector<std::string>> dependency_closure(const RecordReader& reader,
   return order;
 }
 
-}  // namespace gibkit::saga
+}  // namespace gibkit

@@ -1,6 +1,8 @@
-// File: gibkit/saga/record_graph.h
+// File: gibkit/record_graph.h
 //
-// Reading ibgib records out of spaces and walking their dependency graph.
+// Reading ibgib records out of spaces and walking their graph: dependency
+// closures, the frames of a timeline, stones. For plugins and tools as much
+// as for the kernel's saga, which is built on it.
 //
 // The dependency closure of an address is the record plus everything it
 // relates, transitively, through every rel8n (past, ancestor, dna, tjp and
@@ -18,10 +20,11 @@
 #include <vector>
 
 #include "gibkit/ibgib.h"
+#include "gibkit/json.h"
 #include "gibkit/space.h"
 #include "gibkit/status.h"
 
-namespace gibkit::saga {
+namespace gibkit {
 
 // Looks records up in several spaces, first match wins.
 class RecordReader {
@@ -58,4 +61,18 @@ struct ClosureOptions {
 // Whether `address` names a primitive (`X^gib`), which is never stored.
 [[nodiscard]] bool is_primitive_address(std::string_view address);
 
-}  // namespace gibkit::saga
+// Timelines. A frame's `past` lists its predecessors oldest first; ts-gib
+// accumulates the whole history there unless the timeline was made with
+// linked `past`, in which case only the immediate predecessor is kept. The
+// walks below follow the immediate predecessor either way.
+// Frames of the timeline ending at `head`, oldest first, `head` last.
+[[nodiscard]] Result<std::vector<std::string>> timeline_frames(const RecordReader& reader, std::string_view head);
+
+// Whether `ancestor` is `head` or one of its predecessors.
+[[nodiscard]] Result<bool> timeline_contains(const RecordReader& reader, std::string_view head,
+                                             std::string_view ancestor);
+
+// A stone (no timeline) with its gib computed.
+[[nodiscard]] IbGib make_stone(std::string ib, json::Object data, json::Object rel8ns);
+
+}  // namespace gibkit

@@ -1,11 +1,11 @@
-#include "gibkit/saga/timeline.h"
+#include "gibkit/record_graph.h"
 
 #include <algorithm>
 #include <unordered_set>
 
 #include "gibkit/gib_hash.h"
 
-namespace gibkit::saga {
+namespace gibkit {
 
 namespace {
 
@@ -68,4 +68,4 @@ IbGib make_stone(std::string ib, json::Object data, json::Object rel8ns) {
   return stone;
 }
 
-}  // namespace gibkit::saga
+}  // namespace gibkit
