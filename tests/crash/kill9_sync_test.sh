@@ -45,6 +45,7 @@
 set -Eeuo pipefail
 trap 'echo "FAIL: unexpected error at line $LINENO: $BASH_COMMAND" >&2' ERR
 gib=$1 gibd=$2 plugins=$3
+script_dir=$(cd "$(dirname "$0")" && pwd)
 
 rounds=${GIBKIT_CRASH_ROUNDS:-50}
 width=${GIBKIT_CRASH_WIDTH:-600}
@@ -65,6 +66,9 @@ cd "$work"
 
 # ---------------------------------------------------------------- helpers
 
+# fail, the deployment's pieces (yaml_*), ws_endpoint.
+source "$script_dir/../e2e/lib.sh"
+
 # xorshift32, so a seed means the same choices on every bash version.
 rng=$(( seed % 4294967296 )); [ "$rng" -ne 0 ] || rng=2463534242
 # rand N: REPLY = a number in [0, N).
@@ -76,33 +80,14 @@ rand() {
 }
 now_ms() { local t=${EPOCHREALTIME/./}; echo $(( t / 1000 )); }
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
 # deployment NAME LISTEN TRUST: LevelDB + staging + keystone (secrets on
 # disk) + websocket, as the shipped configs/demo deployments.
 deployment() {
+  yaml_node "$1"
+  yaml_leveldb_main "$1/db"
+  yaml_staging_keystone "$1/secrets"
+  yaml_websocket "$2"
   cat <<YAML
-node:
-  name: $1
-  plugin_dirs: [$plugins]
-spaces:
-  - name: main
-    plugin: space-leveldb
-    role: durable
-    config:
-      path: $1/db
-  - name: staging
-    plugin: space-memory
-    role: temporary
-signers:
-  - name: keys
-    plugin: signer-keystone
-    config:
-      secrets_dir: $1/secrets
-transports:
-  - name: ws
-    plugin: transport-websocket
-    listen: $2
 sync:
   trust: [$3]
   request_timeout_ms: 20000
@@ -123,7 +108,7 @@ start_bob() {
     fi
     sleep 0.05
   done
-  url=$(sed -n 's/.* at \(ws:[^;]*\).*/\1/p' bob.out | head -n 1)
+  url=$(ws_endpoint bob.out)
   [ -n "$url" ] || { echo "no endpoint in: $(cat bob.out)" >&2; return 1; }
 }
 

@@ -15,12 +15,12 @@
 set -euo pipefail
 build=$(cd "$1" && pwd)
 script_dir=$(cd "$(dirname "$0")" && pwd)
+source "$script_dir/lib.sh"  # fail, stop_pids, deployment, start_gibd, ws_endpoint
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: installing a .deb needs root"
   exit 77
 fi
-fail() { echo "FAIL: $*" >&2; exit 1; }
 # Never purge a gibkit someone installed on purpose.
 if dpkg-query -W -f='${Status}' gibkit 2>/dev/null | grep -q "ok installed"; then
   fail "a gibkit package is installed already; remove it first (dpkg --purge gibkit)"
@@ -30,7 +30,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-deb.XXXXXX")
 pids=()
 installed=false
 cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  stop_pids
   if $installed; then dpkg --purge gibkit >/dev/null || echo "could not purge gibkit" >&2; fi
   rm -rf "$work"
 }
@@ -74,19 +74,13 @@ grep -q "^  /usr/lib/gibkit/plugins/libgibkit-space-leveldb.so$" plugins.out ||
 
 # The demo: the shipped shape of a node (lib.sh), minus plugin_dirs.
 plugins=unused
-source "$script_dir/lib.sh"  # deployment, wait_for_line, ws_endpoint
 deployment alice false | sed '/plugin_dirs/d' >alice.yaml
 deployment bob true | sed '/plugin_dirs/d' >bob.yaml
 "$gibd" validate bob.yaml >validate.out || fail "gibd validate: $(cat validate.out)"
 note=$("$gib" fork --config alice.yaml --ib "note packaged" --data '{"text":"from the .deb"}')
-"$gib" keystone --config alice.yaml export alice-domain.json >/dev/null
-bob_domain=$("$gib" keystone --config bob.yaml export bob-domain.json)
-echo "  trust: [alice-domain.json]" >>bob.yaml
-echo "  trust: [bob-domain.json]" >>alice.yaml
+bob_domain=$(pair_trust alice bob)
 
-"$gibd" --config bob.yaml >bob.out 2>&1 &
-pids+=($!)
-wait_for_line bob.out "running" "${pids[0]}"
+start_gibd bob
 url=$(ws_endpoint bob.out)
 [ -n "$url" ] || fail "no websocket endpoint in: $(cat bob.out)"
 "$gib" sync --config alice.yaml --peer "$url" --peer-domain "$bob_domain" "$note" >sync.out 2>sync.err ||

@@ -70,38 +70,16 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work"
-source "$script_dir/lib.sh"  # wait_for_line, stone_set (its own deployment below)
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-mib() { echo $(( $1 / 1024 )); }  # kB -> MiB
-# VmHWM / VmRSS of a process, in kB.
-status_kb() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; }
+source "$script_dir/lib.sh"  # fail, start_gibd, stone_set, status_kb, mib, yaml_* (its own deployment below)
 
 # deployment NAME LISTEN [SYNC_EXTRA]: LevelDB + staging + keystone (secrets on
 # disk) + websocket with the shipped defaults, but max_buffered_bytes.
 deployment() {
+  yaml_node "$1"
+  yaml_leveldb_main "$1/db"
+  yaml_staging_keystone "$work/$1/secrets"
+  yaml_websocket "$2"
   cat <<YAML
-node:
-  name: $1
-  plugin_dirs: [$plugins]
-spaces:
-  - name: main
-    plugin: space-leveldb
-    role: durable
-    config:
-      path: $1/db
-  - name: staging
-    plugin: space-memory
-    role: temporary
-signers:
-  - name: keys
-    plugin: signer-keystone
-    config:
-      secrets_dir: $work/$1/secrets
-transports:
-  - name: ws
-    plugin: transport-websocket
-    listen: $2
     config:
       max_buffered_bytes: $((max_buffered_mib * 1024 * 1024))
 sync:
@@ -167,12 +145,8 @@ echo "  trust: [alice-domain.json]" >>bob.yaml
 echo "  trust: [bob-domain.json]" >>alice.yaml
 
 start_bob() {
-  # Emptied here, not by the redirection: that happens in the child, maybe
-  # after the wait below has read the previous gibd's "running" line.
-  : >bob.out
-  "$gibd" --config bob.yaml >>bob.out 2>&1 &
-  gibd_pid=$!
-  wait_for_line bob.out "running" "$gibd_pid"
+  start_gibd bob
+  gibd_pid=${pids[-1]}
   url=$(ws_endpoint bob.out)
   [ -n "$url" ] || fail "no endpoint in: $(cat bob.out)"
 }

@@ -8,35 +8,23 @@
 # usage: installed_node_test.sh BUILD_DIR
 set -euo pipefail
 build=$1
+source "$(cd "$(dirname "$0")" && pwd)/lib.sh"  # fail, yaml_*
 prefix=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-install.XXXXXX")
 trap 'rm -rf "$prefix"' EXIT
 
 cmake --install "$build" --prefix "$prefix" --component runtime >/dev/null
-fail() { echo "FAIL: $*" >&2; exit 1; }
 "$prefix/bin/gib" --version | grep -q '^gib [0-9]' || fail "gib --version"
 "$prefix/bin/gibd" --version | grep -q '^gibd [0-9]' || fail "gibd --version"
 plugins=$("$prefix/bin/gibd" plugins)
 for plugin in space-memory space-leveldb signer-keystone signer-ed25519 transport-websocket; do
   printf '%s\n' "$plugins" | grep -q " $plugin " || fail "gibd plugins does not list $plugin: $plugins"
 done
-cat >"$prefix/node.yaml" <<YAML
-node:
-  name: installed
-spaces:
-  - name: main
-    plugin: space-leveldb
-    role: durable
-    config:
-      path: $prefix/db
-  - name: staging
-    plugin: space-memory
-    role: temporary
-signers:
-  - name: keys
-    plugin: signer-keystone
-    config:
-      secrets_dir: $prefix/secrets
-YAML
+# No plugin_dirs: gibd's default must find the plugins.
+{
+  printf 'node:\n  name: installed\nspaces:\n'
+  yaml_leveldb_main "$prefix/db"
+  yaml_staging_keystone "$prefix/secrets"
+} >"$prefix/node.yaml"
 "$prefix/bin/gibd" validate "$prefix/node.yaml" | grep -q '^OK' || fail "gibd validate"
 "$prefix/bin/gib" fork --config "$prefix/node.yaml" --ib "note installed" >/dev/null || fail "gib fork"
 unit="$prefix/lib/systemd/system/gibd@.service"

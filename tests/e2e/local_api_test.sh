@@ -13,27 +13,16 @@ set -euo pipefail
 gib=$1 gibd=$2 plugins=$3 nodejs=${4:-}
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-api.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-source "$script_dir/lib.sh"  # deployment, wait_for_line, ws_endpoint
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$script_dir/lib.sh"  # e2e_workdir, fail, deployment, start_gibd, wait_for_line, ws_endpoint
+e2e_workdir api
 # has_row FILE TJP SOURCE_REGEX STATE: a `gib keystone trusted` line.
 has_row() {
   awk -F'\t' -v d="$2" -v s="$3" -v t="$4" '$1 == d && $3 ~ s && $4 == t { found = 1 } END { exit !found }' "$1"
 }
 
-# start_gibd NAME: runs gibd on NAME.yaml, waits until it serves its API.
-start_gibd() {
-  : >"$1.out"
-  "$gibd" --config "$1.yaml" >>"$1.out" 2>&1 &
-  pids+=($!)
-  wait_for_line "$1.out" "running" "$!"
+# start_api_gibd NAME: start_gibd NAME (lib.sh), and its local API listens.
+start_api_gibd() {
+  start_gibd "$1"
   grep -q "event=local_api.listening socket=$work/$1.yaml.sock" "$1.out" || fail "no local_api.listening in $(cat "$1.out")"
 }
 stop_gibd() {  # the last started
@@ -77,7 +66,7 @@ echo "  endorsement_history: 4" >>bob.yaml
 # --- a node operated while gibd runs it -----------------------------------
 note=$("$gib" fork --config alice.yaml --ib "note api" --data '{"text":"one"}')
 domain=$("$gib" keystone --config alice.yaml export alice-domain.json)
-start_gibd alice
+start_api_gibd alice
 [ "$(stat -c %a alice.yaml.sock)" = 600 ] || fail "socket mode $(stat -c %a alice.yaml.sock), want 600"
 
 # Edits through gibd (the store is locked: these can only work through it).
@@ -112,7 +101,7 @@ echo "same output with and without gibd ($(ls running/*.out | wc -l) commands)"
 
 # --- raw connections: a malformed request, more than 8 at once ------------
 if [ -n "$nodejs" ]; then
-  start_gibd alice
+  start_api_gibd alice
   # The reply's stderr (after "GIB1", exit, stdout length, stdout, stderr length).
   "$nodejs" -e '
     const s = require("net").connect(process.argv[1], () => s.end("HELLO, gibd"));
@@ -146,14 +135,14 @@ if [ -n "$nodejs" ]; then
 fi
 
 # --- a stale socket (gibd killed with -9) -----------------------------------
-start_gibd alice
+start_api_gibd alice
 kill -KILL "${pids[-1]}"
 wait "${pids[-1]}" 2>/dev/null || true
 unset 'pids[-1]'
 [ -S alice.yaml.sock ] || fail "expected the killed gibd's socket to remain"
 "$gib" ls --config alice.yaml >stale.out || fail "gib with a stale socket did not fall back to the store"
 cmp -s stale.out stopped/1.out || fail "ls after kill -9 differs"
-start_gibd alice  # replaces the stale socket
+start_api_gibd alice  # replaces the stale socket
 "$gib" ls --config alice.yaml >restarted.out
 cmp -s restarted.out stopped/1.out || fail "ls after restart differs"
 stop_gibd
@@ -162,8 +151,8 @@ echo "stale socket: fell back to the store, replaced at the next start"
 # --- trust, untrust, trust again, gibd (Bob) running throughout -------------
 bob_domain=$("$gib" keystone --config bob.yaml export bob-domain.json)
 echo "  trust: [bob-domain.json]" >>alice.yaml
-start_gibd bob
-url=$(sed -n 's/.* at \(ws:[^;]*\).*/\1/p' bob.out | head -n 1)
+start_api_gibd bob
+url=$(ws_endpoint bob.out)
 [ -n "$url" ] || fail "no endpoint in: $(cat bob.out)"
 
 sync_alice() { "$gib" sync --config alice.yaml --peer "$url" --peer-domain "$bob_domain" "$note"; }
@@ -195,8 +184,8 @@ echo "trust, untrust, trust again: effective at once, gibd running throughout"
 # --- an untrust outlives a restart with the peer in sync.trust --------------
 echo "  trust: [alice-domain.json]" >>bob.yaml
 "$gib" keystone --config bob.yaml untrust "$domain" >/dev/null
-start_gibd bob
-url=$(sed -n 's/.* at \(ws:[^;]*\).*/\1/p' bob.out | head -n 1)
+start_api_gibd bob
+url=$(ws_endpoint bob.out)
 grep -q "event=sync.trust_untrusted" bob.out || fail "no sync.trust_untrusted warning: $(cat bob.out)"
 "$gib" keystone --config bob.yaml trusted >list3.out
 has_row list3.out "$domain" '^config .*alice-domain.json\\+command$' UNTRUSTED ||
@@ -209,7 +198,7 @@ echo "untrust outlives a restart with the peer in sync.trust"
 # --- gib sagas, and gibd's log line per forwarded command -------------------
 # Bob received two committed sagas (sync1, sync3); Alice sent five, three of
 # them refused at their Init (no leg, so no time: listed last).
-start_gibd bob
+start_api_gibd bob
 "$gib" sagas --config bob.yaml >sagas-running.out 2>sagas-running.err || fail "sagas through gibd: $(cat sagas-running.err)"
 "$gib" sagas --config bob.yaml -n 1 >sagas1-running.out 2>&1 || fail "sagas -n 1 through gibd"
 set +e

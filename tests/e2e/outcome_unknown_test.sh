@@ -12,15 +12,8 @@ set -euo pipefail
 gib=$1 gibd=$2 plugins=$3 node=$4 node_dir=$5
 script_dir=$(cd "$(dirname "$0")" && pwd)
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-outcome.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-source "$script_dir/lib.sh"
+source "$script_dir/lib.sh"  # e2e_workdir, deployment, start_gibd, wait_for_line, ws_endpoint
+e2e_workdir outcome
 
 fail() { echo "FAIL: $*" >&2; echo "--- bob.out" >&2; tail -n 30 bob.out >&2; exit 1; }
 
@@ -36,9 +29,7 @@ echo "  trust: [bob-domain.json]" >>carol.yaml
 
 note=$("$gib" fork --config alice.yaml --ib "note outcome" --data '{"text":"one"}')
 
-"$gibd" --config bob.yaml >bob.out 2>&1 &
-pids+=($!)
-wait_for_line bob.out "running" "${pids[0]}"
+start_gibd bob
 url=$(ws_endpoint bob.out)
 
 # --- 1. Cut after the Commit was answered ---------------------------------

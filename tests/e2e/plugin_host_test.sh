@@ -11,16 +11,8 @@ set -euo pipefail
 gib=$1 gibd=$2 plugins=$3 capped=$4
 script_dir=$(cd "$(dirname "$0")" && pwd)
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-plugin-host.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-
-source "$script_dir/lib.sh"
+source "$script_dir/lib.sh"  # e2e_workdir, start_gibd, wait_for_line
+e2e_workdir plugin-host
 
 fail() { echo "FAIL: $*" >&2; echo "--- node.out" >&2; cat node.out >&2; exit 1; }
 metric() { printf '%s\n' "$1" | awk -v name="$2" '$1 == name { print $2 }'; }
@@ -55,10 +47,8 @@ admin:
 sync:
 YAML
 
-"$gibd" --config node.yaml >node.out 2>&1 &
-pids+=($!)
+start_gibd node
 wait_for_line node.out "event=admin.listening" "${pids[0]}"
-wait_for_line node.out "running" "${pids[0]}"
 admin=$(sed -n 's/.*event=admin.listening endpoint=\(http:[^ ]*\).*/\1/p' node.out | head -n 1)
 [ -n "$admin" ] || fail "no admin endpoint"
 

@@ -65,25 +65,14 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work"
-source "$script_dir/lib.sh"  # wait_for_line, ws_endpoint, stone_set
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-mib() { echo $(( $1 / 1024 )); }  # kB -> MiB
-status_kb() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; }
+source "$script_dir/lib.sh"  # fail, start_gibd, ws_endpoint, stone_set, status_kb, mib, yaml_*
 
 # deployment NAME LISTEN SPILL: LevelDB durable, memory staging and, when
 # SPILL is "spill", a LevelDB temporary space that staging spills to.
 deployment() {
+  yaml_node "$1"
+  yaml_leveldb_main "$1/db"
   cat <<YAML
-node:
-  name: $1
-  plugin_dirs: [$plugins]
-spaces:
-  - name: main
-    plugin: space-leveldb
-    role: durable
-    config:
-      path: $1/db
   - name: staging
     plugin: space-memory
     role: temporary
@@ -150,15 +139,10 @@ big=$("$gib" rel8 --config alice.yaml "$big" "${args[@]}")
 small=$(stone_set alice.yaml small 20)
 echo "synced set: $(( $(wc -c <big.jsonl) / 1024 / 1024 )) MiB in $records records"
 
-"$gib" keystone --config alice.yaml export alice-domain.json >/dev/null
-bob_domain=$("$gib" keystone --config bob.yaml export bob-domain.json)
-echo "  trust: [alice-domain.json]" >>bob.yaml
-echo "  trust: [bob-domain.json]" >>alice.yaml
+bob_domain=$(pair_trust alice bob)
 
-: >bob.out
-"$gibd" --config bob.yaml >>bob.out 2>&1 &
-gibd_pid=$!
-wait_for_line bob.out "running" "$gibd_pid"
+start_gibd bob
+gibd_pid=${pids[-1]}
 url=$(ws_endpoint bob.out)
 [ -n "$url" ] || fail "no endpoint in: $(cat bob.out)"
 echo "  peers: {\"$url\": \"$bob_domain\"}" >>alice.yaml

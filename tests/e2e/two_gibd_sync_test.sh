@@ -9,15 +9,8 @@ set -euo pipefail
 gib=$1 gibd=$2 plugins=$3
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-e2e.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-source "$script_dir/lib.sh"  # deployment, wait_for_line, ws_endpoint
+source "$script_dir/lib.sh"  # e2e_workdir, deployment, start_gibd, wait_for_line, ws_endpoint
+e2e_workdir e2e
 
 deployment alice false >alice.yaml
 echo "  endorsement_history: 4" >>alice.yaml
@@ -30,15 +23,10 @@ other=$("$gib" fork --config alice.yaml --ib "note other" --data '{"text":"x"}')
 tag=$("$gib" fork --config alice.yaml --ib "tag e2e")
 tag=$("$gib" rel8 --config alice.yaml "$tag" --rel8n "target=$note" --rel8n "target=$other")
 
-"$gib" keystone --config alice.yaml export alice-domain.json >/dev/null
-bob_domain=$("$gib" keystone --config bob.yaml export bob-domain.json)
-echo "  trust: [alice-domain.json]" >>bob.yaml
-echo "  trust: [bob-domain.json]" >>alice.yaml
+bob_domain=$(pair_trust alice bob)
 
-"$gibd" --config bob.yaml >bob.out 2>&1 &
-pids+=($!)
-wait_for_line bob.out "running" "${pids[0]}"
-url=$(sed -n 's/.* at \(ws:[^;]*\).*/\1/p' bob.out | head -n 1)
+start_gibd bob
+url=$(ws_endpoint bob.out)
 [ -n "$url" ] || { echo "no endpoint in: $(cat bob.out)" >&2; exit 1; }
 
 {

@@ -9,11 +9,8 @@
 # config for gib commands on the shared store). Ends with an open `sync:`.
 pg_deployment() {
   mkdir -p "$work/$1"  # the signer creates secrets/ but not its parent (LevelDB makes it elsewhere)
+  yaml_node "$1"
   cat <<YAML
-node:
-  name: $1
-  plugin_dirs: [$plugins]
-spaces:
   - name: main
     plugin: space-postgres
     role: durable
@@ -22,18 +19,9 @@ spaces:
       schema: $3
       instance: "$2"
       statement_timeout_ms: 20000
-  - name: staging
-    plugin: space-memory
-    role: temporary
-signers:
-  - name: keys
-    plugin: signer-keystone
-    config:
-      secrets_dir: $work/$1/secrets
 YAML
-  if [ "$4" = true ]; then
-    printf 'transports:\n  - name: ws\n    plugin: transport-websocket\n    listen: true\n'
-  fi
+  yaml_staging_keystone "$work/$1/secrets"
+  if [ "$4" = true ]; then yaml_websocket true; fi
   echo "sync:"
 }
 

@@ -24,10 +24,9 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+source "$repo/tools/bench/bench_lib.sh"
 build=${GIBKIT_BUILD_DIR:-$repo/build-bench}
-gib=$build/bin/gib
-gibd=$build/bin/gibd
-plugins=$build/lib/gibkit/plugins
+bench_use_build "$build"
 count=$repo/tools/bench/tcp_count.py
 
 runs=1
@@ -38,45 +37,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 n=${1:-10000}
-for tool in "$gib" "$gibd"; do [ -x "$tool" ] || { echo "missing $tool (build it, or set GIBKIT_BUILD_DIR)" >&2; exit 2; }; done
+bench_require "$gib" "$gibd"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-compression.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  [ -n "${GIBKIT_KEEP_WORK:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-
-now_ms() { date +%s%3N; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
-load() { awk '{print $1}' /proc/loadavg; }
-log() { echo "[$(date +%T) load $(load)] $*" >&2; }
-
-# wait_for FILE PATTERN: until FILE has a line matching PATTERN (bounded).
-wait_for() {
-  local tries=0
-  until grep -q "$2" "$1" 2>/dev/null; do
-    tries=$((tries + 1))
-    [ "$tries" -lt 600 ] || { echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; exit 1; }
-    sleep 0.05
-  done
-}
+bench_workdir compression
 
 deployment() {  # NAME LISTEN TRUST_FILE COMPRESSION
-  cat <<YAML
-node: {name: $1, plugin_dirs: [$plugins]}
-spaces:
-  - {name: main, plugin: space-leveldb, role: durable, config: {path: $work/$1/db}}
-  - {name: staging, plugin: space-memory, role: temporary}
-signers:
-  - {name: keys, plugin: signer-keystone, config: {secrets_dir: $work/$1/secrets}}
-transports:
-  - {name: ws, plugin: transport-websocket, listen: $2, config: {address: 127.0.0.1, port: 0, compression: $4}}
-sync:
-  trust: [$3]
-YAML
+  bench_deployment "$1" "$2" "$3" "$(leveldb_main "$work/$1/db")" "$work/$1/secrets" signer-keystone "compression: $4"
 }
 
 # records KIND N: N records of KIND (random or text) as JSON lines with an
@@ -121,66 +87,21 @@ PY
 fill_alice() {
   local kind=$1 t0
   t0=$(now_ms)
-  rm -rf "$work/alice"
-  mkdir -p "$work/alice/secrets"
-  chmod 700 "$work/alice/secrets"
-  deployment alice false "$work/bob-domain.json" none >alice.yaml
+  bench_new_node alice false "$work/bob-domain.json" none
   "$gib" keystone --config alice.yaml export alice-domain.json >/dev/null
   records "$kind" "$n" >records.in
-  "$gib" hash <records.in >records.gib
-  paste -d '\t' records.gib records.in | awk -F '\t' '{ sub(/"gib":""/, "\"gib\":\"" $1 "\"", $2); print $2 }' >records.jsonl
-  paste -d '^' <(sed -n 's/^{"ib":"\([^"]*\)".*/\1/p' records.in) records.gib >records.addr
-  "$gib" put --config alice.yaml --all-or-nothing records.jsonl >put.out 2>&1 || { cat put.out >&2; exit 1; }
-  : >tags
-  local k tag args
-  for ((k = 0; k * 1000 < n; k++)); do
-    tag=$("$gib" fork --config alice.yaml --ib "tag $k" --data "{\"k\":$k}")
-    mapfile -t args < <(sed -n "$((k * 1000 + 1)),$((k * 1000 + 1000))p" records.addr | sed 's/^/--rel8n\ntarget=/')
-    "$gib" rel8 --config alice.yaml "$tag" "${args[@]}" >/dev/null
-    echo "$tag" >>tags
-  done
+  bench_put_tagged records
   log "Alice: $n $kind records ($(($(wc -c <records.jsonl) / n)) bytes each), $(wc -l <tags) tag timelines, in $(($(now_ms) - t0)) ms"
 }
 
 # start_bob COMPRESSION: an empty receiver (bob_pid, url, port, bob_domain);
 # Alice's deployment gets the same compression.
 start_bob() {
-  rm -rf "$work/bob"
-  mkdir -p "$work/bob/secrets"
-  chmod 700 "$work/bob/secrets"
-  deployment bob true "$work/alice-domain.json" "$1" >bob.yaml
+  bench_new_node bob true "$work/alice-domain.json" "$1"
   deployment alice false "$work/bob-domain.json" "$1" >alice.yaml
   bob_domain=$("$gib" keystone --config bob.yaml export bob-domain.json)
-  : >bob.out
-  "$gibd" --config bob.yaml --log-level warn >bob.out 2>&1 &
-  bob_pid=$!
-  pids+=("$bob_pid")
-  wait_for bob.out ' at ws:'
-  url=$(sed -n 's/.* at \(ws:[^;]*\).*/\1/p' bob.out | head -n 1)
+  bench_start_gibd bob
   port=${url##*:}
-}
-
-stop_bob() {
-  kill -TERM "$bob_pid" 2>/dev/null || true
-  wait "$bob_pid" 2>/dev/null || true
-}
-
-# bob_cpu: user + system clock ticks of Bob's gibd so far (all threads).
-bob_cpu() { awk '{print $14 + $15}' "/proc/$bob_pid/stat"; }
-
-# sync_to PEER_URL OUT: gib sync of the tags to PEER_URL; prints its wall ms
-# and writes the CPU seconds of each side ("sender receiver") to OUT.cpus.
-sync_to() {
-  local heads t0 rc=0 bob0
-  mapfile -t heads <tags
-  bob0=$(bob_cpu)
-  t0=$(now_ms)
-  /usr/bin/time -f '%U %S' -o "$2.cpu" \
-    "$gib" sync --config alice.yaml --peer "$1" --peer-domain "$bob_domain" "${heads[@]}" >"$2" 2>"$2.err" || rc=$?
-  local ms=$(($(now_ms) - t0))
-  [ "$rc" -eq 0 ] || { echo "gib sync failed ($rc):" >&2; tail -n 5 "$2.err" >&2; exit 1; }
-  awk -v b="$(($(bob_cpu) - bob0))" -v hz="$(getconf CLK_TCK)" '{printf "%.2f %.2f\n", $1 + $2, b / hz}' "$2.cpu" >"$2.cpus"
-  echo "$ms"
 }
 
 # counted_sync OUT: one sync through tools/bench/tcp_count.py; prints the
@@ -190,7 +111,7 @@ counted_sync() {
   local relay_pid=$!
   pids+=("$relay_pid")
   wait_for "$1.port" '^[0-9]'
-  sync_to "ws://127.0.0.1:$(cat "$1.port")" "$1" >/dev/null
+  bench_timed_sync "ws://127.0.0.1:$(cat "$1.port")" "$1" >/dev/null
   kill "$relay_pid" 2>/dev/null || true
   wait "$relay_pid" 2>/dev/null || true
   wait_for "$1.bytes" '^bytes'
@@ -206,15 +127,15 @@ for kind in random text; do
     for ((r = 1; r <= runs; r++)); do
       start_bob "$mode"
       l=$(load)
-      times+=($(sync_to "$url" "sync-$kind-$mode-$r.out"))
+      times+=($(bench_timed_sync "$url" "sync-$kind-$mode-$r.out"))
       cpus+=("$(tr ' ' / <"sync-$kind-$mode-$r.out.cpus")")
-      stop_bob
+      bench_stop_gibd
     done
     out=sync-$kind-$mode-1.out
     ms=$(printf '%s\n' "${times[@]}" | median)
     start_bob "$mode"
     read -r total up down < <(counted_sync "counted-$kind-$mode")
-    stop_bob
+    bench_stop_gibd
     records=$(sed -n 's/^records: \([0-9]*\) sent.*/\1/p' "$out")
     saga_ms=$(sed -n 's/^time: \([0-9]*\) ms.*/\1/p' "$out")
     saga_bytes=$(sed -n 's/^bytes: \(.*\) sent,.*/\1/p' "$out")

@@ -22,52 +22,19 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+source "$repo/tools/bench/bench_lib.sh"
 build=${GIBKIT_BUILD_DIR:-$repo/build}
 case $build in /*) ;; *) build=$repo/$build ;; esac
 checkpoints=("${@:-1000 10000}")
 read -r -a checkpoints <<<"${checkpoints[*]}"
 accumulating_max=${GIBKIT_ACCUMULATING_MAX:-1000}
-gib=$build/bin/gib
-gibd=$build/bin/gibd
-plugins=$build/lib/gibkit/plugins
+bench_use_build "$build"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-long-timeline.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-
-now_ms() { date +%s%3N; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
-
-# wait_for FILE PATTERN: until FILE has a line matching PATTERN (bounded).
-wait_for() {
-  local tries=0
-  until grep -q "$2" "$1" 2>/dev/null; do
-    tries=$((tries + 1))
-    [ "$tries" -lt 600 ] || { echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; exit 1; }
-    sleep 0.05
-  done
-}
+bench_workdir long-timeline
 
 deployment() {  # NAME LISTEN TRUST LINKED
-  cat <<YAML
-node: {name: $1, plugin_dirs: [$plugins]}
-spaces:
-  - {name: main, plugin: space-leveldb, role: durable, config: {path: $1/db}}
-  - {name: staging, plugin: space-memory, role: temporary}
-signers:
-  - {name: keys, plugin: signer-keystone, config: {secrets_dir: $work/secrets-$1}}
-transports:
-  - {name: ws, plugin: transport-websocket, listen: $2, config: {address: 127.0.0.1, port: 0}}
-sync:
-  trust: [$3]
-timelines:
-  linked_rel8ns: $4
-YAML
+  bench_deployment "$1" "$2" "$3" "$(leveldb_main "$1/db")" "$work/secrets-$1"
+  printf 'timelines:\n  linked_rel8ns: %s\n' "$4"
 }
 
 # run KIND LINKED_LIST: one timeline grown to the largest checkpoint.
@@ -103,19 +70,13 @@ run() {
     deployment "$bob" true alice-domain.json "$linked" >"$bob.yaml"
     local bob_domain
     bob_domain=$("$gib" keystone --config "$bob.yaml" export bob-domain.json)
-    "$gibd" --config "$bob.yaml" --log-level warn >"$bob.out" 2>&1 &
-    local gibd_pid=$!
-    pids+=("$gibd_pid")
-    wait_for "$bob.out" "running"
-    local url
-    url=$(sed -n 's/.* at \(ws:[^;]*\).*/\1/p' "$bob.out" | head -n 1)
+    bench_start_gibd "$bob"
     local start sync_ms
     start=$(now_ms)
     "$gib" --log-level info sync --config alice.yaml --peer "$url" --peer-domain "$bob_domain" "$note" \
       >"sync-$checkpoint.out" 2>"sync-$checkpoint.err"
     sync_ms=$(($(now_ms) - start))
-    kill "$gibd_pid"
-    wait "$gibd_pid" 2>/dev/null || true
+    bench_stop_gibd
     local sent bytes store
     sent=$(sed -n 's/.*sync\.done.* sent=\([0-9]*\).*/\1/p' "sync-$checkpoint.err" | head -n 1)
     bytes=$(sed -n 's/.*sync\.done.* bytes_out=\([0-9]*\).*/\1/p' "sync-$checkpoint.err" | head -n 1)

@@ -15,34 +15,13 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+source "$repo/tools/bench/bench_lib.sh"
 build=${GIBKIT_BUILD_DIR:-$repo/build}
 runs=${1:-5}
-gib=$build/bin/gib
-gibd=$build/bin/gibd
-plugins=$build/lib/gibkit/plugins
+bench_use_build "$build"
 count=$repo/tools/bench/tcp_count.py
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-one-record.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-
-now_ms() { date +%s%3N; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
-
-# wait_for FILE PATTERN: until FILE has a line matching PATTERN (bounded).
-wait_for() {
-  local tries=0
-  until grep -q "$2" "$1" 2>/dev/null; do
-    tries=$((tries + 1))
-    [ "$tries" -lt 300 ] || { echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; exit 1; }
-    sleep 0.05
-  done
-}
+bench_workdir one-record
 
 # counted_bytes TARGET_PORT FILE COMMAND...: runs COMMAND with {PORT}
 # replaced by the port of a relay in front of TARGET_PORT, and prints the
@@ -53,30 +32,19 @@ counted_bytes() {
   python3 "$count" 127.0.0.1 "$target_port" "$file" >"$file.port" &
   local relay_pid=$!
   pids+=("$relay_pid")
-  wait_for "$file.port" "^[0-9]"
+  wait_for "$file.port" "^[0-9]" 300
   local relay arg args=()
   relay=$(cat "$file.port")
   for arg in "$@"; do args+=("${arg//\{PORT\}/$relay}"); done
   "${args[@]}" >/dev/null 2>&1
   kill "$relay_pid" 2>/dev/null || true
   wait "$relay_pid" 2>/dev/null || true
-  wait_for "$file" "bytes"
+  wait_for "$file" "bytes" 300
   sed -n 's/^bytes \([0-9]*\).*/\1/p' "$file"
 }
 
-deployment() {  # NAME SIGNER LISTEN
-  cat <<YAML
-node: {name: $1, plugin_dirs: [$plugins]}
-spaces:
-  - {name: main, plugin: space-leveldb, role: durable, config: {path: $1/db}}
-  - {name: staging, plugin: space-memory, role: temporary}
-signers:
-  - {name: keys, plugin: $2, config: {secrets_dir: $work/$2-$1/secrets}}
-transports:
-  - {name: ws, plugin: transport-websocket, listen: $3, config: {address: 127.0.0.1, port: 0}}
-sync:
-  trust: [$4]
-YAML
+deployment() {  # NAME SIGNER LISTEN TRUST
+  bench_deployment "$1" "$3" "$4" "$(leveldb_main "$1/db")" "$work/$2-$1/secrets" "$2"
 }
 
 gibkit_run() {  # SIGNER
@@ -91,12 +59,8 @@ gibkit_run() {  # SIGNER
   bob_domain=$("$gib" keystone --config bob.yaml export bob-domain.json)
   local note
   note=$("$gib" fork --config alice.yaml --ib "note bench" --data '{"text":"0"}')
-  "$gibd" --config bob.yaml --log-level warn >bob.out 2>&1 &
-  pids+=($!)
-  wait_for bob.out "running"
-  local url port
-  url=$(sed -n 's/.* at \(ws:[^;]*\).*/\1/p' bob.out | head -n 1)
-  port=${url##*:}
+  bench_start_gibd bob
+  local port=${url##*:}
   # First sync: the whole timeline; not measured.
   "$gib" sync --config alice.yaml --peer "$url" --peer-domain "$bob_domain" "$note" >/dev/null 2>&1
   local times=() i
@@ -113,6 +77,7 @@ gibkit_run() {  # SIGNER
   bytes=$(counted_bytes "$port" "$dir/bytes" \
     "$gib" sync --config alice.yaml --peer "ws://127.0.0.1:{PORT}" --peer-domain "$bob_domain" "$note")
   echo "$signer $(printf '%s\n' "${times[@]}" | median) $bytes"
+  bench_stop_gibd
   cd "$work"
 }
 

@@ -26,79 +26,32 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+source "$repo/tools/bench/bench_lib.sh"
 build=${GIBKIT_BUILD_DIR:-$repo/build-pg}
-gib=$build/bin/gib
-gibd=$build/bin/gibd
-plugins=$build/lib/gibkit/plugins
+bench_use_build "$build"
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100000)
-for tool in "$gib" "$gibd" "$plugins/libgibkit-space-postgres.so"; do
-  [ -e "$tool" ] || { echo "missing $tool (build it, or set GIBKIT_BUILD_DIR)" >&2; exit 2; }
-done
+bench_require "$gib" "$gibd" "$plugins/libgibkit-space-postgres.so"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-pg-bench.XXXXXX")
+bench_workdir pg-bench
 pg_dir=$(mktemp -d /tmp/gibkit-pgb.XXXXXX)  # short: the server's socket is here
-bob_pid=""
-cleanup() {
-  if [ -n "$bob_pid" ]; then kill "$bob_pid" 2>/dev/null || true; wait "$bob_pid" 2>/dev/null || true; fi
-  bash "$repo/tests/postgres/pg_cluster.sh" stop "$pg_dir" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'bench_stop_all; bash "$repo/tests/postgres/pg_cluster.sh" stop "$pg_dir" >/dev/null 2>&1 || true; bench_remove_work' EXIT
 bash "$repo/tests/postgres/pg_cluster.sh" start "$pg_dir" >/dev/null
 export PGHOST=$pg_dir
-cd "$work"
 
-now_ms() { date +%s%3N; }
-load() { awk '{print $1}' /proc/loadavg; }
-log() { echo "[$(date +%T) load $(load)] $*" >&2; }
-
-# durable_space KIND NAME: the YAML of the receiver's durable space (a
-# PostgreSQL schema per run: each receiver starts empty).
+# durable_space KIND NAME: the receiver's durable space (a PostgreSQL schema
+# per run: each receiver starts empty).
 durable_space() {
   case $1 in
-    leveldb) echo "  - {name: main, plugin: space-leveldb, role: durable, config: {path: $work/$2/db}}" ;;
-    postgres) echo "  - {name: main, plugin: space-postgres, role: durable, config: {connection: 'dbname=gibkit', schema: bench_$n}}" ;;
+    leveldb) leveldb_main "$work/$2/db" ;;
+    postgres) echo "{name: main, plugin: space-postgres, role: durable, config: {connection: 'dbname=gibkit', schema: bench_$n}}" ;;
   esac
 }
 
 deployment() {  # NAME LISTEN TRUST_FILE KIND
-  cat <<YAML
-node: {name: $1, plugin_dirs: [$plugins]}
-spaces:
-$(durable_space "$4" "$1")
-  - {name: staging, plugin: space-memory, role: temporary}
-signers:
-  - {name: keys, plugin: signer-keystone, config: {secrets_dir: $work/$1/secrets}}
-transports:
-  - {name: ws, plugin: transport-websocket, listen: $2, config: {address: 127.0.0.1, port: 0}}
-sync:
-  trust: [$3]
-YAML
+  bench_deployment "$1" "$2" "$3" "$(durable_space "$4" "$1")" "$work/$1/secrets"
 }
 
-new_node() {  # NAME LISTEN TRUST_FILE KIND
-  rm -rf "$work/$1"
-  mkdir -p "$work/$1/secrets"
-  chmod 700 "$work/$1/secrets"
-  deployment "$@" >"$work/$1.yaml"
-}
-
-start_bob() {  # NAME
-  : >"$1.out"
-  "$gibd" --config "$1.yaml" --log-level warn >"$1.out" 2>&1 &
-  bob_pid=$!
-  local tries=0
-  until grep -q ' at ws:' "$1.out" 2>/dev/null; do
-    tries=$((tries + 1))
-    if [ "$tries" -gt 600 ] || ! kill -0 "$bob_pid" 2>/dev/null; then echo "gibd did not start:" >&2; cat "$1.out" >&2; exit 1; fi
-    sleep 0.05
-  done
-  url=$(sed -n 's/.* at \(ws:[^;]*\).*/\1/p' "$1.out" | head -n 1)
-}
-
-# cpu_ticks PID: user + system clock ticks of PID so far (all threads).
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # pg_ticks: the server's CPU so far: the postmaster, its live children, and
 # the children that exited (cutime, cstime).
 pg_ticks() {
@@ -109,42 +62,21 @@ pg_ticks() {
   echo "$t"
 }
 
-stop_bob() {
-  kill -TERM "$bob_pid" 2>/dev/null || true
-  wait "$bob_pid" 2>/dev/null || true
-  bob_pid=""
-}
-
 # fill_alice N: as sync_vs_git.sh's (N random stones, a tag per 1,000).
 fill_alice() {
-  local n=$1 t0 k tag args
+  local n=$1 t0
   t0=$(now_ms)
-  new_node alice false "$work/bob-leveldb-domain.json, $work/bob-postgres-domain.json" leveldb
+  bench_new_node alice false "$work/bob-leveldb-domain.json, $work/bob-postgres-domain.json" leveldb
   "$gib" keystone --config alice.yaml export alice-domain.json >/dev/null
-  python3 - "$n" >stones.in <<'PY'
-import base64, os, sys
-for i in range(int(sys.argv[1])):
-    text = base64.b64encode(os.urandom(900)).decode()  # 1,200 characters; the record ~1.3 KiB
-    sys.stdout.write('{"ib":"stone %d","gib":"","data":{"i":%d,"text":"%s"}}\n' % (i, i, text))
-PY
-  "$gib" hash <stones.in >stones.gib
-  paste -d '\t' stones.gib stones.in | awk -F '\t' '{ sub(/"gib":""/, "\"gib\":\"" $1 "\"", $2); print $2 }' >stones.jsonl
-  paste -d '^' <(awk '{print "stone " NR - 1}' stones.gib) stones.gib >stones.addr
-  "$gib" put --config alice.yaml --all-or-nothing stones.jsonl >put.out 2>&1 || { cat put.out >&2; exit 1; }
-  : >tags
-  for ((k = 0; k * 1000 < n; k++)); do
-    tag=$("$gib" fork --config alice.yaml --ib "tag $k" --data "{\"k\":$k}")
-    mapfile -t args < <(sed -n "$((k * 1000 + 1)),$((k * 1000 + 1000))p" stones.addr | sed 's/^/--rel8n\ntarget=/')
-    "$gib" rel8 --config alice.yaml "$tag" "${args[@]}" >/dev/null
-    echo "$tag" >>tags
-  done
+  random_stones "$n" >stones.in
+  bench_put_tagged stones
   log "Alice: $n stones, $(wc -l <tags) tag timelines, in $(($(now_ms) - t0)) ms"
 }
 
 # new_receiver KIND N: a fresh, empty receiver of KIND (its domain exported
 # for Alice's trust).
 new_receiver() {
-  new_node "bob-$1" true "$work/alice-domain.json" "$1"
+  bench_new_node "bob-$1" true "$work/alice-domain.json" "$1"
   "$gib" keystone --config "bob-$1.yaml" export "bob-$1-domain.json" >"bob-$1.domain"
 }
 
@@ -153,7 +85,7 @@ new_receiver() {
 timed_sync() {
   local kind=$1 n=$2 name="bob-$1" t0 ms heads domain l
   domain=$(cat "$name.domain")
-  start_bob "$name"
+  bench_start_gibd "$name"
   mapfile -t heads <tags
   l=$(load)
   local bob0 pg0 hz
@@ -167,7 +99,7 @@ timed_sync() {
   local cpu
   cpu=$(awk -v b="$(( $(cpu_ticks "$bob_pid") - bob0 ))" -v p="$(( $(pg_ticks) - pg0 ))" -v hz="$hz" \
     'BEGIN {printf "%.1f/%.1f", b / hz, p / hz}')
-  stop_bob
+  bench_stop_gibd
   # The store's size on disk: LevelDB's directory; the schema's tables with
   # their indexes and TOAST (WAL not counted).
   local bytes

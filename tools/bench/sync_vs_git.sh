@@ -40,11 +40,10 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-build=${GIBKIT_BUILD_DIR:-$repo/build-bench}
-gib=$build/bin/gib
-gibd=$build/bin/gibd
-plugins=$build/lib/gibkit/plugins
 bench=$repo/tools/bench
+source "$bench/bench_lib.sh"
+build=${GIBKIT_BUILD_DIR:-$repo/build-bench}
+bench_use_build "$build"
 profile_dir=${GIBKIT_PROFILE_DIR:-/tmp/gibkit-sync-profile}
 
 runs=5
@@ -60,80 +59,19 @@ while [ $# -gt 0 ]; do
 done
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000 100000)
-for tool in "$gib" "$gibd"; do [ -x "$tool" ] || { echo "missing $tool (build it, or set GIBKIT_BUILD_DIR)" >&2; exit 2; }; done
+bench_require "$gib" "$gibd"
 
 after_build=$build
-# use_build DIR: gib, gibd and plugins of DIR from here on.
-use_build() {
-  gib=$1/bin/gib
-  gibd=$1/bin/gibd
-  plugins=$1/lib/gibkit/plugins
-}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/gibkit-sync-vs-git.XXXXXX")
-bob_pid=""
-cleanup() {
-  if [ -n "$bob_pid" ]; then kill "$bob_pid" 2>/dev/null || true; wait "$bob_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-
-now_ms() { date +%s%3N; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
-load() { sed 's/.*load average: //' /proc/loadavg 2>/dev/null | awk '{print $1}'; }
-log() { echo "[$(date +%T) load $(load)] $*" >&2; }
+bench_workdir sync-vs-git
 
 deployment() {  # NAME LISTEN TRUST_FILE
-  cat <<YAML
-node: {name: $1, plugin_dirs: [$plugins]}
-spaces:
-  - {name: main, plugin: space-leveldb, role: durable, config: {path: $work/$1/db}}
-  - {name: staging, plugin: space-memory, role: temporary}
-signers:
-  - {name: keys, plugin: signer-keystone, config: {secrets_dir: $work/$1/secrets}}
-transports:
-  - {name: ws, plugin: transport-websocket, listen: $2, config: {address: 127.0.0.1, port: 0}}
-sync:
-  trust: [$3]
-YAML
-}
-
-# new_node NAME LISTEN TRUST_FILE: a fresh node directory and deployment.
-new_node() {
-  rm -rf "$work/$1"
-  mkdir -p "$work/$1/secrets"
-  chmod 700 "$work/$1/secrets"
-  deployment "$1" "$2" "$3" >"$work/$1.yaml"
-}
-
-# start_bob [PREFIX...]: Bob's gibd in the background (bob_pid, url).
-start_bob() {
-  : >bob.out
-  "$@" "$gibd" --config bob.yaml --log-level warn >bob.out 2>&1 &
-  bob_pid=$!
-  local tries=0
-  until grep -q ' at ws:' bob.out 2>/dev/null; do
-    tries=$((tries + 1))
-    if [ "$tries" -gt 600 ] || ! kill -0 "$bob_pid" 2>/dev/null; then echo "gibd did not start:" >&2; cat bob.out >&2; exit 1; fi
-    sleep 0.05
-  done
-  url=$(sed -n 's/.* at \(ws:[^;]*\).*/\1/p' bob.out | head -n 1)
-}
-
-# bob_cpu: user + system clock ticks of Bob's gibd so far (all threads).
-bob_cpu() { awk '{print $14 + $15}' "/proc/$bob_pid/stat"; }
-
-stop_bob() {
-  [ -n "$bob_pid" ] || return 0
-  kill -TERM "$bob_pid" 2>/dev/null || true
-  wait "$bob_pid" 2>/dev/null || true
-  bob_pid=""
+  bench_deployment "$1" "$2" "$3" "$(leveldb_main "$work/$1/db")" "$work/$1/secrets"
 }
 
 # fresh_bob: an empty receiver that trusts Alice; sets bob_domain.
 fresh_bob() {
-  new_node bob true "$work/alice-domain.json"
+  bench_new_node bob true "$work/alice-domain.json"
   bob_domain=$("$gib" keystone --config bob.yaml export bob-domain.json)
 }
 
@@ -142,45 +80,19 @@ fresh_bob() {
 fill_alice() {
   local n=$1 t0
   t0=$(now_ms)
-  new_node alice false "$work/bob-domain.json"
+  bench_new_node alice false "$work/bob-domain.json"
   "$gib" keystone --config alice.yaml export alice-domain.json >/dev/null
-  python3 - "$n" >stones.in <<'PY'
-import base64, os, sys
-for i in range(int(sys.argv[1])):
-    text = base64.b64encode(os.urandom(900)).decode()  # 1,200 characters; the record ~1.3 KiB
-    sys.stdout.write('{"ib":"stone %d","gib":"","data":{"i":%d,"text":"%s"}}\n' % (i, i, text))
-PY
-  "$gib" hash <stones.in >stones.gib
-  paste -d '\t' stones.gib stones.in | awk -F '\t' '{ sub(/"gib":""/, "\"gib\":\"" $1 "\"", $2); print $2 }' >stones.jsonl
-  paste -d '^' <(awk '{print "stone " NR - 1}' stones.gib) stones.gib >stones.addr
-  "$gib" put --config alice.yaml --all-or-nothing stones.jsonl >put.out 2>&1 || { cat put.out >&2; exit 1; }
-  : >tags
-  local k tag args
-  for ((k = 0; k * 1000 < n; k++)); do
-    tag=$("$gib" fork --config alice.yaml --ib "tag $k" --data "{\"k\":$k}")
-    mapfile -t args < <(sed -n "$((k * 1000 + 1)),$((k * 1000 + 1000))p" stones.addr | sed 's/^/--rel8n\ntarget=/')
-    "$gib" rel8 --config alice.yaml "$tag" "${args[@]}" >/dev/null
-    echo "$tag" >>tags
-  done
+  random_stones "$n" >stones.in
+  bench_put_tagged stones
   log "Alice: $n stones ($(($(wc -c <stones.jsonl) / n)) bytes each), $(wc -l <tags) tag timelines, in $(($(now_ms) - t0)) ms"
 }
 
-# timed_sync OUT ARGS...: runs gib sync; prints its wall time in ms.
+# timed_sync OUT [PREFIX...]: gib sync of the tags to Bob; prints its wall
+# time in ms (the CPU seconds of each side in OUT.cpus).
 timed_sync() {
-  local out=$1 t0 rc=0 heads
+  local out=$1
   shift
-  mapfile -t heads <tags
-  t0=$(now_ms)
-  local bob_cpu0
-  bob_cpu0=$(bob_cpu)
-  "$@" /usr/bin/time -f '%U %S' -o "$out.cpu" \
-    "$gib" sync --config alice.yaml --peer "$url" --peer-domain "$bob_domain" "${heads[@]}" >"$out" 2>"$out.err" || rc=$?
-  local ms=$(($(now_ms) - t0))
-  # CPU seconds of each side during the sync: sender (user + sys) and receiver.
-  awk -v b="$(( $(bob_cpu) - bob_cpu0 ))" -v hz="$(getconf CLK_TCK)" \
-    '{printf "%.2f %.2f\n", $1 + $2, b / hz}' "$out.cpu" >"$out.cpus"
-  [ "$rc" -eq 0 ] || { echo "gib sync failed ($rc):" >&2; tail -n 5 "$out.err" >&2; exit 1; }
-  echo "$ms"
+  bench_timed_sync "$url" "$out" "$@"
 }
 
 # ------------------------------------------------------ side by side
@@ -188,18 +100,18 @@ if [ -n "$against" ]; then
   echo "| N | records | before: ms (median of $runs) | after: ms | before / after | CPU s sender / receiver, before | after | load |"
   echo "|---|---|---|---|---|---|---|---|"
   for n in "${sizes[@]}"; do
-    use_build "$after_build"
+    bench_use_build "$after_build"
     fill_alice "$n"
     declare -A times=() cpus=()
     for ((r = 1; r <= runs; r++)); do
       for side in before after; do
-        [ "$side" = before ] && use_build "$against" || use_build "$after_build"
+        [ "$side" = before ] && bench_use_build "$against" || bench_use_build "$after_build"
         deployment alice false "$work/bob-domain.json" >"$work/alice.yaml"
         fresh_bob
-        start_bob
+        bench_start_gibd bob
         times[$side]+="$(timed_sync "cmp-$side-$n-$r.out") "
         cpus[$side]+="$(tr ' ' '/' <"cmp-$side-$n-$r.out.cpus") "
-        stop_bob
+        bench_stop_gibd
       done
     done
     b=$(tr ' ' '\n' <<<"${times[before]}" | grep . | median)
@@ -216,7 +128,7 @@ one_times=""
 for n in "${sizes[@]}"; do
   fill_alice "$n"
   fresh_bob
-  start_bob
+  bench_start_gibd bob
   gk_load[$n]=$(load)
   ms=$(timed_sync "sync-$n.out")
   gk_ms[$n]=$ms
@@ -241,7 +153,7 @@ for n in "${sizes[@]}"; do
     one_median=$(printf '%s\n' "${times[@]}" | median)
     log "one-record gib sync: median $one_median ms ($one_times)"
   fi
-  stop_bob
+  bench_stop_gibd
 done
 
 # ----------------------------------------------------------------- git
@@ -281,14 +193,14 @@ command -v perf >/dev/null || { echo "perf not found (apt-get install linux-perf
 mkdir -p "$profile_dir"
 fill_alice "$profile_n"
 fresh_bob
-start_bob
+bench_start_gibd bob
 perf record -q -F 499 --call-graph dwarf,32768 -o "$profile_dir/receiver.data" -p "$bob_pid" 2>"$profile_dir/receiver.perf.err" &
 perf_pid=$!
 sleep 1
 ms=$(timed_sync profile.out perf record -q -F 499 --call-graph dwarf,32768 -o "$profile_dir/sender.data")
 kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true
 log "profiled gib sync N=$profile_n: $(grep '^records:' profile.out), $ms ms under perf"
-stop_bob
+bench_stop_gibd
 # Top symbols by self time, then the inclusive share of the phases' entry points.
 for side in receiver sender; do
   data=$profile_dir/$side.data
