@@ -14,6 +14,7 @@
 #include <exception>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <utility>
@@ -276,21 +277,49 @@ class Receiver::Impl {
     const int pending_capacity = config_.max_connections - config_.reserved_connections;
     if (!pending_.empty() &&
         (static_cast<int>(pending_.size()) >= pending_capacity || open_connections_ >= config_.max_connections)) {
-      if (!evict_oldest_idle(pending_)) return false;
+      if (!evict_from_busiest_address()) return false;
     }
     return true;
+  }
+
+  // A full table makes room at the address holding the most pending
+  // connections (its oldest idle one; between equals, the oldest idle of
+  // all). A flood spread over a few addresses thus displaces itself before
+  // a lone peer's connection that is still preparing its Init (found by
+  // e2e.hostile_load on a loaded machine: the genuine sender's connection,
+  // idle while its session identity was made, was the oldest pending one).
+  bool evict_from_busiest_address() {
+    const std::set<std::uint64_t>* busiest = nullptr;
+    std::uint64_t busiest_oldest = 0;
+    for (const auto& [address, serials] : pending_by_address_) {
+      const std::optional<std::uint64_t> oldest = oldest_idle(serials);
+      if (!oldest) continue;
+      if (busiest == nullptr || serials.size() > busiest->size() ||
+          (serials.size() == busiest->size() && *oldest < busiest_oldest)) {
+        busiest = &serials;
+        busiest_oldest = *oldest;
+      }
+    }
+    if (busiest == nullptr) return false;
+    evict(busiest_oldest);
+    return true;
+  }
+
+  // The oldest of `candidates` (serials, oldest first) with no request in
+  // the handler.
+  std::optional<std::uint64_t> oldest_idle(const std::set<std::uint64_t>& candidates) const {
+    for (std::uint64_t serial : candidates) {
+      if (sessions_.at(serial)->running.empty()) return serial;
+    }
+    return std::nullopt;
   }
 
   // Evicts the oldest of `candidates` (serials, oldest first) with no request
   // in the handler; false when there is none.
   bool evict_oldest_idle(const std::set<std::uint64_t>& candidates) {
-    for (std::uint64_t serial : candidates) {
-      if (sessions_.at(serial)->running.empty()) {
-        evict(serial);
-        return true;
-      }
-    }
-    return false;
+    const std::optional<std::uint64_t> serial = oldest_idle(candidates);
+    if (serial) evict(*serial);
+    return serial.has_value();
   }
 
   // Drops a pending connection at once: its slot is free now, and the socket
