@@ -90,4 +90,12 @@ url=$(ws_endpoint bob.out)
 grep -q '"from the .deb"' note.out || fail "Bob does not hold Alice's note: $(cat note.out)"
 "$gib" sagas --config bob.yaml >sagas.out || fail "gib sagas on Bob"
 grep -q $'\treceiver\tcommitted\tinit,' sagas.out || fail "gib sagas: $(cat sagas.out)"
+# The README's demo itself, run by the installed binaries: a build directory
+# of nothing but links to /usr/bin, so gib and gibd find their plugins where
+# the package put them (/usr/lib/gibkit/plugins, next to /usr/bin).
+mkdir -p installed/bin
+ln -s /usr/bin/gib /usr/bin/gibd installed/bin/
+GIBKIT_BUILD_DIR=$PWD/installed bash "$script_dir/../../tools/demo.sh" >demo.out 2>&1 ||
+  fail "the demo with the installed binaries: $(tail -n 20 demo.out)"
+grep -q '^  merged  ' demo.out || fail "the demo did not merge: $(tail -n 20 demo.out)"
 echo "the .deb installs and runs: $(basename "$deb")"
