@@ -12,6 +12,7 @@
 
 #include "gibkit/kernel/plugin/loaded_plugin.h"
 #include "gibkit/log/log.h"
+#include "captured_log.h"
 #include "gibkit/plugin_abi.h"
 #include "support/temp_dir.h"
 
@@ -19,33 +20,11 @@ namespace gibkit {
 namespace {
 
 using kernel::LoadedPlugin;
+using gibkit::testing::CapturedLog;
 
 std::filesystem::path compat_plugin(const std::string& stem) {
   return std::filesystem::path(GIBKIT_COMPAT_PLUGIN_DIR) / ("libgibkit-" + stem + ".so");
 }
-
-// Every log line written while it lives.
-class CapturedLog {
- public:
-  CapturedLog() {
-    log::set_sink([this](std::string_view line) {
-      std::lock_guard lock(mutex_);
-      lines_.emplace_back(line);
-    });
-  }
-  ~CapturedLog() { log::set_sink({}); }
-  CapturedLog(const CapturedLog&) = delete;
-  CapturedLog& operator=(const CapturedLog&) = delete;
-
-  std::vector<std::string> lines() {
-    std::lock_guard lock(mutex_);
-    return lines_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<std::string> lines_;
-};
 
 TEST(Compat, TheHeadersKeptAreTheEarlierMinors) {
   // If the build's minor moves on, tests/compat gets the headers of the

@@ -15,6 +15,7 @@
 #include "gibkit/kernel/plugin/host_services.h"
 #include "gibkit/kernel/plugin/loaded_plugin.h"
 #include "gibkit/log/log.h"
+#include "captured_log.h"
 #include "gibkit/plugin_abi.h"
 #include "support/temp_dir.h"
 
@@ -22,34 +23,7 @@ namespace gibkit {
 namespace {
 
 using kernel::LoadedPlugin;
-
-class CapturedLog {
- public:
-  CapturedLog() {
-    log::set_sink([this](std::string_view line) {
-      std::lock_guard lock(mutex_);
-      lines_.emplace_back(line);
-    });
-  }
-  ~CapturedLog() { log::set_sink({}); }
-  CapturedLog(const CapturedLog&) = delete;
-  CapturedLog& operator=(const CapturedLog&) = delete;
-
-  // The one line holding `needle`, or "" (and a failure) if not exactly one.
-  std::string line_with(const std::string& needle) {
-    std::lock_guard lock(mutex_);
-    std::vector<std::string> found;
-    for (const std::string& line : lines_) {
-      if (line.find(needle) != std::string::npos) found.push_back(line);
-    }
-    EXPECT_EQ(found.size(), 1u) << "lines with '" << needle << "'";
-    return found.size() == 1 ? found[0] : "";
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<std::string> lines_;
-};
+using gibkit::testing::CapturedLog;
 
 // The series of `plugin` in the family exposed as `name`; an empty one
 // (never registered) otherwise. Metrics are process-wide, so tests compare

@@ -24,12 +24,7 @@ class LongTimelineTest : public ::testing::Test {
     enroll(*alice, *bob);
   }
 
-  SyncReport sync(const std::vector<std::string>& addresses) {
-    auto connection = connect(*alice, *bob);
-    auto report = alice->service->sync(*connection, bob->domain_tjp, addresses);
-    EXPECT_TRUE(report.ok()) << report.status().to_string();
-    return report ? *report : SyncReport{};
-  }
+  SyncReport sync(const std::vector<std::string>& addresses) { return sync_or_fail(*alice, *bob, addresses); }
 
   static Kind outcome(const SyncReport& report, const std::string& tjp) {
     for (const TimelineOutcome& timeline : report.timelines) {

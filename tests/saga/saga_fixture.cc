@@ -171,6 +171,13 @@ std::unique_ptr<Connection> connect(TestNode& from, const TestNode& to) {
   return connection ? std::move(*connection) : nullptr;
 }
 
+SyncReport sync_or_fail(TestNode& from, const TestNode& to, const std::vector<std::string>& addresses) {
+  auto connection = connect(from, to);
+  auto report = from.service->sync(*connection, to.domain_tjp, addresses);
+  EXPECT_TRUE(report.ok()) << report.status().to_string();
+  return report ? *report : SyncReport{};
+}
+
 TimelineBuilder::TimelineBuilder(TestNode& node, const std::string& ib, bool linked) : node_(&node), linked_(linked) {
   IbGib primitive;
   primitive.ib = ib;

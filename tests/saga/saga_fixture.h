@@ -66,6 +66,10 @@ void enroll(const TestNode& sender, TestNode& receiver);
 // Opens a connection from `from` to `to`.
 std::unique_ptr<Connection> connect(TestNode& from, const TestNode& to);
 
+// Syncs `addresses` from `from` to `to` over a new connection; a failed sync
+// is a test failure, and gives an empty report.
+SyncReport sync_or_fail(TestNode& from, const TestNode& to, const std::vector<std::string>& addresses);
+
 // A timeline of domain records built with the SDK transforms (with dna),
 // written to `node`'s durable space with its head moved.
 class TimelineBuilder {
