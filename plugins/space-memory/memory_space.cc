@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "gibkit/plugin.h"
+#include "memory_saga_staging.h"
 
 namespace {
 
@@ -68,6 +69,9 @@ class MemorySpace final : public gibkit::Space {
     return visit_all(heads_, visit);
   }
 
+  // Kept apart from the records: staged records are not the space's.
+  gibkit::SagaStaging* saga_staging() override { return &staging_; }
+
  private:
   using Map = std::map<std::string, std::string, std::less<>>;
 
@@ -89,6 +93,7 @@ class MemorySpace final : public gibkit::Space {
   std::mutex mutex_;
   Map records_;
   Map heads_;
+  gibkit::memory_space::MemorySagaStaging staging_;
 };
 
 gibkit::PluginSpec<gibkit::Space> memory_space_plugin() {

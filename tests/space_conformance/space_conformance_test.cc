@@ -19,6 +19,7 @@
 #include <string>
 
 #include "gibkit/kernel/plugin/loaded_plugin.h"
+#include "gibkit/saga_staging.h"
 #include "support/temp_dir.h"
 
 namespace gibkit {
@@ -221,6 +222,117 @@ TEST_P(DurableSpaceConformance, SurvivesRestart) {
   EXPECT_EQ(head("t^gib"), a.address);
 }
 
+// The sagas' staging contract (gibkit/saga_staging.h), for the plugins that
+// offer it (space-memory, space-postgres); every clause over each.
+class SagaStagingConformance : public SpaceConformance {
+ protected:
+  void SetUp() override {
+    SpaceConformance::SetUp();
+    ASSERT_NE(space_, nullptr);
+    staging_ = space_->saga_staging();
+    ASSERT_NE(staging_, nullptr) << GetParam().plugin << " offers no sagas' staging";
+  }
+
+  std::map<std::string, std::string> staged(std::string_view saga_id) {
+    std::map<std::string, std::string> out;
+    Status listed = staging_->for_each_staged(saga_id, [&](std::string_view a, std::string_view j) {
+      out.emplace(a, j);
+      return true;
+    });
+    EXPECT_TRUE(listed.ok()) << listed.to_string();
+    return out;
+  }
+
+  static constexpr std::int64_t kNow = 1'790'000'000'000;
+  SagaStaging* staging_ = nullptr;
+};
+
+TEST_P(SagaStagingConformance, StagedRecordsAreTheSagasAloneAndNotTheSpaces) {
+  StoredRecord a = record("a");
+  StoredRecord b = record("b");
+  ASSERT_TRUE(staging_->stage("s1", "alice", kNow + 1000, {a, b}).ok());
+  ASSERT_TRUE(staging_->stage("s2", "alice", kNow + 1000, {b}).ok());
+  EXPECT_EQ(staged("s1"), (std::map<std::string, std::string>{{a.address, a.json_text}, {b.address, b.json_text}}));
+  EXPECT_EQ(staged("s2"), (std::map<std::string, std::string>{{b.address, b.json_text}}));
+  EXPECT_TRUE(staged("unknown").empty());
+  EXPECT_EQ(get(a.address), std::nullopt);
+  EXPECT_FALSE(*space_->has(a.address));
+  EXPECT_TRUE(all_records().empty());
+}
+
+TEST_P(SagaStagingConformance, StagingAgainKeepsFirstBytesAndZeroRecordsOnlyMovesExpiry) {
+  ASSERT_TRUE(staging_->stage("s1", "alice", kNow + 10, {record("a", "1")}).ok());
+  ASSERT_TRUE(staging_->stage("s1", "alice", kNow + 10, {record("a", "2")}).ok());
+  EXPECT_EQ(staged("s1").at("a^gib"), record("a", "1").json_text);
+  ASSERT_TRUE(staging_->stage("s1", "alice", kNow + 5000, {}).ok());  // moved past kNow + 100
+  EXPECT_EQ(*staging_->reclaim(kNow + 100), 0u);
+  EXPECT_EQ(staged("s1").size(), 1u);
+}
+
+TEST_P(SagaStagingConformance, AnotherOwnerCannotStageIntoASaga) {
+  ASSERT_TRUE(staging_->stage("s1", "alice", kNow + 1000, {record("a")}).ok());
+  Status other = staging_->stage("s1", "mallory", kNow + 1000, {record("m")});
+  EXPECT_EQ(other.code(), StatusCode::kFailedPrecondition) << other.to_string();
+  EXPECT_EQ(staged("s1").size(), 1u);
+}
+
+TEST_P(SagaStagingConformance, AdoptMovesEverythingOnlyForTheOwner) {
+  ASSERT_TRUE(staging_->stage("broken", "alice", kNow + 1000, {record("a"), record("b")}).ok());
+  EXPECT_FALSE(*staging_->adopt("broken", "theirs", "mallory", kNow + 2000));  // another owner
+  EXPECT_FALSE(*staging_->adopt("never", "theirs", "alice", kNow + 2000));     // unknown saga
+  EXPECT_EQ(staged("broken").size(), 2u);
+  EXPECT_TRUE(staged("theirs").empty());
+
+  ASSERT_TRUE(*staging_->adopt("broken", "resumed", "alice", kNow + 2000));
+  EXPECT_TRUE(staged("broken").empty());
+  EXPECT_EQ(staged("resumed").size(), 2u);
+  EXPECT_FALSE(*staging_->adopt("broken", "again", "alice", kNow + 2000));  // adopted once only
+  // The adopted saga is the adopter's: staging into it goes on.
+  ASSERT_TRUE(staging_->stage("resumed", "alice", kNow + 2000, {record("c")}).ok());
+  EXPECT_EQ(staged("resumed").size(), 3u);
+}
+
+TEST_P(SagaStagingConformance, AdoptIntoAnotherOwnersSagaChangesNothing) {
+  ASSERT_TRUE(staging_->stage("broken", "alice", kNow + 1000, {record("a")}).ok());
+  ASSERT_TRUE(staging_->stage("taken", "mallory", kNow + 1000, {record("m")}).ok());
+  EXPECT_FALSE(*staging_->adopt("broken", "taken", "alice", kNow + 2000));
+  EXPECT_EQ(staged("broken").size(), 1u);
+  EXPECT_EQ(staged("taken").size(), 1u);
+}
+
+TEST_P(SagaStagingConformance, DropForgetsTheSagaOnly) {
+  ASSERT_TRUE(staging_->stage("s1", "alice", kNow + 1000, {record("a")}).ok());
+  ASSERT_TRUE(staging_->stage("s2", "alice", kNow + 1000, {record("a")}).ok());
+  ASSERT_TRUE(staging_->drop("s1").ok());
+  ASSERT_TRUE(staging_->drop("unknown").ok());
+  EXPECT_TRUE(staged("s1").empty());
+  EXPECT_EQ(staged("s2").size(), 1u);
+}
+
+TEST_P(SagaStagingConformance, ReclaimDropsExpiredSagasOfAnyOwner) {
+  ASSERT_TRUE(staging_->stage("old-alice", "alice", kNow - 1, {record("a")}).ok());
+  ASSERT_TRUE(staging_->stage("old-bob", "bob", kNow - 1, {record("b")}).ok());
+  ASSERT_TRUE(staging_->stage("live", "alice", kNow + 1000, {record("c")}).ok());
+  Result<std::uint64_t> dropped = staging_->reclaim(kNow);
+  ASSERT_TRUE(dropped.ok()) << dropped.status().to_string();
+  EXPECT_EQ(*dropped, 2u);
+  EXPECT_TRUE(staged("old-alice").empty());
+  EXPECT_TRUE(staged("old-bob").empty());
+  EXPECT_EQ(staged("live").size(), 1u);
+  EXPECT_EQ(*staging_->reclaim(kNow), 0u);
+}
+
+TEST_P(SagaStagingConformance, VisitorCanStopAndItsExceptionIsReported) {
+  ASSERT_TRUE(staging_->stage("s1", "alice", kNow + 1000, {record("a"), record("b"), record("c")}).ok());
+  int visits = 0;
+  ASSERT_TRUE(staging_->for_each_staged("s1", [&](std::string_view, std::string_view) { return ++visits < 2; }).ok());
+  EXPECT_EQ(visits, 2);
+  Status threw = staging_->for_each_staged("s1", [](std::string_view, std::string_view) -> bool {
+    throw std::runtime_error("x");
+  });
+  EXPECT_EQ(threw.code(), StatusCode::kInternal);
+}
+
 // What a space kept in a directory (LevelDB) promises about that directory.
 class DirectorySpaceConformance : public DurableSpaceConformance {};
 
@@ -255,19 +367,23 @@ TEST_P(DirectorySpaceConformance, HonoursCreateIfMissingFalse) {
 const SpacePluginCase kPostgres{"space-postgres", true, true};
 INSTANTIATE_TEST_SUITE_P(Plugins, SpaceConformance, ::testing::Values(kPostgres), PrintCase);
 INSTANTIATE_TEST_SUITE_P(Plugins, DurableSpaceConformance, ::testing::Values(kPostgres), PrintCase);
+INSTANTIATE_TEST_SUITE_P(Plugins, SagaStagingConformance, ::testing::Values(kPostgres), PrintCase);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DirectorySpaceConformance);
 #elif defined(GIBKIT_CONFORMANCE_COMPAT)
 // tests/compat: examples/space-files-c built against the C ABI headers of
 // earlier SDK minors, loaded by today's kernel.
 INSTANTIATE_TEST_SUITE_P(Plugins, SpaceConformance,
                          ::testing::Values(SpacePluginCase{"space-files-c-sdk-1.1", true},
-                                           SpacePluginCase{"space-files-c-sdk-1.2", true}),
+                                           SpacePluginCase{"space-files-c-sdk-1.2", true},
+                                           SpacePluginCase{"space-files-c-sdk-1.3", true}),
                          PrintCase);
 INSTANTIATE_TEST_SUITE_P(Plugins, DurableSpaceConformance,
                          ::testing::Values(SpacePluginCase{"space-files-c-sdk-1.1", true},
-                                           SpacePluginCase{"space-files-c-sdk-1.2", true}),
+                                           SpacePluginCase{"space-files-c-sdk-1.2", true},
+                                           SpacePluginCase{"space-files-c-sdk-1.3", true}),
                          PrintCase);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DirectorySpaceConformance);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(SagaStagingConformance);  // 1.1 to 1.3 predate it
 #else
 INSTANTIATE_TEST_SUITE_P(Plugins, SpaceConformance,
                          ::testing::Values(SpacePluginCase{"space-memory", false},
@@ -281,6 +397,23 @@ INSTANTIATE_TEST_SUITE_P(Plugins, DurableSpaceConformance,
                          PrintCase);
 INSTANTIATE_TEST_SUITE_P(Plugins, DirectorySpaceConformance,
                          ::testing::Values(SpacePluginCase{"space-leveldb", true}), PrintCase);
+INSTANTIATE_TEST_SUITE_P(Plugins, SagaStagingConformance,
+                         ::testing::Values(SpacePluginCase{"space-memory", false}), PrintCase);
+
+// A space that does not offer it says so: nullptr, not a half table.
+TEST(SagaStagingAbsent, PluginsWithoutItHaveNone) {
+  for (const std::string stem : {"space-leveldb", "space-files-c"}) {
+    auto loaded = LoadedPlugin::load(std::filesystem::path(GIBKIT_PLUGIN_DIR) / ("libgibkit-" + stem + ".so"));
+    ASSERT_TRUE(loaded.ok()) << loaded.status().to_string();
+    testing::TempDir dir;
+    json::Object config;
+    config.set("path", json::Value((dir.path() / "db").string()));
+    config.set("create_if_missing", json::Value(true));
+    auto space = (*loaded)->create_space(config);
+    ASSERT_TRUE(space.ok()) << space.status().to_string();
+    EXPECT_EQ((*space)->saga_staging(), nullptr) << stem;
+  }
+}
 #endif
 
 }  // namespace

@@ -260,7 +260,8 @@ Result<Handle> make_handle(Factory factory, const json::Object& config, const st
 
 Result<std::unique_ptr<Space>> LoadedPlugin::create_space(const json::Object& config) {
   GIBKIT_RETURN_IF_ERROR(check_kind(PluginKind::kSpace));
-  GIBKIT_ASSIGN_OR_RETURN(gibkit_space handle, make_handle<gibkit_space>(descriptor_->create_space, config, name_));
+  GIBKIT_ASSIGN_OR_RETURN(gibkit_space handle, make_handle<gibkit_space>(descriptor_->create_space, config, name_,
+                                                                     GIBKIT_SPACE_VTABLE_SIZE_1_3));
   return make_space_proxy(handle, shared_from_this());
 }
 

@@ -1,9 +1,12 @@
 // gibkit::Space over a plugin's gibkit_space_vtable.
+#include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <vector>
 
 #include "gibkit/plugin/abi_support.h"
+#include "gibkit/saga_staging.h"
 #include "host_proxies.h"
 
 namespace gibkit::kernel {
@@ -29,10 +32,79 @@ struct VisitorBridge {
   }
 };
 
+// gibkit::SagaStaging over a space's staging table (SDK 1.4).
+class SagaStagingProxy final : public SagaStaging {
+ public:
+  SagaStagingProxy(void* self, const gibkit_saga_staging_vtable* table) : self_(self), table_(table) {}
+
+  Status stage(std::string_view saga_id, std::string_view owner, std::int64_t expires_at_ms,
+               const std::vector<StoredRecord>& records) override {
+    std::vector<gibkit_record> c_records;
+    c_records.reserve(records.size());
+    for (const StoredRecord& r : records) c_records.push_back({abi::to_str(r.address), abi::to_str(r.json_text)});
+    std::string error;
+    int code = table_->stage(self_, abi::to_str(saga_id), abi::to_str(owner), expires_at_ms, c_records.data(),
+                             c_records.size(), abi::string_sink(&error));
+    return abi::to_status(code, std::move(error));
+  }
+
+  Result<bool> adopt(std::string_view from_saga, std::string_view to_saga, std::string_view owner,
+                     std::int64_t expires_at_ms) override {
+    int adopted = 0;
+    std::string error;
+    int code = table_->adopt(self_, abi::to_str(from_saga), abi::to_str(to_saga), abi::to_str(owner), expires_at_ms,
+                             &adopted, abi::string_sink(&error));
+    if (code != 0) return abi::to_status(code, std::move(error));
+    return adopted != 0;
+  }
+
+  Status for_each_staged(std::string_view saga_id, const VisitFn& visit) override {
+    VisitorBridge bridge{&visit};
+    std::string error;
+    int code = table_->for_each_staged(self_, abi::to_str(saga_id), gibkit_pair_visitor{&bridge, &VisitorBridge::call},
+                                       abi::string_sink(&error));
+    if (bridge.threw) return internal_error("staging visitor threw an exception");
+    return abi::to_status(code, std::move(error));
+  }
+
+  Status drop(std::string_view saga_id) override {
+    std::string error;
+    int code = table_->drop(self_, abi::to_str(saga_id), abi::string_sink(&error));
+    return abi::to_status(code, std::move(error));
+  }
+
+  Result<std::uint64_t> reclaim(std::int64_t now_ms) override {
+    std::uint64_t dropped = 0;
+    std::string error;
+    int code = table_->reclaim(self_, now_ms, &dropped, abi::string_sink(&error));
+    if (code != 0) return abi::to_status(code, std::move(error));
+    return dropped;
+  }
+
+ private:
+  void* self_;
+  const gibkit_saga_staging_vtable* table_;
+};
+
+// The staging table of `space`, when its vtable is long enough to say and
+// names a complete one; a 1.3 plugin's table ends before the field.
+const gibkit_saga_staging_vtable* staging_table(const gibkit_space& space) {
+  if (space.vtable->struct_size < offsetof(gibkit_space_vtable, saga_staging) + sizeof(space.vtable->saga_staging)) {
+    return nullptr;
+  }
+  const gibkit_saga_staging_vtable* table = space.vtable->saga_staging;
+  if (table == nullptr || table->struct_size < sizeof(gibkit_saga_staging_vtable)) return nullptr;
+  return table;
+}
+
 class SpaceProxy final : public Space {
  public:
   SpaceProxy(gibkit_space space, std::shared_ptr<const void> library)
-      : space_(space), library_(std::move(library)) {}
+      : space_(space), library_(std::move(library)) {
+    if (const gibkit_saga_staging_vtable* table = staging_table(space_)) {
+      staging_ = std::make_unique<SagaStagingProxy>(space_.self, table);
+    }
+  }
   ~SpaceProxy() override { space_.vtable->destroy(space_.self); }
   SpaceProxy(const SpaceProxy&) = delete;
   SpaceProxy& operator=(const SpaceProxy&) = delete;
@@ -74,6 +146,7 @@ class SpaceProxy final : public Space {
 
   Status for_each_record(const VisitFn& visit) override { return for_each(space_.vtable->for_each_record, visit); }
   Status for_each_head(const VisitFn& visit) override { return for_each(space_.vtable->for_each_head, visit); }
+  SagaStaging* saga_staging() override { return staging_.get(); }
 
  private:
   using OptionalOutFn = int (*)(void*, gibkit_str, int*, gibkit_sink, gibkit_sink);
@@ -99,6 +172,7 @@ class SpaceProxy final : public Space {
 
   gibkit_space space_;
   std::shared_ptr<const void> library_;
+  std::unique_ptr<SagaStagingProxy> staging_;  // when the plugin's table offers one
 };
 
 }  // namespace

@@ -37,9 +37,11 @@ extern "C" {
  *  1.0  the first ABI
  *  1.1  gibkit_plugin_descriptor.signer_frame_ibs
  *  1.2  gibkit_transport_vtable.listen_admitting (gibkit_admitting_handler)
- *  1.3  host services: gibkit_host, gibkit_plugin_descriptor.attach_host */
+ *  1.3  host services: gibkit_host, gibkit_plugin_descriptor.attach_host
+ *  1.4  sagas staged in a space: gibkit_saga_staging_vtable,
+ *       gibkit_space_vtable.saga_staging */
 #define GIBKIT_SDK_VERSION_MAJOR 1
-#define GIBKIT_SDK_VERSION_MINOR 3
+#define GIBKIT_SDK_VERSION_MINOR 4
 
 /* Name of the one exported entry point, with default visibility
  * (GIBKIT_PLUGIN_EXPORT): either a constant of type gibkit_plugin_entry_fn
@@ -128,6 +130,36 @@ typedef struct gibkit_write_batch {
   size_t erase_count;
 } gibkit_write_batch;
 
+/* Since 1.4: the records sagas staged, kept in the space by saga
+ * (gibkit/saga_staging.h has the contract). A space that several nodes share
+ * offers it so that a saga begun on one node can be adopted (resumed) by
+ * another, and the staging of a node that died is reclaimed by the others.
+ * Every entry is non-NULL; `self` is the space's own `self`. Times are wall
+ * clock ms since the Unix epoch, as the kernel's clock gives them. */
+typedef struct gibkit_saga_staging_vtable {
+  size_t struct_size;
+  /* Adds `records` to saga `saga_id` (creating it, owned by `owner`) and
+   * moves its expiry to `expires_at_ms`; zero records only moves it. A
+   * record the saga holds already keeps its first bytes. A saga of another
+   * owner is kFailedPrecondition, nothing changed. */
+  int (*stage)(void* self, gibkit_str saga_id, gibkit_str owner, int64_t expires_at_ms, const gibkit_record* records,
+               size_t record_count, gibkit_sink error);
+  /* Moves every record of saga `from` to saga `to` (created, owned by
+   * `owner`, expiring at `expires_at_ms`) and forgets `from`, atomically,
+   * if and only if `from` exists and is owned by `owner`; `*adopted` is set
+   * to 1 then, else to 0 with nothing changed. */
+  int (*adopt)(void* self, gibkit_str from_saga, gibkit_str to_saga, gibkit_str owner, int64_t expires_at_ms,
+               int* adopted, gibkit_sink error);
+  /* Visits (address, record text) of every record saga `saga_id` holds, in
+   * no order; none for an unknown saga. */
+  int (*for_each_staged)(void* self, gibkit_str saga_id, gibkit_pair_visitor visitor, gibkit_sink error);
+  /* Forgets saga `saga_id` and its records; an unknown saga is no error. */
+  int (*drop)(void* self, gibkit_str saga_id, gibkit_sink error);
+  /* Drops every saga, whoever staged it, whose expiry is before `now_ms`;
+   * `*dropped` is set to how many. */
+  int (*reclaim)(void* self, int64_t now_ms, uint64_t* dropped, gibkit_sink error);
+} gibkit_saga_staging_vtable;
+
 typedef struct gibkit_space_vtable {
   size_t struct_size;
   void (*destroy)(void* self);
@@ -138,7 +170,14 @@ typedef struct gibkit_space_vtable {
   int (*head)(void* self, gibkit_str timeline, int* found, gibkit_sink out, gibkit_sink error);
   int (*for_each_record)(void* self, gibkit_pair_visitor visitor, gibkit_sink error);
   int (*for_each_head)(void* self, gibkit_pair_visitor visitor, gibkit_sink error);
+  /* ---- Since 1.4 ---- */
+  /* NULL: this space keeps no sagas' staging. The kernel reads it only when
+   * struct_size covers it. */
+  const gibkit_saga_staging_vtable* saga_staging;
 } gibkit_space_vtable;
+
+/* The size of a space vtable before 1.4 (it ends with for_each_head). */
+#define GIBKIT_SPACE_VTABLE_SIZE_1_3 (offsetof(gibkit_space_vtable, saga_staging))
 
 typedef struct gibkit_space {
   void* self;

@@ -30,6 +30,8 @@
 
 namespace gibkit {
 
+class SagaStaging;  // gibkit/saga_staging.h
+
 struct StoredRecord {
   std::string address;    // "ib^gib"
   std::string json_text;  // the record, IbGib::to_json_text()
@@ -85,6 +87,11 @@ class Space {
       const std::function<bool(std::string_view address, std::string_view json_text)>& visit) = 0;
   virtual Status for_each_head(
       const std::function<bool(std::string_view timeline, std::string_view head)>& visit) = 0;
+
+  // Since SDK 1.4: the sagas' staging this space keeps (gibkit/saga_staging.h),
+  // or nullptr when it keeps none (the default). The object lives as long as
+  // the space.
+  virtual SagaStaging* saga_staging() { return nullptr; }
 };
 
 }  // namespace gibkit
