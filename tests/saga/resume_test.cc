@@ -9,40 +9,6 @@
 namespace gibkit::saga::testing {
 namespace {
 
-// Payload records in an encoded request (0 for legs without payloads).
-std::size_t payload_count(const std::string& message) {
-  Result<json::Value> value = json::parse(message);
-  if (!value || !value->is_object()) return 0;
-  const json::Value* payloads = value->find("payloads");
-  return payloads != nullptr && payloads->is_array() ? payloads->as_array().size() : 0;
-}
-
-// A link that goes down for good at the Delta that would take the records
-// sent past `cut_after`: that Delta and everything after it (the Abort
-// included) never arrive, as when the connection drops or the sender dies.
-class BreakingLink {
- public:
-  explicit BreakingLink(std::size_t cut_after) : cut_after_(cut_after) {}
-  InterceptingConnection::RequestHook hook() {
-    return [this](std::string request) -> Result<std::string> {
-      if (broken_) return unavailable("link down");
-      const std::size_t records = payload_count(request);
-      if (leg_of(request) == "delta" && delivered_ + records > cut_after_) {
-        broken_ = true;
-        return unavailable("link down");
-      }
-      delivered_ += records;
-      return request;
-    };
-  }
-  [[nodiscard]] std::size_t delivered() const { return delivered_; }
-
- private:
-  std::size_t cut_after_;
-  std::size_t delivered_ = 0;
-  bool broken_ = false;
-};
-
 class ResumeTest : public ::testing::Test {
  protected:
   static constexpr int kPatches = 5000;  // a frame and its dna each: ~10k records

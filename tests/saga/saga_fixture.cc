@@ -88,7 +88,10 @@ std::set<std::string> addresses_of(Space& space) {
 }  // namespace
 
 std::set<std::string> TestNode::durable_addresses() const { return addresses_of(*durable); }
-std::set<std::string> TestNode::staged_addresses() const { return addresses_of(*staging); }
+std::set<std::string> TestNode::staged_addresses() const {
+  const std::vector<std::string> staged = service->staged_addresses();
+  return std::set<std::string>(staged.begin(), staged.end());
+}
 
 std::optional<std::string> TestNode::head(const std::string& tjp) const {
   auto head = durable->head(tjp);
@@ -103,7 +106,7 @@ bool TestNode::holds(const std::string& address) const {
 }
 
 std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options, const std::string& signer_plugin,
-                                    const std::string& session_plugin) {
+                                    const std::string& session_plugin, Space* shared_staging) {
   auto node = std::make_unique<TestNode>();
   node->name = name;
   node->durable = make_durable_space();
@@ -134,6 +137,7 @@ std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options
   std::shared_ptr<std::function<std::string()>> random_token = node->random_token;
   SyncServices services{.durable = node->durable.get(),
                         .staging = node->staging.get(),
+                        .shared_staging = shared_staging,
                         .signer = node->signer.get(),
                         .verifier_for = [verifiers](std::string_view ib) -> Signer* {
                           for (const auto& [declared, signer] : verifiers) {
@@ -276,6 +280,26 @@ std::string leg_of(const std::string& message) {
   if (!value || !value->is_object()) return "";
   auto leg = json::get_string(value->as_object(), "leg");
   return leg ? *leg : "";
+}
+
+std::size_t payload_count(const std::string& message) {
+  Result<json::Value> value = json::parse(message);
+  if (!value || !value->is_object()) return 0;
+  const json::Value* payloads = value->find("payloads");
+  return payloads != nullptr && payloads->is_array() ? payloads->as_array().size() : 0;
+}
+
+InterceptingConnection::RequestHook BreakingLink::hook() {
+  return [this](std::string request) -> Result<std::string> {
+    if (broken_) return unavailable("link down");
+    const std::size_t records = payload_count(request);
+    if (leg_of(request) == "delta" && delivered_ + records > cut_after_) {
+      broken_ = true;
+      return unavailable("link down");
+    }
+    delivered_ += records;
+    return request;
+  };
 }
 
 }  // namespace gibkit::saga::testing

@@ -52,9 +52,11 @@ struct TestNode {
 // Listens on innerspace://<name>. `options` tune the saga; `signer_plugin`
 // holds the node's domain identity and, unless `session_plugin` names
 // another, its sessions.
+// `shared_staging`: SyncServices::shared_staging (a space several test
+// nodes share), none by default.
 std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options = {},
                                     const std::string& signer_plugin = "signer-keystone",
-                                    const std::string& session_plugin = "");
+                                    const std::string& session_plugin = "", Space* shared_staging = nullptr);
 
 // A plugin of the build, loaded once per process.
 std::shared_ptr<kernel::LoadedPlugin> load_plugin(const std::string& name);
@@ -127,5 +129,23 @@ json::Value reseal(const json::Value& record_json, const std::function<void(IbGi
 
 // The leg of an encoded request ("init", "delta", ...).
 std::string leg_of(const std::string& message);
+
+// Payload records in an encoded request (0 for legs without payloads).
+std::size_t payload_count(const std::string& message);
+
+// A link that goes down for good at the Delta that would take the records
+// sent past `cut_after`: that Delta and everything after it (the Abort
+// included) never arrive, as when the connection drops or the sender dies.
+class BreakingLink {
+ public:
+  explicit BreakingLink(std::size_t cut_after) : cut_after_(cut_after) {}
+  InterceptingConnection::RequestHook hook();
+  [[nodiscard]] std::size_t delivered() const { return delivered_; }
+
+ private:
+  std::size_t cut_after_;
+  std::size_t delivered_ = 0;
+  bool broken_ = false;
+};
 
 }  // namespace gibkit::saga::testing

@@ -105,6 +105,7 @@ class SagaTable {
 // "Resume"). The records stay in the StagingArea, referenced by `staged`,
 // so they keep counting against max_staged_bytes until adopted or released.
 struct ResumableSet {
+  std::string saga_id;        // the broken saga's
   std::string sender_domain;  // only a saga authenticated as this domain may adopt it
   StagedRecords staged;
   std::size_t staged_bytes = 0;

@@ -18,6 +18,7 @@
 #include "gibkit/saga/staging_area.h"
 #include "gibkit/saga/sync_service.h"
 #include "saga_table.h"
+#include "shared_staging.h"
 #include "work_pool.h"
 
 namespace gibkit::saga {
@@ -29,7 +30,8 @@ struct SyncService::State {
         options(options_in),
         registry(*services.durable),
         staging(*services.staging, *services.durable, services.staging_spill,
-                options.staging_spill_threshold_bytes) {
+                options.staging_spill_threshold_bytes),
+        shared_staging(services.shared_staging, (options.saga_idle_timeout + options.resume_keep).count()) {
     // What an earlier run left in the spill belongs to no saga of this one.
     (void)staging.clear_spill();
   }
@@ -51,6 +53,7 @@ struct SyncService::State {
   SyncOptions options;
   identity::IdentityRegistry registry;
   StagingArea staging;
+  SharedStaging shared_staging;  // the group's copy by saga, when configured
 
   SagaTable sagas;  // the receiver's sagas; each turn holds its own saga
   ResumeTable resumable;  // the receiver's broken sagas' staged sets, kept for resume_keep
@@ -89,6 +92,11 @@ inline constexpr std::string_view kSettledMark = "settled^gib";  // the head ind
 // read by the next Init to that peer (resumeSaga); settled once an Ack
 // answered it.
 inline std::string resume_key(std::string_view peer_domain) { return "^resume " + std::string(peer_domain); }
+// The same mark filed under the peer's staging store (Ack `stagingStore`),
+// read by an Init to any other peer of that store; and the store each peer
+// last announced.
+inline std::string resume_store_key(std::string_view store) { return "^resume-store " + std::string(store); }
+inline std::string staging_store_key(std::string_view peer_domain) { return "^staging-store " + std::string(peer_domain); }
 
 // Receiver entry point (sync_receiver.cc).
 [[nodiscard]] Result<Answer> handle_request(SyncService::State& state, std::string_view request);

@@ -169,6 +169,14 @@ std::size_t StagingArea::spilled_bytes() {
   return spilled_bytes_;
 }
 
+std::vector<std::string> StagingArea::addresses() {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  out.reserve(references_.size());
+  for (const auto& [address, entry] : references_) out.push_back(address);
+  return out;
+}
+
 std::size_t StagingArea::added_bytes(const std::vector<Payload>& payloads, const StagedRecords& held) {
   std::size_t bytes = 0;
   for (const Payload& payload : payloads) {

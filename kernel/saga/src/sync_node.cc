@@ -1,5 +1,6 @@
 #include "gibkit/saga/sync_node.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -95,6 +96,8 @@ std::vector<ConfigKey> SyncNode::section_keys() {
        .default_value = json::Value(std::int64_t{64} * 1024 * 1024),
        .description = "Staged payload bytes kept in sync.staging before sync.staging_spill takes the rest; also the size of commit batches past it",
        .min = 1, .max = 9007199254740992.0},
+      {.key = "shared_staging", .type = ConfigType::kString,
+       .description = "Space shared by a group of nodes whose plugin keeps sagas' staging (e.g. the durable space-postgres of docs/scale-out.md): a saga broken on one node resumes on any other, and expired staging of a node that died is reclaimed (default: none)"},
       {.key = "resume_keep_ms", .type = ConfigType::kInteger, .default_value = json::Value(300000),
        .description = "How long a receiver keeps what a broken saga staged, for its sender's next saga to resume; 0: not kept",
        .min = 0, .max = 86400000},
@@ -184,6 +187,21 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
     }
     spill = node.space(spill_name);
   }
+  Space* shared_staging = nullptr;
+  if (const std::string name = string_or_empty(section, "shared_staging"); !name.empty()) {
+    if (std::none_of(deployment.spaces.begin(), deployment.spaces.end(),
+                     [&](const kernel::SpaceConfig& space) { return space.name == name; })) {
+      return invalid_argument("sync.shared_staging: no space instance named '" + name + "'");
+    }
+    shared_staging = node.space(name);
+    // Declared by the plugin (its table's saga_staging, SDK 1.4), not
+    // guessed from its name.
+    if (shared_staging->saga_staging() == nullptr) {
+      return invalid_argument("sync.shared_staging: space '" + name +
+                              "' keeps no sagas' staging (its plugin does not offer it; space-postgres and "
+                              "space-memory do)");
+    }
+  }
   Space* staging = staging_name.empty() ? nullptr : node.space(staging_name);
   if (staging == nullptr) {
     return invalid_argument("sync needs a staging space: add a space with role: temporary, or name one in sync.staging");
@@ -236,6 +254,7 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
       SyncServices{.durable = &durable,
                    .staging = staging,
                    .staging_spill = spill,
+                   .shared_staging = shared_staging,
                    .signer = signer,
                    .verifier_for = verifier_for,
                    .session_signer = session_signer,

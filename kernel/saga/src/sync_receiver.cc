@@ -6,7 +6,6 @@
 
 #include "gibkit/saga/contexts.h"
 #include "gibkit/record_graph.h"
-#include "gibkit/record_graph.h"
 #include "service_state.h"
 
 namespace gibkit::saga {
@@ -28,18 +27,27 @@ Result<std::vector<std::string>> string_array(const json::Object& data, std::str
 // A saga broke (its sender went quiet, or a newer saga of the same sender
 // resumes it): what it staged is kept for resume_keep, for the sender's next
 // saga to adopt, instead of released at once.
+// What a saga staged goes, here and in the group's shared staging (a
+// failure there is left to reclaim: the rows expire).
+void release_staged(SyncService::State& state, const std::string& saga_id, StagedRecords& staged) {
+  (void)state.staging.release(staged);
+  (void)state.shared_staging.drop(saga_id);
+}
+
 void keep_for_resume(SyncService::State& state, const std::string& saga_id, ReceiverSaga& saga) {
   // A Delta that failed its checks leaves a partial set nobody may build on.
   if (!saga.settle().ok() || state.options.resume_keep.count() <= 0 || saga.staged.empty()) {
-    (void)state.staging.release(saga.staged);
+    release_staged(state, saga_id, saga.staged);
     return;
   }
-  ResumableSet set{saga.sender_domain, std::move(saga.staged), saga.staged_bytes,
+  // The shared copy (if any) stays as it is: its expiry, moved at each
+  // Delta, already covers resume_keep from now.
+  ResumableSet set{saga_id, saga.sender_domain, std::move(saga.staged), saga.staged_bytes,
                    state.monotonic_ms() + state.options.resume_keep.count()};
   saga.staged.clear();
   saga.staged_bytes = 0;
   if (std::optional<ResumableSet> replaced = state.resumable.keep(saga_id, std::move(set))) {
-    (void)state.staging.release(replaced->staged);
+    release_staged(state, replaced->saga_id, replaced->staged);
   }
 }
 
@@ -137,7 +145,7 @@ class ReceiverTurn {
     if (!held_ || held_->saga->ended) return;
     ReceiverSaga& saga = *held_->saga;
     (void)saga.settle();  // the failure being handled, or one that no longer matters
-    (void)state_.staging.release(saga.staged);
+    release_staged(state_, request_.saga_id, saga.staged);
     (void)saga.log.record("failed", "", why.to_string());
     state_.sagas.remove(request_.saga_id, saga);
   }
@@ -283,8 +291,14 @@ class ReceiverTurn {
     json::Object fields{{"timelines", std::move(timelines)}, {"stones", std::move(stones)}};
     if (const json::Value* resume = context_data().find("resumeSaga"); resume != nullptr) {
       if (!resume->is_string()) return invalid_argument("resumeSaga must be a saga id");
-      fields.set("resumed", json::Object{{"sagaId", resume->as_string()},
-                                         {"records", static_cast<double>(adopt(saga, resume->as_string()))}});
+      GIBKIT_ASSIGN_OR_RETURN(std::size_t adopted, adopt(saga, resume->as_string()));
+      fields.set("resumed", json::Object{{"sagaId", resume->as_string()}, {"records", static_cast<double>(adopted)}});
+    }
+    if (state_.shared_staging.enabled()) {
+      // Where a broken saga of this sender can be resumed: any node that
+      // announces the same store (docs/protocol.md, "Resume").
+      GIBKIT_ASSIGN_OR_RETURN(std::string store, state_.shared_staging.store_id([this] { return state_.random_token(); }));
+      fields.set("stagingStore", store);
     }
     if (const json::Value* previous = context_data().find("previousSaga"); previous != nullptr) {
       // An earlier saga of this sender whose outcome it does not know: only
@@ -305,7 +319,7 @@ class ReceiverTurn {
   // sender domain broke it; returns how many records. Anything else --
   // another domain's saga, an unknown or released one -- adopts nothing and
   // answers the same 0, so a domain learns nothing of others' staging.
-  std::size_t adopt(ReceiverSaga& saga, const std::string& broken_id) {
+  Result<std::size_t> adopt(ReceiverSaga& saga, const std::string& broken_id) {
     if (broken_id == request_.saga_id) return 0;
     // Still open here (its sender's connection dropped without an Abort, and
     // it has not expired yet): the sender that broke it has moved on.
@@ -315,10 +329,53 @@ class ReceiverTurn {
       keep_for_resume(state_, broken_id, *broken->saga);
       state_.sagas.remove(broken_id, *broken->saga);
     }
-    std::optional<ResumableSet> set = state_.resumable.take(broken_id, saga.sender_domain);
-    if (!set) return 0;
-    saga.staged = std::move(set->staged);
-    saga.staged_bytes = set->staged_bytes;
+    if (std::optional<ResumableSet> set = state_.resumable.take(broken_id, saga.sender_domain)) {
+      saga.staged = std::move(set->staged);
+      saga.staged_bytes = set->staged_bytes;
+      // The shared copy follows the set, so that this saga's end drops it.
+      GIBKIT_RETURN_IF_ERROR(state_.shared_staging.rename(broken_id, request_.saga_id, saga.sender_domain,
+                                                          state_.now_ms()));
+      return saga.staged.size();
+    }
+    return adopt_shared(saga, broken_id);
+  }
+
+  // A saga this node never held (another node of the group received it, and
+  // its connection broke or that node died): adopted from the shared
+  // staging, if the same sender domain staged it. Its records are decoded
+  // and checked again, as if they had come in a Delta -- what another node
+  // wrote is not taken on its word -- and count against this node's limits.
+  Result<std::size_t> adopt_shared(ReceiverSaga& saga, const std::string& broken_id) {
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::vector<StoredRecord>> rows,
+                            state_.shared_staging.adopt(broken_id, request_.saga_id, saga.sender_domain,
+                                                        state_.now_ms()));
+    if (!rows || rows->empty()) return 0;
+    std::string text = "[";
+    for (const StoredRecord& row : *rows) {
+      if (text.size() > 1) text += ',';
+      text += row.json_text;
+    }
+    text += ']';
+    std::size_t bytes = 0;
+    {
+      std::lock_guard admission(state_.staging_admission);
+      Status fits = check_staging_limits_locked(saga, text.size());
+      if (!fits.ok()) {
+        // Too much to take here: the sender sends it all again, which the
+        // same limits then refuse or admit Delta by Delta.
+        (void)state_.shared_staging.drop(request_.saga_id);
+        return 0;
+      }
+      bytes = text.size();
+    }
+    Status staged = verify_and_stage(state_, saga, request_.saga_id, text, {}, /*write_through=*/false);
+    state_.verifying_bytes -= bytes;
+    if (!staged.ok()) {
+      (void)state_.staging.release(saga.staged);
+      saga.staged_bytes = 0;
+      (void)state_.shared_staging.drop(request_.saga_id);
+      return staged.with_context("adopting saga " + broken_id + " from the shared staging");
+    }
     return saga.staged.size();
   }
 
@@ -377,28 +434,38 @@ class ReceiverTurn {
   // record costs the sender the saga one turn later instead of at once.
   void start_verifying(ReceiverSaga& saga, std::vector<std::string> named, std::int64_t seq) {
     const std::size_t bytes = request_.unparsed_payloads.size();  // reserved by check_staging_limits
-    saga.verifying = state_.pool.submit([&state = state_, &saga, seq, bytes, named = std::move(named),
+    saga.verifying = state_.pool.submit([&state = state_, &saga, seq, bytes, saga_id = request_.saga_id,
+                                         named = std::move(named),
                                          text = std::string(request_.unparsed_payloads)]() -> Status {
-      Status outcome = verify_and_stage(state, saga, text, named);
+      Status outcome = verify_and_stage(state, saga, saga_id, text, &named, /*write_through=*/true);
       state.verifying_bytes -= bytes;
       return outcome.with_context("delta " + std::to_string(seq));
     });
   }
 
-  static Status verify_and_stage(SyncService::State& state, ReceiverSaga& saga, std::string_view text,
-                                 const std::vector<std::string>& named) {
+  // Decodes and checks `text` (a payloads array), then stages it in the
+  // saga. `named`: the addresses the signed context names, which the
+  // records must be exactly (null: adopted records, which no context
+  // names). `write_through`: also into the group's shared staging.
+  static Status verify_and_stage(SyncService::State& state, ReceiverSaga& saga, const std::string& saga_id,
+                                 std::string_view text, const std::vector<std::string>* named, bool write_through) {
     GIBKIT_ASSIGN_OR_RETURN(std::vector<Payload> payloads,
                             decode_payloads(text, [&state](std::size_t n, const std::function<void(std::size_t)>& fn) {
                               state.pool.for_each(n, fn);
                             }));
-    std::unordered_set<std::string_view> expected(named.begin(), named.end());
-    for (const Payload& payload : payloads) {
-      if (expected.erase(payload.address) == 0) {
-        return permission_denied("payload " + payload.address + " is not named by the signed context");
+    if (named != nullptr) {
+      std::unordered_set<std::string_view> expected(named->begin(), named->end());
+      for (const Payload& payload : payloads) {
+        if (expected.erase(payload.address) == 0) {
+          return permission_denied("payload " + payload.address + " is not named by the signed context");
+        }
+      }
+      if (!expected.empty()) {
+        return invalid_argument("the context names " + std::string(*expected.begin()) + " but it was not sent");
       }
     }
-    if (!expected.empty()) {
-      return invalid_argument("the context names " + std::string(*expected.begin()) + " but it was not sent");
+    if (write_through) {
+      GIBKIT_RETURN_IF_ERROR(state.shared_staging.stage(saga_id, saga.sender_domain, state.now_ms(), payloads));
     }
     saga.staged_bytes += StagingArea::added_bytes(payloads, saga.staged);
     return state.staging.stage(payloads, saga.staged);
@@ -410,6 +477,11 @@ class ReceiverTurn {
   // it is reserved (verifying_bytes) until its job has staged it.
   Status check_staging_limits(const ReceiverSaga& saga, std::size_t adding) {
     std::lock_guard admission(state_.staging_admission);
+    return check_staging_limits_locked(saga, adding);
+  }
+
+  // The same, with staging_admission held by the caller.
+  Status check_staging_limits_locked(const ReceiverSaga& saga, std::size_t adding) {
     if (saga.staged_bytes + adding > state_.options.max_staged_bytes_per_saga) {
       return resource_exhausted("staging: saga " + request_.saga_id + " would stage " +
                                 std::to_string(saga.staged_bytes + adding) + " bytes, over max_staged_bytes_per_saga " +
@@ -495,6 +567,7 @@ class ReceiverTurn {
     updates.push_back(HeadUpdate{saga_outcome_key(request_.saga_id), saga->sender_domain, std::nullopt});
     const std::size_t committed = saga->staged.size();
     GIBKIT_RETURN_IF_ERROR(state_.staging.commit(saga->staged, updates));
+    (void)state_.shared_staging.drop(request_.saga_id);  // committed: the rows are spent
     updates.pop_back();
     json::Object moved;
     for (const HeadUpdate& update : updates) moved.set(update.timeline, update.head);
@@ -512,6 +585,7 @@ class ReceiverTurn {
     GIBKIT_RETURN_IF_ERROR(authenticate(*saga));
     (void)saga->settle();  // whatever the last Delta's checks found, it all goes
     GIBKIT_RETURN_IF_ERROR(state_.staging.release(saga->staged));
+    (void)state_.shared_staging.drop(request_.saga_id);
     Result<SyncResponse> response = reply(Leg::kAbortReply, *saga, json::Object{});
     report({.event = "saga.aborted", .saga_id = request_.saga_id, .peer_domain = saga->sender_domain, .leg = "abort",
             .saga_ended = true});
@@ -547,7 +621,10 @@ std::size_t expire_idle(SyncService::State& state) {
     ++expired;
   }
   // Kept sets of broken sagas nobody resumed in time.
-  for (ResumableSet& set : state.resumable.take_expired(now)) (void)state.staging.release(set.staged);
+  for (ResumableSet& set : state.resumable.take_expired(now)) release_staged(state, set.saga_id, set.staged);
+  // And the shared staging's expired sagas, whichever node staged them
+  // (one that died leaves its rows to the others).
+  (void)state.shared_staging.reclaim(state.now_ms(), now);
   return expired;
 }
 

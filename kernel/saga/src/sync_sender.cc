@@ -110,31 +110,52 @@ class SenderSaga {
   // mark keeps those contexts (stored already, like every context), so a
   // restarted sender knows them too.
   struct ResumeMark {
+    std::string address;  // the sync_resume stone
     std::string saga_id;
+    std::string peer;                 // the peer the saga broke with
+    std::string store;                // that peer's staging store, if it announced one
     std::vector<std::string> deltas;  // acknowledged Delta contexts, adopted ones included
   };
 
+  // Filed under the peer and, when the peer announced a staging store
+  // (Ack `stagingStore`: it shares its staging with other nodes), under the
+  // store too: the next Init to any node of that store may resume it.
   Status leave_resume_mark() {
-    IbGib stone = make_stone("sync_resume",
-                             json::Object{{"sagaId", report_.saga_id},
-                                          {"peer", peer_domain_},
-                                          {"deltas", json::Array(acked_deltas_.begin(), acked_deltas_.end())}},
-                             json::Object{});
+    json::Object data{{"sagaId", report_.saga_id},
+                      {"peer", peer_domain_},
+                      {"deltas", json::Array(acked_deltas_.begin(), acked_deltas_.end())}};
+    if (!peer_store_.empty()) data.set("store", peer_store_);
+    IbGib stone = make_stone("sync_resume", std::move(data), json::Object{});
     GIBKIT_RETURN_IF_ERROR(store_control(durable(), stone));
     WriteBatch mark;
     mark.heads.push_back(HeadUpdate{resume_key(peer_domain_), stone.address(), std::nullopt});
+    if (!peer_store_.empty()) mark.heads.push_back(HeadUpdate{resume_store_key(peer_store_), stone.address(), std::nullopt});
     return durable().write(mark);
   }
 
+  // The mark left for this peer; else, when this peer announced a staging
+  // store before, one left for that store by a saga with another of its
+  // nodes.
   Result<std::optional<ResumeMark>> resume_mark() {
     GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> address, durable().head(resume_key(peer_domain_)));
-    if (!address || *address == kSettledMark) return std::optional<ResumeMark>();
+    if (!address || *address == kSettledMark) {
+      GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> store, durable().head(staging_store_key(peer_domain_)));
+      if (!store) return std::optional<ResumeMark>();
+      GIBKIT_ASSIGN_OR_RETURN(address, durable().head(resume_store_key(*store)));
+      if (!address || *address == kSettledMark) return std::optional<ResumeMark>();
+    }
     RecordReader reader({&durable()});
     GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> stone, reader.load(*address));
     if (!stone || !stone->data || !stone->data->is_object()) return std::optional<ResumeMark>();
     ResumeMark mark;
-    GIBKIT_ASSIGN_OR_RETURN(mark.saga_id, json::get_string(stone->data->as_object(), "sagaId"));
-    if (const json::Value* deltas = stone->data->find("deltas"); deltas != nullptr && deltas->is_array()) {
+    mark.address = *address;
+    const json::Object& data = stone->data->as_object();
+    GIBKIT_ASSIGN_OR_RETURN(mark.saga_id, json::get_string(data, "sagaId"));
+    if (const json::Value* peer = data.find("peer"); peer != nullptr && peer->is_string()) mark.peer = peer->as_string();
+    if (const json::Value* store = data.find("store"); store != nullptr && store->is_string()) {
+      mark.store = store->as_string();
+    }
+    if (const json::Value* deltas = data.find("deltas"); deltas != nullptr && deltas->is_array()) {
       for (const json::Value& delta : deltas->as_array()) {
         if (delta.is_string()) mark.deltas.push_back(delta.as_string());
       }
@@ -142,10 +163,29 @@ class SenderSaga {
     return std::optional<ResumeMark>(std::move(mark));
   }
 
+  // Keeps the staging store the peer announced (signed, in its Ack), for
+  // the marks this saga may leave and for later Inits to other peers.
+  Status note_peer_store(const IbGib& ack) {
+    const json::Value* store = ack.data->find("stagingStore");
+    if (store == nullptr) return {};
+    if (!store->is_string() || store->as_string().empty()) return invalid_argument("stagingStore must be a store id");
+    peer_store_ = store->as_string();
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> known, durable().head(staging_store_key(peer_domain_)));
+    if (known && *known == peer_store_) return {};
+    WriteBatch remember;
+    remember.heads.push_back(HeadUpdate{staging_store_key(peer_domain_), peer_store_, std::nullopt});
+    return durable().write(remember);
+  }
+
   // The Ack's answer to resumeSaga. Records the receiver adopted are the
   // ones the broken saga's acknowledged Deltas named: those are left out of
-  // this saga's Deltas (first_delta_records). The mark is settled either
-  // way: the broken saga's set now belongs to this saga, or is gone.
+  // this saga's Deltas (first_delta_records) -- but only when the receiver
+  // adopted exactly that many. Fewer means it lost some (the node that
+  // staged them died between acknowledging a Delta and writing it to the
+  // shared staging, docs/protocol.md "Pipelining"): then nothing is left
+  // out, and what the receiver holds already it simply stages once. The
+  // mark is settled either way: the broken saga's set now belongs to this
+  // saga, or is gone.
   Status take_resumed(const IbGib& ack, const ResumeMark& mark) {
     const json::Value* answer = ack.data->find("resumed");
     if (answer != nullptr && answer->is_object()) {
@@ -154,22 +194,33 @@ class SenderSaga {
       if (saga_id != mark.saga_id) return invalid_argument("the ack resumes saga " + saga_id + ", not " + mark.saga_id);
       if (records > 0) {
         RecordReader reader({&durable()});
+        std::unordered_set<std::string> named_records;
         for (const std::string& address : mark.deltas) {
           GIBKIT_ASSIGN_OR_RETURN(std::optional<IbGib> context, reader.load(address));
           if (!context || !context->data) continue;
           const json::Value* named = context->data->find("payloadAddrs");
           if (named == nullptr || !named->is_array()) continue;
           for (const json::Value& record : named->as_array()) {
-            if (record.is_string()) resumed_records_.insert(record.as_string());
+            if (record.is_string()) named_records.insert(record.as_string());
           }
         }
-        acked_deltas_ = mark.deltas;  // the receiver holds them in this saga now
-        report_.resumed_saga = mark.saga_id;
+        if (static_cast<double>(named_records.size()) == records) {
+          resumed_records_ = std::move(named_records);
+          acked_deltas_ = mark.deltas;  // the receiver holds them in this saga now
+          report_.resumed_saga = mark.saga_id;
+        }
       }
     }
-    WriteBatch settle;
-    settle.heads.push_back(HeadUpdate{resume_key(peer_domain_), std::string(kSettledMark), std::nullopt});
-    return durable().write(settle);
+    // Settles the keys that still name this mark (a newer mark stays).
+    for (const std::string& key : {mark.peer.empty() ? resume_key(peer_domain_) : resume_key(mark.peer),
+                                   mark.store.empty() ? std::string() : resume_store_key(mark.store)}) {
+      if (key.empty()) continue;
+      WriteBatch settle;
+      settle.heads.push_back(HeadUpdate{key, std::string(kSettledMark), mark.address});
+      Status settled = durable().write(settle);
+      if (!settled.ok() && settled.code() != StatusCode::kAborted) return settled;
+    }
+    return {};
   }
 
   Status run_legs(const std::vector<std::string>& addresses) {
@@ -234,6 +285,7 @@ class SenderSaga {
     if (resume) fields.set("resumeSaga", resume->saga_id);
     GIBKIT_ASSIGN_OR_RETURN(SyncResponse ack, turn(Leg::kInit, std::move(fields), {}, std::move(earlier)));
     if (pending) GIBKIT_RETURN_IF_ERROR(take_previous_outcome(ack.context, *pending));
+    GIBKIT_RETURN_IF_ERROR(note_peer_store(ack.context));
     if (resume) GIBKIT_RETURN_IF_ERROR(take_resumed(ack.context, *resume));
     // A signed Ack proves the receiver accepted the session, so it holds
     // the endorsing frame: the next Init to it carries only later ones.
@@ -603,6 +655,7 @@ class SenderSaga {
   StagedRecords staged_;
   std::vector<std::string> acked_deltas_;            // Delta contexts whose reply authenticated
   std::unordered_set<std::string> resumed_records_;  // staged at the receiver by a broken saga it adopted
+  std::string peer_store_;  // the staging store the peer's Ack announced, if any
 };
 
 }  // namespace

@@ -93,6 +93,8 @@ std::size_t SyncService::expire_idle_sagas() { return saga::expire_idle_sagas(*s
 
 std::size_t SyncService::open_sagas() const { return state_->sagas.size(); }
 
+std::vector<std::string> SyncService::staged_addresses() const { return state_->staging.addresses(); }
+
 Status SyncService::trust_peer(std::string_view domain_genesis_json) {
   return state_->registry.trust(domain_genesis_json);
 }

@@ -103,6 +103,8 @@ class StagingArea {
   [[nodiscard]] std::size_t staged_bytes();
   // The part of staged_bytes() held in the spill space.
   [[nodiscard]] std::size_t spilled_bytes();
+  // The addresses staged now, by all sagas (each once), in no order.
+  [[nodiscard]] std::vector<std::string> addresses();
 
   // JSON bytes of what `payloads` would add to `held` (records it already
   // holds do not count).

@@ -155,6 +155,14 @@ struct SyncServices {
   // SyncOptions::staging_spill_threshold_bytes (null: everything stays in
   // `staging`). Emptied when the service starts.
   Space* staging_spill = nullptr;
+  // Optional: a space several nodes share whose plugin keeps sagas' staging
+  // (Space::saga_staging(), SDK 1.4), e.g. the durable space-postgres of a
+  // scale-out group. Each Delta's staged records are also written there, so
+  // that the sender's next saga can resume a broken one at *any* node of
+  // the group, and expired sagas of a node that died are reclaimed by the
+  // others (docs/protocol.md, "Resume"; docs/scale-out.md). null: staging
+  // stays this node's alone.
+  Space* shared_staging = nullptr;
   Signer* signer = nullptr;  // holds this node's own identities
   // The signer that verifies a peer's identity frame, chosen by the frame's
   // `ib` (e.g. "keystone") as the signer plugins declare it; nullptr when
@@ -219,6 +227,8 @@ class SyncService {
 
   // Receiver sagas between their Init and their end, now.
   [[nodiscard]] std::size_t open_sagas() const;
+  // Receiver: the addresses staged now, by every open or kept saga.
+  [[nodiscard]] std::vector<std::string> staged_addresses() const;
 
   // Trusts a peer's domain identity from its genesis frame (out-of-band
   // enrollment).
