@@ -1,6 +1,7 @@
-// sync.staging_spill and its companions, as gibd reads them: the schema
-// rules at load, and the rules SyncNode::create adds (the spill must be a
-// temporary space other than the staging space).
+// sync.staging_spill and its companions (sync.shared_staging), as gibd
+// reads them: the schema rules at load, and the rules SyncNode::create adds
+// (the spill must be a temporary space other than the staging space; the
+// shared staging a space that keeps sagas' staging).
 #include <filesystem>
 #include <fstream>
 
@@ -69,6 +70,20 @@ TEST_F(StagingSpillConfigTest, TheSpillMustBeAnotherTemporarySpace) {
 
   status = set_up(kMemoryStaging, "{staging: staging, staging_spill: staging}");
   EXPECT_NE(status.message().find("is also sync.staging"), std::string::npos) << status.to_string();
+}
+
+// sync.shared_staging: the space must exist and its plugin must declare
+// that it keeps sagas' staging (its table's saga_staging, SDK 1.4).
+TEST_F(StagingSpillConfigTest, SharedStagingMustBeASpaceThatKeepsSagasStaging) {
+  Status status = set_up(kMemoryStaging, "{shared_staging: main}");  // space-memory keeps it
+  EXPECT_TRUE(status.ok()) << status.to_string();
+  status = set_up(kMemoryStaging, "{shared_staging: nowhere}");
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("sync.shared_staging: no space instance named 'nowhere'"), std::string::npos)
+      << status.to_string();
+  status = set_up(kMemoryStaging + leveldb_spill(), "{shared_staging: spill}");  // space-leveldb does not
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("space 'spill' keeps no sagas' staging"), std::string::npos) << status.to_string();
 }
 
 TEST_F(StagingSpillConfigTest, TheSchemaRulesHold) {
