@@ -1,6 +1,7 @@
 // space-leveldb: a durable Space in a LevelDB directory.
 //
-// Layout: "r:<address>" -> record JSON text, "h:<timeline>" -> head address.
+// Layout: "r:<address>" -> record JSON text, "h:<timeline>" -> head address,
+// and the sagas' staging under "s:" and "t:" (leveldb_saga_staging.h).
 // Each write() is one LevelDB WriteBatch written with sync=true, so records
 // and head moves land together and are on disk when write() returns. Writers
 // are serialized by a mutex, which makes the read-then-write of a head
@@ -18,6 +19,7 @@
 #include <string_view>
 
 #include "gibkit/plugin.h"
+#include "leveldb_saga_staging.h"
 #include "pread_env.h"
 
 namespace {
@@ -140,8 +142,10 @@ class LevelDbSpace final : public gibkit::Space {
     return scan(kHeadPrefix, visit);
   }
 
+  gibkit::SagaStaging* saga_staging() override { return &staging_; }
+
  private:
-  explicit LevelDbSpace(std::unique_ptr<leveldb::DB> db) : db_(std::move(db)) {}
+  explicit LevelDbSpace(std::unique_ptr<leveldb::DB> db) : db_(std::move(db)), staging_(*db_, write_mutex_) {}
 
   Result<std::optional<std::string>> read(std::string_view prefix, std::string_view name) {
     std::string value;
@@ -167,6 +171,7 @@ class LevelDbSpace final : public gibkit::Space {
 
   std::mutex write_mutex_;
   std::unique_ptr<leveldb::DB> db_;
+  gibkit_space_leveldb::LevelDbSagaStaging staging_;  // after db_: it refers to it
 };
 
 gibkit::PluginSpec<gibkit::Space> leveldb_space_plugin() {

@@ -81,9 +81,14 @@ TEST_F(StagingSpillConfigTest, SharedStagingMustBeASpaceThatKeepsSagasStaging) {
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(status.message().find("sync.shared_staging: no space instance named 'nowhere'"), std::string::npos)
       << status.to_string();
-  status = set_up(kMemoryStaging + leveldb_spill(), "{shared_staging: spill}");  // space-leveldb does not
+  status = set_up(kMemoryStaging + leveldb_spill(), "{shared_staging: spill}");  // space-leveldb keeps it too
+  EXPECT_TRUE(status.ok()) << status.to_string();
+  // examples/space-files-c does not.
+  const std::string files = "  - {name: files, plugin: space-files-c, role: temporary, config: {path: " +
+                            (dir_ / "files").string() + "}}\n";
+  status = set_up(kMemoryStaging + files, "{staging: staging, shared_staging: files}");
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(status.message().find("space 'spill' keeps no sagas' staging"), std::string::npos) << status.to_string();
+  EXPECT_NE(status.message().find("space 'files' keeps no sagas' staging"), std::string::npos) << status.to_string();
 }
 
 TEST_F(StagingSpillConfigTest, TheSchemaRulesHold) {

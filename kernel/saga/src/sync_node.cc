@@ -198,8 +198,8 @@ Result<std::unique_ptr<SyncNode>> SyncNode::create(kernel::Node& node, const ker
     // guessed from its name.
     if (shared_staging->saga_staging() == nullptr) {
       return invalid_argument("sync.shared_staging: space '" + name +
-                              "' keeps no sagas' staging (its plugin does not offer it; space-postgres and "
-                              "space-memory do)");
+                              "' keeps no sagas' staging (its plugin does not offer it; space-postgres, "
+                              "space-leveldb and space-memory do)");
     }
   }
   Space* staging = staging_name.empty() ? nullptr : node.space(staging_name);
