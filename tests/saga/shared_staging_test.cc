@@ -205,6 +205,28 @@ TEST_F(SharedStagingTest, AReceiverThatAdoptedLessThanWasAcknowledgedGetsEveryth
   expect_bob2_has_it_all();
 }
 
+// The receiver staged a Delta whose answer never reached Alice: it adopts
+// more than her acknowledged Deltas named, all of them included (Deltas are
+// staged in order, each whole), so she still leaves those out.
+TEST_F(SharedStagingTest, AReceiverThatAdoptedMoreThanWasAcknowledgedStillResumes) {
+  meet_bob2();
+  const std::string broken = break_at_half_with_bob1();
+  std::vector<StoredRecord> extra;
+  for (const std::string& address : graph) {
+    if (bob1->staged_addresses().count(address) != 0) continue;
+    extra.push_back(StoredRecord{address, **alice->durable->get(address)});
+    if (extra.size() == 10) break;
+  }
+  ASSERT_TRUE(shared->saga_staging()->stage(broken, alice->domain_tjp, *alice->clock_ms + 600000, extra).ok());
+  const std::size_t adopted = staged_rows(broken);
+
+  auto retry = alice->service->sync(*connect(*alice, *bob2), bob2->domain_tjp, {notes->head()});
+  ASSERT_TRUE(retry.ok()) << retry.status().to_string();
+  EXPECT_EQ(retry->resumed_saga, broken);
+  EXPECT_EQ(retry->records_sent, graph.size() - (adopted - extra.size()));
+  expect_bob2_has_it_all();
+}
+
 // A record in the shared staging that is not what its address says (the
 // database was written by something else): adopting fails the Init, and
 // nothing of it is staged.

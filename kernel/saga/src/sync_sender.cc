@@ -180,12 +180,16 @@ class SenderSaga {
   // The Ack's answer to resumeSaga. Records the receiver adopted are the
   // ones the broken saga's acknowledged Deltas named: those are left out of
   // this saga's Deltas (first_delta_records) -- but only when the receiver
-  // adopted exactly that many. Fewer means it lost some (the node that
-  // staged them died between acknowledging a Delta and writing it to the
-  // shared staging, docs/protocol.md "Pipelining"): then nothing is left
-  // out, and what the receiver holds already it simply stages once. The
-  // mark is settled either way: the broken saga's set now belongs to this
-  // saga, or is gone.
+  // adopted at least that many. A receiver stages a saga's Deltas in order,
+  // each whole, so what it holds is the records of Deltas 1..j (after those
+  // of the sagas it resumed): at least as many as Deltas 1..k named means
+  // all of them (j >= k; j > k when a Delta went through but its answer did
+  // not come back). Fewer means it lost some (the node that staged them
+  // died between acknowledging a Delta and writing it to the shared
+  // staging, docs/protocol.md "Pipelining"): then nothing is left out, and
+  // what the receiver holds already it simply stages once. The mark is
+  // settled either way: the broken saga's set now belongs to this saga, or
+  // is gone.
   Status take_resumed(const IbGib& ack, const ResumeMark& mark) {
     const json::Value* answer = ack.data->find("resumed");
     if (answer != nullptr && answer->is_object()) {
@@ -204,7 +208,7 @@ class SenderSaga {
             if (record.is_string()) named_records.insert(record.as_string());
           }
         }
-        if (static_cast<double>(named_records.size()) == records) {
+        if (records >= static_cast<double>(named_records.size())) {
           resumed_records_ = std::move(named_records);
           acked_deltas_ = mark.deltas;  // the receiver holds them in this saga now
           report_.resumed_saga = mark.saga_id;
