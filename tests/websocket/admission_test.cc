@@ -209,6 +209,44 @@ TEST(WebsocketAdmission, AConnectionWaitingForItsVerdictIsNotEvicted) {
   EXPECT_EQ(*welcomed, "welcome");
 }
 
+// A full table makes room at the address holding the most pending
+// connections, not at the oldest connection of all: a lone peer's
+// connection, idle while it prepares its Init and older than the whole
+// flood, outlives a flood from another address (e282ad6; before it, the
+// lone peer went first). Loopback has every 127.x address, so each side
+// binds its own (the sender's source_address).
+TEST(WebsocketAdmission, AFullTableMakesRoomAtTheBusiestAddress) {
+  WebsocketConfig config = admission_config();  // 6 slots, 2 reserved: 4 for pending connections
+  Receiver receiver(config);
+  WebsocketConfig lone_config = config;
+  lone_config.source_address = "127.0.0.9";
+  WebsocketTransport lone_sender(lone_config);
+  WebsocketConfig flood_config = config;
+  flood_config.source_address = "127.0.0.2";
+  WebsocketTransport flood_sender(flood_config);
+
+  Result<std::unique_ptr<Connection>> lone = lone_sender.connect(receiver.transport.endpoint());
+  ASSERT_TRUE(lone.ok()) << lone.status().to_string();
+  Result<std::string> asked = (*lone)->request("not yet", kGenerous);  // pending, and now idle
+  ASSERT_TRUE(asked.ok()) << asked.status().to_string();
+  std::vector<std::unique_ptr<Connection>> flood;
+  for (int i = 0; i < 8; ++i) {
+    Result<std::unique_ptr<Connection>> connection = flood_sender.connect(receiver.transport.endpoint());
+    ASSERT_TRUE(connection.ok()) << connection.status().to_string();
+    flood.push_back(std::move(*connection));
+  }
+  ASSERT_TRUE(eventually(receiver.transport, [](const ReceiverLoad& load) {
+    return load.evicted == 5 && load.pending == 4;
+  })) << "pending " << receiver.transport.load().pending << ", evicted " << receiver.transport.load().evicted;
+  // On its first connection: an evicted one would reconnect (the sender does
+  // so transparently), and its new connection would evict a sixth.
+  Result<std::string> welcomed = (*lone)->request("hello", kGenerous);
+  ASSERT_TRUE(welcomed.ok()) << welcomed.status().to_string();
+  EXPECT_EQ(*welcomed, "welcome");
+  EXPECT_EQ(receiver.transport.load().evicted, 5u) << "the lone peer's first connection was evicted";
+  EXPECT_EQ(receiver.transport.load().pending, 3);
+}
+
 TEST(WebsocketAdmission, PendingConnectionsFromOneAddressAreBounded) {
   WebsocketConfig config = admission_config();
   config.max_pending_per_address = 2;

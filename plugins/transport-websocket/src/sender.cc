@@ -275,6 +275,8 @@ class Sender::Impl {
     info.origin = target.host.c_str();
     info.protocol = kSubprotocol;
     info.ietf_version_or_minus_one = -1;
+    // libwebsockets binds the socket to this IP before connecting.
+    if (!config_.source_address.empty()) info.iface = config_.source_address.c_str();
     if (target.tls) {
       info.ssl_connection = LCCSCF_USE_SSL;
       if (config_.tls_insecure_skip_verify) {

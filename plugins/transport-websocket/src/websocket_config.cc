@@ -44,6 +44,8 @@ const std::vector<KeySpec>& key_specs() {
       {"max_buffered_bytes", &WebsocketConfig::max_buffered_bytes, 1, kMaxBytes,
        "received and unsent bytes all connections together may hold"},
       {"tls_ca", &WebsocketConfig::tls_ca, 0, 0, "PEM file of CAs trusted when connecting to wss peers"},
+      {"source_address", &WebsocketConfig::source_address, 0, 0,
+       "local IP address outgoing connections bind to; empty: the OS picks"},
       {"tls_insecure_skip_verify", &WebsocketConfig::tls_insecure_skip_verify, 0, 0,
        "accept any server certificate (tests only)"},
       {"max_message_bytes", &WebsocketConfig::max_message_bytes, 1, kMaxBytes, "largest message, either direction"},

@@ -53,6 +53,10 @@ struct WebsocketConfig {
 
   // Sender end.
   std::string tls_ca;                     // PEM file of trusted CAs for wss peers
+  // Local IP address outgoing connections bind to (e.g. one of several of a
+  // multi-homed host, so that a peer's firewall and its per-address limits
+  // see that one); empty: the OS picks.
+  std::string source_address;
   bool tls_insecure_skip_verify = false;  // accept any certificate (tests only)
 
   // Both ends.
