@@ -67,7 +67,16 @@ TEST(WebsocketConfig, SchemaListsEveryKeyWithItsDefault) {
   Result<WebsocketConfig> config = parse_websocket_config(defaults);
   ASSERT_TRUE(config.ok()) << config.status().to_string();
   EXPECT_EQ(config->idle_timeout_s, WebsocketConfig().idle_timeout_s);
-  EXPECT_EQ(schema.size(), 21u);
+  EXPECT_EQ(schema.size(), 22u);
+}
+
+TEST(WebsocketConfig, SourceAddressMustBeAnIpAddress) {
+  EXPECT_EQ(parse_text(R"({"source_address": "127.0.0.2"})")->source_address, "127.0.0.2");
+  EXPECT_TRUE(parse_text(R"({"source_address": "::1"})").ok());
+  Result<WebsocketConfig> named = parse_text(R"({"source_address": "eth0"})");
+  ASSERT_FALSE(named.ok());
+  EXPECT_EQ(named.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(named.status().message().find("source_address"), std::string::npos) << named.status().to_string();
 }
 
 TEST(WebsocketConfig, CompressionIsNoneUnlessDeflateIsAsked) {

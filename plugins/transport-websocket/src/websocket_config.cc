@@ -1,5 +1,7 @@
 #include "websocket_config.h"
 
+#include <arpa/inet.h>
+
 #include <cmath>
 #include <string_view>
 #include <variant>
@@ -181,6 +183,15 @@ Result<WebsocketConfig> parse_websocket_config(const json::Object& object) {
   }
   if (config.max_frame_bytes > config.max_message_bytes) {
     return invalid_argument("config key \"max_frame_bytes\" must not exceed \"max_message_bytes\"");
+  }
+  // An IP literal, checked here rather than found when the first connect fails.
+  if (!config.source_address.empty()) {
+    unsigned char ignored[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, config.source_address.c_str(), ignored) != 1 &&
+        inet_pton(AF_INET6, config.source_address.c_str(), ignored) != 1) {
+      return invalid_argument("config key \"source_address\" must be an IPv4 or IPv6 address, not \"" +
+                              config.source_address + "\"");
+    }
   }
   if (config.reserved_connections >= config.max_connections) {
     return invalid_argument("config key \"reserved_connections\" must be below \"max_connections\" (" +
