@@ -91,7 +91,9 @@ TEST_F(StagingSpillTest, PayloadsPastTheThresholdGoToTheSpillAndReadBackFromIt) 
   EXPECT_EQ(held.size(), chain.size());
   EXPECT_GT(area.spilled_bytes(), 0u);
   EXPECT_LE(area.staged_bytes() - area.spilled_bytes(), 10u * 1024);  // the memory tier stays under it
-  EXPECT_EQ(record_count(*staging) + record_count(*spill), chain.size());
+  EXPECT_EQ(record_count(*staging), 0u);  // the memory tier is the area's own
+  EXPECT_GT(record_count(*spill), 0u);
+  EXPECT_LT(record_count(*spill), chain.size());
   StagedView view = area.view(held);
   for (const Payload& payload : {chain.front(), chain.back()}) {
     auto text = view.get(payload.address);
@@ -100,7 +102,7 @@ TEST_F(StagingSpillTest, PayloadsPastTheThresholdGoToTheSpillAndReadBackFromIt) 
   }
   ASSERT_TRUE(area.release(held).ok());
   EXPECT_EQ(area.staged_bytes(), 0u);
-  EXPECT_EQ(record_count(*staging) + record_count(*spill), 0u);
+  EXPECT_EQ(record_count(*spill), 0u);
 }
 
 // Staged newest first (the worst order): each batch the commit writes must

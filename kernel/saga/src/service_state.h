@@ -29,8 +29,7 @@ struct SyncService::State {
         domain_tjp(std::move(domain)),
         options(options_in),
         registry(*services.durable),
-        staging(*services.staging, *services.durable, services.staging_spill,
-                options.staging_spill_threshold_bytes),
+        staging(*services.durable, services.staging_spill, options.staging_spill_threshold_bytes),
         shared_staging(services.shared_staging, (options.saga_idle_timeout + options.resume_keep).count()) {
     // What an earlier run left in the spill belongs to no saga of this one.
     (void)staging.clear_spill();

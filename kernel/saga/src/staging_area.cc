@@ -21,25 +21,24 @@ Status StagedView::for_each_record(const std::function<bool(std::string_view, st
 }
 
 Result<std::optional<std::string>> StagingArea::get(std::string_view address) {
-  Space* space = &staging_;
   {
     std::lock_guard lock(mutex_);
     auto it = references_.find(std::string(address));
     if (it == references_.end()) return std::optional<std::string>();
-    if (it->second.spilled) space = spill_;
+    if (it->second.lent) return failed_precondition("staged record " + std::string(address) + " is being committed");
+    if (!it->second.spilled) return std::optional<std::string>(it->second.text);
   }
   // Read outside the lock: the caller's saga holds a reference, so the
   // record stays until that saga releases it.
-  return space->get(address);
+  return spill_->get(address);
 }
 
 Status StagingArea::stage(const std::vector<Payload>& payloads, StagedRecords& held) {
   // Writes and reference changes happen under one lock so that a concurrent
   // release() cannot erase a record between another saga's write and count.
   std::lock_guard lock(mutex_);
-  WriteBatch in_memory;
   WriteBatch spilled;
-  std::vector<std::pair<const Payload*, bool>> added;  // new to the area: where it goes
+  std::vector<std::pair<const Payload*, bool>> added;  // new to the saga: where it goes
   std::unordered_set<std::string_view> seen;             // a payload list naming a record twice
   std::size_t unspilled = bytes_ - spilled_bytes_;
   for (const Payload& payload : payloads) {
@@ -49,20 +48,30 @@ Status StagingArea::stage(const std::vector<Payload>& payloads, StagedRecords& h
       continue;
     }
     const bool spill = unspilled + payload.json_text.size() > spill_threshold_;
-    (spill ? spilled : in_memory).puts.push_back(StoredRecord{payload.address, payload.json_text});
-    if (!spill) unspilled += payload.json_text.size();
+    if (spill) {
+      spilled.puts.push_back(StoredRecord{payload.address, payload.json_text});
+    } else {
+      unspilled += payload.json_text.size();
+    }
     added.emplace_back(&payload, spill);
   }
   if (added.empty()) return {};
-  if (!in_memory.empty()) GIBKIT_RETURN_IF_ERROR(staging_.write(in_memory));
+  // The only step that can fail comes first: on failure nothing was staged.
   if (!spilled.empty()) GIBKIT_RETURN_IF_ERROR(spill_->write(spilled).with_context("staging spill"));
   for (const auto& [payload, spill] : added) {
     Entry& entry = references_[payload->address];
-    if (entry.references++ == 0) {
+    const bool first = entry.references++ == 0;
+    if (first) {
       entry.bytes = payload->json_text.size();
       entry.spilled = spill;
       bytes_ += entry.bytes;
       if (spill) spilled_bytes_ += entry.bytes;
+    }
+    // A new record, or one whose text a commit has moved out (lent): the
+    // committing saga may yet fail and release it, this one needs it.
+    if ((first && !spill) || entry.lent) {
+      entry.text = payload->json_text;
+      entry.lent = false;
     }
     held.emplace(payload->address, payload->related);
   }
@@ -100,7 +109,6 @@ std::vector<const std::string*> StagingArea::dependency_order(const StagedRecord
 }
 
 Status StagingArea::commit(StagedRecords& held, const std::vector<HeadUpdate>& heads) {
-  std::size_t total = 0;
   for (const auto& [address, relations] : held) {
     for (const std::string& related : relations) {
       if (is_primitive_address(related) || held.count(related) != 0) continue;
@@ -109,21 +117,96 @@ Status StagingArea::commit(StagedRecords& held, const std::vector<HeadUpdate>& h
         return not_found("incomplete graph: " + address + " relates " + related + ", which was never sent");
       }
     }
+  }
+  std::size_t total = 0;
+  {
     std::lock_guard lock(mutex_);
-    if (auto it = references_.find(address); it != references_.end()) total += it->second.bytes;
+    for (const auto& [address, relations] : held) {
+      if (auto it = references_.find(address); it != references_.end()) total += it->second.bytes;
+    }
   }
   if (total > spill_threshold_) return commit_in_batches(held, heads);
 
+  // The texts only this saga holds are moved into the batch, not copied:
+  // they are released right after it is written. A failed write gives them
+  // back (below), so the saga's records stay staged either way.
   WriteBatch batch;
   batch.puts.reserve(held.size());
-  for (const auto& [address, relations] : held) {
-    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, get(address));
-    if (!text) return data_loss("staged record " + address + " vanished from the staging space");
-    batch.puts.push_back(StoredRecord{address, std::move(*text)});
+  std::vector<std::size_t> lent;  // the puts whose text was moved out of the area
+  std::vector<std::size_t> spilled;
+  Status written;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [address, relations] : held) {
+      auto it = references_.find(address);
+      if (it == references_.end()) {
+        written = data_loss("staged record " + address + " vanished from the staging area");
+        break;  // what was lent so far goes back below
+      }
+      Entry& entry = it->second;
+      if (entry.spilled) {
+        spilled.push_back(batch.puts.size());
+        batch.puts.push_back(StoredRecord{address, std::string()});
+      } else if (entry.references == 1) {
+        lent.push_back(batch.puts.size());
+        batch.puts.push_back(StoredRecord{address, std::move(entry.text)});
+        entry.text.clear();
+        entry.lent = true;
+      } else {
+        batch.puts.push_back(StoredRecord{address, entry.text});
+      }
+    }
   }
-  batch.heads = heads;
-  GIBKIT_RETURN_IF_ERROR(durable_.write(batch));
-  return release(held);
+  for (std::size_t index : spilled) {
+    if (!written.ok()) break;
+    StoredRecord& put = batch.puts[index];
+    Result<std::optional<std::string>> text = spill_->get(put.address);
+    if (!text.ok()) {
+      written = text.status();
+      break;
+    }
+    if (!text->has_value()) {
+      written = data_loss("staged record " + put.address + " vanished from the staging spill");
+      break;
+    }
+    put.json_text = std::move(**text);
+  }
+  if (written.ok()) {
+    batch.heads = heads;
+    written = durable_.write(batch);
+  }
+  if (written.ok()) return release(held);
+  std::lock_guard lock(mutex_);
+  for (std::size_t index : lent) {
+    StoredRecord& put = batch.puts[index];
+    auto it = references_.find(put.address);  // found: the saga still holds it
+    if (it == references_.end() || !it->second.lent) continue;  // another saga refilled it meanwhile
+    it->second.text = std::move(put.json_text);
+    it->second.lent = false;
+  }
+  return written;
+}
+
+Status StagingArea::add_to_batch(const std::string& address, WriteBatch& batch, std::size_t* bytes) {
+  {
+    // Copied, not moved: if the write fails the saga still holds its
+    // records (a resumed saga may commit them), and another saga may hold
+    // the same one.
+    std::lock_guard lock(mutex_);
+    auto it = references_.find(address);
+    if (it == references_.end()) return data_loss("staged record " + address + " vanished from the staging area");
+    if (it->second.lent) return failed_precondition("staged record " + address + " is being committed");
+    if (!it->second.spilled) {
+      batch.puts.push_back(StoredRecord{address, it->second.text});
+      if (bytes != nullptr) *bytes += it->second.bytes;
+      return {};
+    }
+  }
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, spill_->get(address));
+  if (!text) return data_loss("staged record " + address + " vanished from the staging spill");
+  if (bytes != nullptr) *bytes += text->size();
+  batch.puts.push_back(StoredRecord{address, std::move(*text)});
+  return {};
 }
 
 Status StagingArea::commit_in_batches(StagedRecords& held, const std::vector<HeadUpdate>& heads) {
@@ -144,10 +227,7 @@ Status StagingArea::commit_in_batches(StagedRecords& held, const std::vector<Hea
   WriteBatch batch;
   std::size_t batch_bytes = 0;
   for (const std::string* address : order) {
-    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, get(*address));
-    if (!text) return data_loss("staged record " + *address + " vanished from the staging space");
-    batch_bytes += text->size();
-    batch.puts.push_back(StoredRecord{*address, std::move(*text)});
+    GIBKIT_RETURN_IF_ERROR(add_to_batch(*address, batch, &batch_bytes));
     if (batch_bytes >= batch_limit) {
       GIBKIT_RETURN_IF_ERROR(durable_.write(batch).with_context("commit, a batch of records before the heads"));
       batch = WriteBatch{};
@@ -186,7 +266,6 @@ std::size_t StagingArea::added_bytes(const std::vector<Payload>& payloads, const
 }
 
 Status StagingArea::release(StagedRecords& held) {
-  WriteBatch in_memory;
   WriteBatch spilled;
   std::lock_guard lock(mutex_);
   for (const auto& [address, relations] : held) {
@@ -194,18 +273,17 @@ Status StagingArea::release(StagedRecords& held) {
     if (it == references_.end()) continue;
     if (--it->second.references == 0) {
       bytes_ -= it->second.bytes;
-      if (it->second.spilled) spilled_bytes_ -= it->second.bytes;
-      (it->second.spilled ? spilled : in_memory).erases.push_back(address);
+      if (it->second.spilled) {
+        spilled_bytes_ -= it->second.bytes;
+        spilled.erases.push_back(address);
+      }
       references_.erase(it);
     }
   }
   held.clear();
-  Status erased = in_memory.empty() ? Status() : staging_.write(in_memory);
-  if (!spilled.empty()) {
-    Status spill_erased = spill_->write(spilled);
-    if (erased.ok()) erased = spill_erased;
-  }
-  return erased;
+  // Erased under the lock: a saga staging the same record again meanwhile
+  // would otherwise see its new spill copy erased.
+  return spilled.empty() ? Status() : spill_->write(spilled);
 }
 
 Status StagingArea::clear_spill() {

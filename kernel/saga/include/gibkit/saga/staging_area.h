@@ -1,12 +1,16 @@
 // File: gibkit/saga/staging_area.h
 //
-// Domain payloads received in a saga wait in the staging space until Commit.
-// Several sagas may stage the same (content-addressed) record, so the area
-// counts references and erases a record only when no saga holds it.
+// Domain payloads received in a saga wait here until Commit. Several sagas
+// may stage the same (content-addressed) record, so the area counts
+// references and drops a record only when no saga holds it.
 //
-// Past `spill_threshold_bytes` staged in the staging space (usually memory),
-// further records go to the spill space (a temporary space on disk, e.g.
-// LevelDB), so that what a node stages does not have to fit in memory.
+// The area holds the staged texts itself, in this process's memory: the
+// records were decoded in this process and Commit writes them from here, so
+// a trip through a staging space's plugin ABI and back (a copy each way,
+// ~15 % and part of the commit's ~24 % of a receiver's CPU,
+// docs/performance.md) bought nothing. Past `spill_threshold_bytes` held in
+// memory, further records go to the spill space (a temporary space on disk,
+// e.g. LevelDB), so that what a node stages does not have to fit in memory.
 //
 // commit() is the only way payloads reach the durable space: it checks that
 // the staged set plus the durable space hold every record the staged records
@@ -60,9 +64,14 @@ class StagingArea {
   static constexpr std::size_t kMaxCommitBatchBytes = std::size_t{2} * 1024 * 1024;
 
   // `spill` (may be null: never spill) takes the records staged once the
-  // staging space holds `spill_threshold_bytes`.
-  StagingArea(Space& staging, Space& durable, Space* spill = nullptr, std::size_t spill_threshold_bytes = kNoSpill)
-      : staging_(staging), durable_(durable), spill_(spill), spill_threshold_(spill ? spill_threshold_bytes : kNoSpill) {}
+  // area holds `spill_threshold_bytes` in memory.
+  explicit StagingArea(Space& durable, Space* spill = nullptr, std::size_t spill_threshold_bytes = kNoSpill)
+      : durable_(durable), spill_(spill), spill_threshold_(spill ? spill_threshold_bytes : kNoSpill) {}
+  // The form from before the area held its records: the staging space
+  // (`sync.staging`) is no longer written or read, kept so that callers and
+  // configurations naming one still work.
+  StagingArea(Space& /*staging*/, Space& durable, Space* spill = nullptr, std::size_t spill_threshold_bytes = kNoSpill)
+      : StagingArea(durable, spill, spill_threshold_bytes) {}
 
   // Stages validated (decoded) payloads for one saga; adds them to `held`
   // (the saga's own set). Records already held by the saga are skipped.
@@ -74,7 +83,8 @@ class StagingArea {
   // moved since it was read.
   //
   // Up to the spill threshold (always, without a spill space) it is one
-  // atomic batch: on failure nothing reaches the durable space. A larger set
+  // atomic batch: on failure nothing reaches the durable space and the
+  // saga's records stay staged. A larger set
   // would need the whole set in memory for one batch, which is what spilling
   // avoids; it is written in dependency order in batches of at most the
   // threshold and kMaxCommitBatchBytes, the head moves (and any CAS failure)
@@ -85,7 +95,7 @@ class StagingArea {
   // closures complete), never a head without its records.
   [[nodiscard]] Status commit(StagedRecords& held, const std::vector<HeadUpdate>& heads);
 
-  // A staged record's text (whichever space holds it), nullopt when no saga
+  // A staged record's text (from memory or the spill), nullopt when no saga
   // staged it.
   [[nodiscard]] Result<std::optional<std::string>> get(std::string_view address);
 
@@ -116,8 +126,9 @@ class StagingArea {
   // that did would be caught by the completeness check, not here).
   static std::vector<const std::string*> dependency_order(const StagedRecords& held);
   [[nodiscard]] Status commit_in_batches(StagedRecords& held, const std::vector<HeadUpdate>& heads);
+  // The text of a record `held` names, appended to `batch`.
+  [[nodiscard]] Status add_to_batch(const std::string& address, WriteBatch& batch, std::size_t* bytes = nullptr);
 
-  Space& staging_;
   Space& durable_;
   Space* spill_;
   std::size_t spill_threshold_;
@@ -126,9 +137,13 @@ class StagingArea {
     int references = 0;
     std::size_t bytes = 0;
     bool spilled = false;
+    std::string text;  // the record, unless spilled or lent
+    // Its text is in the write batch of the one saga that held it, which is
+    // committing; a failed write puts it back, stage() refills it.
+    bool lent = false;
   };
   std::unordered_map<std::string, Entry> references_;
-  std::size_t bytes_ = 0;          // sum of the entries' bytes
+  std::size_t bytes_ = 0;          // sum of the entries' bytes (texts in memory and spilled)
   std::size_t spilled_bytes_ = 0;  // the part of bytes_ in the spill space
 };
 

@@ -18,7 +18,7 @@
 // node's domain identity. Contexts name their audience and echo the other
 // side's nonce (docs/protocol.md). Control records (contexts, identity
 // frames, saga frames) go to the durable space at once; domain payloads go to
-// the staging space and reach the durable space only at Commit, in one
+// the staging area (memory) and reach the durable space only at Commit, in one
 // atomic batch that also moves the timeline heads.
 #pragma once
 
@@ -63,7 +63,7 @@ struct SyncOptions {
   // count against max_staged_bytes until adopted or released.
   std::chrono::milliseconds resume_keep{300000};
   // With SyncServices::staging_spill: staged payloads past this many bytes
-  // (over all sagas) go to the spill space instead of the staging space.
+  // (over all sagas) go to the spill space instead of staying in memory.
   std::size_t staging_spill_threshold_bytes = std::size_t{64} * 1024 * 1024;
   // Threads a receiver decodes and checks Delta records on (0: one per
   // hardware thread); see docs/performance.md.
@@ -150,10 +150,13 @@ struct SagaEvent {
 // What a node brings to the saga. The spaces and signers must outlive the service.
 struct SyncServices {
   Space* durable = nullptr;
+  // Unused: staged payloads wait in the service's own memory (its
+  // StagingArea, docs/performance.md "Kernel-held staging"); kept so that
+  // callers naming sync.staging still build.
   Space* staging = nullptr;
   // Optional: a temporary space on disk taking staged payloads past
   // SyncOptions::staging_spill_threshold_bytes (null: everything stays in
-  // `staging`). Emptied when the service starts.
+  // memory). Emptied when the service starts.
   Space* staging_spill = nullptr;
   // Optional: a space several nodes share whose plugin keeps sagas' staging
   // (Space::saga_staging(), SDK 1.4), e.g. the durable space-postgres of a

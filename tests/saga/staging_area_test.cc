@@ -1,0 +1,170 @@
+// The staging area holds staged records itself (not in the staging space),
+// shares a record between the sagas that staged it, and a failed commit
+// leaves a saga's records staged (gibkit/saga/staging_area.h).
+#include <algorithm>
+#include <functional>
+#include <utility>
+
+#include <gtest/gtest.h>
+
+#include "gibkit/record_graph.h"
+#include "gibkit/saga/staging_area.h"
+#include "saga_fixture.h"
+
+namespace gibkit::saga::testing {
+namespace {
+
+std::unique_ptr<Space> memory_space() {
+  Result<std::unique_ptr<Space>> space = load_plugin("space-memory")->create_space(json::Object{});
+  EXPECT_TRUE(space.ok()) << space.status().to_string();
+  return space.ok() ? std::move(*space) : nullptr;
+}
+
+std::size_t record_count(Space& space) {
+  std::size_t count = 0;
+  EXPECT_TRUE(space.for_each_record([&](std::string_view, std::string_view) { return ++count, true; }).ok());
+  return count;
+}
+
+class StagingAreaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    staging = memory_space();
+    durable = memory_space();
+    ASSERT_TRUE(staging && durable);
+    std::string previous;
+    for (int i = 0; i < 20; ++i) {
+      json::Object rel8ns;
+      if (!previous.empty()) rel8ns.set("previous", json::Array{previous});
+      IbGib stone = make_stone("item", json::Object{{"i", i}}, std::move(rel8ns));
+      previous = stone.address();
+      chain.push_back(Payload::of(stone));
+    }
+  }
+
+  std::unique_ptr<Space> staging, durable;
+  std::vector<Payload> chain;
+};
+
+TEST_F(StagingAreaTest, RecordsWaitInTheAreaNotInTheStagingSpace) {
+  StagingArea area(*staging, *durable);
+  StagedRecords held;
+  ASSERT_TRUE(area.stage(chain, held).ok());
+  EXPECT_EQ(record_count(*staging), 0u);
+  std::size_t bytes = 0;
+  for (const Payload& payload : chain) bytes += payload.json_text.size();
+  EXPECT_EQ(area.staged_bytes(), bytes);
+  StagedView view = area.view(held);
+  std::size_t visited = 0;
+  ASSERT_TRUE(view.for_each_record([&](std::string_view address, std::string_view text) {
+                    ++visited;
+                    auto it = std::find_if(chain.begin(), chain.end(),
+                                           [&](const Payload& payload) { return payload.address == address; });
+                    EXPECT_TRUE(it != chain.end() && it->json_text == text) << address;
+                    return true;
+                  }).ok());
+  EXPECT_EQ(visited, chain.size());
+  ASSERT_TRUE(area.commit(held, {{"some-timeline^ABC", chain.back().address, std::string()}}).ok());
+  for (const Payload& payload : chain) EXPECT_EQ(*durable->get(payload.address), payload.json_text);
+  EXPECT_TRUE(held.empty());
+  EXPECT_EQ(area.staged_bytes(), 0u);
+}
+
+// Two sagas stage the same records: both read them, and a record stays
+// until the last of them releases it.
+TEST_F(StagingAreaTest, ARecordStagedByTwoSagasStaysUntilBothReleaseIt) {
+  StagingArea area(*durable);
+  StagedRecords first, second;
+  ASSERT_TRUE(area.stage(chain, first).ok());
+  ASSERT_TRUE(area.stage(chain, second).ok());
+  EXPECT_EQ(first.size(), chain.size());
+  EXPECT_EQ(first, second);
+  const std::size_t bytes = area.staged_bytes();
+  ASSERT_TRUE(area.release(first).ok());
+  EXPECT_EQ(area.staged_bytes(), bytes);
+  for (const Payload& payload : chain) {
+    auto text = area.view(second).get(payload.address);
+    ASSERT_TRUE(text.ok() && text->has_value()) << payload.address;
+    EXPECT_EQ(**text, payload.json_text);
+  }
+  ASSERT_TRUE(area.release(second).ok());
+  EXPECT_EQ(area.staged_bytes(), 0u);
+  auto gone = area.get(chain.front().address);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(gone->has_value());
+}
+
+// A commit whose head moved writes nothing and keeps the saga's records
+// staged: the same set commits once the head is right.
+TEST_F(StagingAreaTest, AFailedCommitKeepsTheRecordsStaged) {
+  StagingArea area(*durable);
+  StagedRecords held;
+  ASSERT_TRUE(area.stage(chain, held).ok());
+  Status moved = area.commit(held, {{"some-timeline^ABC", chain.back().address, std::string("elsewhere^XYZ")}});
+  EXPECT_EQ(moved.code(), StatusCode::kAborted) << moved.to_string();
+  EXPECT_EQ(record_count(*durable), 0u);
+  EXPECT_EQ(held.size(), chain.size());
+  ASSERT_TRUE(area.commit(held, {{"some-timeline^ABC", chain.back().address, std::string()}}).ok());
+  EXPECT_EQ(record_count(*durable), chain.size());
+  EXPECT_EQ(*durable->head("some-timeline^ABC"), chain.back().address);
+}
+
+// While a saga's commit is being written, the texts only it held are in its
+// write batch; another saga staging the same records then (here: from inside
+// the write) still gets them, whether that commit succeeds or fails.
+class StagingDuringWrite : public Space {
+ public:
+  StagingDuringWrite(Space& inner, std::function<void()> during, bool fail)
+      : inner_(inner), during_(std::move(during)), fail_(fail) {}
+  Status write(const WriteBatch& batch) override {
+    if (during_) std::exchange(during_, nullptr)();
+    if (fail_) return unavailable("the disk is gone");
+    return inner_.write(batch);
+  }
+  Result<std::optional<std::string>> get(std::string_view address) override { return inner_.get(address); }
+  Result<bool> has(std::string_view address) override { return inner_.has(address); }
+  Result<std::optional<std::string>> head(std::string_view timeline) override { return inner_.head(timeline); }
+  Status for_each_record(const std::function<bool(std::string_view, std::string_view)>& visit) override {
+    return inner_.for_each_record(visit);
+  }
+  Status for_each_head(const std::function<bool(std::string_view, std::string_view)>& visit) override {
+    return inner_.for_each_head(visit);
+  }
+
+ private:
+  Space& inner_;
+  std::function<void()> during_;
+  bool fail_;
+};
+
+TEST_F(StagingAreaTest, ASagaStagingRecordsBeingCommittedByAnotherGetsThem) {
+  for (bool fail : {false, true}) {
+    SCOPED_TRACE(fail ? "the commit fails" : "the commit succeeds");
+    std::unique_ptr<Space> inner = memory_space();
+    StagedRecords first, second;
+    StagingArea* area_ptr = nullptr;
+    StagingDuringWrite durable_during(*inner, [&] { ASSERT_TRUE(area_ptr->stage(chain, second).ok()); }, fail);
+    StagingArea area(durable_during);
+    area_ptr = &area;
+    ASSERT_TRUE(area.stage(chain, first).ok());
+    Status committed = area.commit(first, {{"some-timeline^ABC", chain.back().address, std::string()}});
+    EXPECT_EQ(committed.ok(), !fail) << committed.to_string();
+    EXPECT_EQ(second.size(), chain.size());
+    for (const Payload& payload : chain) {
+      auto text = area.view(second).get(payload.address);
+      ASSERT_TRUE(text.ok() && text->has_value()) << payload.address;
+      EXPECT_EQ(**text, payload.json_text);
+      if (fail) {
+        auto own = area.view(first).get(payload.address);
+        ASSERT_TRUE(own.ok() && own->has_value()) << payload.address;
+        EXPECT_EQ(**own, payload.json_text);
+      }
+    }
+    ASSERT_TRUE(area.release(first).ok());
+    ASSERT_TRUE(area.release(second).ok());
+    EXPECT_EQ(area.staged_bytes(), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace gibkit::saga::testing
