@@ -112,6 +112,41 @@ TEST(JsonString, ParsesRunsBetweenEscapes) {
   EXPECT_EQ(error.offset, 7u);
 }
 
+// The string loops skip plain ASCII eight bytes at a time: each byte that
+// ends a run ('"', '\\', a control, DEL's neighbours, UTF-8, a surrogate's
+// 0xED) at every offset of a word, in strings of every length around it,
+// must stringify, parse back and be refused exactly as byte by byte.
+TEST(JsonString, EveryStopByteAtEveryOffsetRoundTrips) {
+  const std::string stops[] = {"\"", "\\", "\n", std::string(1, '\0'), "\x1F", " ", "~", "\x7F",
+                               "\xC3\xA9", "\xED\x9F\xBF", "\xED\xA0\xBD", "\xF0\x9F\x98\x80"};
+  for (const std::string& stop : stops) {
+    for (std::size_t before = 0; before <= 17; ++before) {
+      for (std::size_t after : {0u, 1u, 7u, 8u, 9u}) {
+        const std::string text = std::string(before, 'a') + stop + std::string(after, 'z');
+        const std::string json = stringify(Value(text));
+        Result<Value> back = parse(json);
+        ASSERT_TRUE(back.ok()) << json << ": " << back.status().to_string();
+        EXPECT_EQ(back->as_string(), text) << json;
+        const std::string array = "[" + json + "]";
+        Result<std::vector<std::string_view>> split = split_array(array);
+        ASSERT_TRUE(split.ok()) << json;
+        EXPECT_EQ((*split)[0], json);
+      }
+    }
+  }
+  // A raw control byte or a bad UTF-8 byte is refused at its offset, wherever
+  // it sits in a word.
+  for (std::size_t before = 0; before <= 17; ++before) {
+    for (const std::string& bad : {std::string("\x01"), std::string("\xFF")}) {
+      const std::string json = "\"" + std::string(before, 'a') + bad + "zzzzzzzzz\"";
+      ParseError error;
+      EXPECT_FALSE(parse(json, {}, &error).ok()) << json;
+      EXPECT_EQ(error.offset, before + 1) << json;
+      EXPECT_FALSE(split_array("[" + json + "]").ok()) << json;
+    }
+  }
+}
+
 Status parse_status(std::string_view text, ParseError* error = nullptr) {
   return parse(text, {}, error).status();
 }

@@ -62,7 +62,17 @@ void append_normalized_order(const json::Object& object, MemberOrder& order) {
 // chunks so that a large record never exists as one string.
 class JsonHasher {
  public:
-  explicit JsonHasher(bool normalize) : normalize_(normalize) { text_.reserve(kChunk); }
+  explicit JsonHasher(bool normalize) : normalize_(normalize) {
+    text_.clear();
+    text_.reserve(kChunk);
+    order_.clear();
+  }
+  ~JsonHasher() {
+    // A record with one huge string leaves a buffer of its size: not kept.
+    if (text_.capacity() > kKeptCapacity) std::string().swap(text_);
+  }
+  JsonHasher(const JsonHasher&) = delete;
+  JsonHasher& operator=(const JsonHasher&) = delete;
 
   void write(const json::Value& value) {
     if (value.is_object()) return write(value.as_object());
@@ -115,6 +125,20 @@ class JsonHasher {
 
  private:
   static constexpr std::size_t kChunk = 8 * 1024;
+  static constexpr std::size_t kKeptCapacity = 64 * 1024;
+
+  // The text and member-order buffers of this thread, reused from hash to
+  // hash (two hashes a record; a fresh 8 KiB buffer each was a malloc and,
+  // on a receiver's decoding threads, fresh pages). One hasher per thread
+  // at a time, as for the SHA-256 state.
+  struct Buffers {
+    std::string text;
+    MemberOrder order;
+  };
+  static Buffers& thread_buffers() {
+    thread_local Buffers buffers;
+    return buffers;
+  }
 
   void drain_if_full() {
     if (text_.size() < kChunk) return;
@@ -124,8 +148,8 @@ class JsonHasher {
 
   Botan::HashFunction& sha256_ = thread_sha256();
   bool normalize_;
-  std::string text_;
-  MemberOrder order_;
+  std::string& text_ = thread_buffers().text;
+  MemberOrder& order_ = thread_buffers().order;
 };
 
 template <class Json>  // json::Value or json::Object

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "gibkit/json.h"
+#include "text/plain_ascii.h"
 #include "text/utf8.h"
 
 namespace gibkit::json {
@@ -32,7 +33,7 @@ class Parser {
     const bool ok = split_document('{', '}', "object", [&] {
       if (at_end() || text_[pos_] != '"') return at_end() ? unexpected() : fail("expected a string key");
       std::string key;
-      if (!parse_string(key)) return false;
+      if (!parse_string(&key)) return false;
       skip_whitespace();
       if (at_end() || text_[pos_] != ':') return at_end() ? unexpected() : fail("expected ':' after key");
       ++pos_;
@@ -152,9 +153,10 @@ class Parser {
       case '{': return parse_object(out, depth + 1);
       case '[': return parse_array(out, depth + 1);
       case '"': {
+        if (out == nullptr) return parse_string(nullptr);  // checked, not kept
         std::string s;
-        if (!parse_string(s)) return false;
-        if (out != nullptr) *out = Value(std::move(s));
+        if (!parse_string(&s)) return false;
+        *out = Value(std::move(s));
         return true;
       }
       case 't': if (out != nullptr) *out = Value(true); return expect_literal("true");
@@ -193,7 +195,7 @@ class Parser {
         return unexpected();
       }
       std::string key;
-      if (!parse_string(key)) return false;
+      if (!parse_string(out != nullptr ? &key : nullptr)) return false;
       skip_whitespace();
       if (at_end() || text_[pos_] != ':') return at_end() ? unexpected() : fail("expected ':' after key");
       ++pos_;
@@ -268,7 +270,9 @@ class Parser {
     return true;
   }
 
-  bool parse_string(std::string& out) {
+  // Reads a string into *out, or with out == nullptr only checks it (a
+  // split's skipped values then cost no allocation per string).
+  bool parse_string(std::string* out) {
     const std::size_t start = pos_;
     ++pos_;  // opening quote
     while (true) {
@@ -284,7 +288,7 @@ class Parser {
         // the next quote, backslash or control in one append: a string
         // without escapes is then one allocation of the right size.
         std::size_t end = pos_;
-        while (end < text_.size()) {
+        while ((end = text::plain_ascii_end(text_, end)) < text_.size()) {
           const auto b = static_cast<unsigned char>(text_[end]);
           if (b == '"' || b == '\\' || b < 0x20) break;
           if (b < 0x80) {
@@ -295,22 +299,24 @@ class Parser {
           if (d.error != nullptr) return fail(d.error, end);
           end += d.length;
         }
-        out.append(text_.substr(pos_, end - pos_));
+        if (out != nullptr) out->append(text_.substr(pos_, end - pos_));
         pos_ = end;
         continue;
       }
       ++pos_;  // backslash
       if (at_end()) return fail("unterminated string", start);
       const char escape = text_[pos_];
+      std::string discarded;  // escapes of a string only checked (rare, short)
+      std::string& kept = out != nullptr ? *out : discarded;
       switch (escape) {
-        case '"': out += '"'; ++pos_; break;
-        case '\\': out += '\\'; ++pos_; break;
-        case '/': out += '/'; ++pos_; break;
-        case 'b': out += '\b'; ++pos_; break;
-        case 'f': out += '\f'; ++pos_; break;
-        case 'n': out += '\n'; ++pos_; break;
-        case 'r': out += '\r'; ++pos_; break;
-        case 't': out += '\t'; ++pos_; break;
+        case '"': kept += '"'; ++pos_; break;
+        case '\\': kept += '\\'; ++pos_; break;
+        case '/': kept += '/'; ++pos_; break;
+        case 'b': kept += '\b'; ++pos_; break;
+        case 'f': kept += '\f'; ++pos_; break;
+        case 'n': kept += '\n'; ++pos_; break;
+        case 'r': kept += '\r'; ++pos_; break;
+        case 't': kept += '\t'; ++pos_; break;
         case 'u': {
           char32_t unit = 0;
           if (!parse_hex4(unit)) return false;
@@ -327,7 +333,7 @@ class Parser {
               pos_ = saved;
             }
           }
-          text::append_utf8(unit, out);
+          text::append_utf8(unit, kept);
           break;
         }
         default: return fail(std::string("invalid escape '\\") + escape + "'");

@@ -6,6 +6,7 @@
 
 #include "gibkit/json.h"
 #include "json/quote.h"
+#include "text/plain_ascii.h"
 #include "text/utf8.h"
 
 namespace gibkit::json {
@@ -46,7 +47,8 @@ void append_quoted(std::string_view s, std::string& out) {
   std::size_t i = 0;
   while (i < s.size()) {
     const std::size_t run_start = i;
-    while (i < s.size() && kPlain[static_cast<unsigned char>(s[i])]) ++i;
+    // Printable ASCII a word at a time, then any other plain byte (UTF-8).
+    while ((i = text::plain_ascii_end(s, i)) < s.size() && kPlain[static_cast<unsigned char>(s[i])]) ++i;
     out.append(s.data() + run_start, i - run_start);
     if (i == s.size()) break;
     const auto byte = static_cast<unsigned char>(s[i]);
