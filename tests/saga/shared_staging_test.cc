@@ -73,6 +73,22 @@ class SharedStagingTest : public ::testing::Test {
     return rows;
   }
 
+  // Replaces saga `saga_id`'s rows in the shared space by `edit`ed ones, as
+  // something other than a node might (still owned by Alice).
+  void rewrite_rows(const std::string& saga_id, const std::function<void(std::vector<StoredRecord>&)>& edit) {
+    std::vector<StoredRecord> rows;
+    ASSERT_TRUE(shared->saga_staging()
+                    ->for_each_staged(saga_id,
+                                      [&](std::string_view address, std::string_view text) {
+                                        rows.push_back(StoredRecord{std::string(address), std::string(text)});
+                                        return true;
+                                      })
+                    .ok());
+    edit(rows);
+    ASSERT_TRUE(shared->saga_staging()->drop(saga_id).ok());
+    ASSERT_TRUE(shared->saga_staging()->stage(saga_id, alice->domain_tjp, *alice->clock_ms + 600000, rows).ok());
+  }
+
   void advance_clocks(std::int64_t ms) {
     for (TestNode* node : {alice.get(), bob1.get(), bob2.get()}) {
       if (node != nullptr) *node->clock_ms += ms;
@@ -185,18 +201,10 @@ TEST_F(SharedStagingTest, AnotherDomainCannotAdoptIt) {
 TEST_F(SharedStagingTest, AReceiverThatAdoptedLessThanWasAcknowledgedGetsEverythingAgain) {
   meet_bob2();
   const std::string broken = break_at_half_with_bob1();
-  std::vector<StoredRecord> rows;
-  ASSERT_TRUE(shared->saga_staging()
-                  ->for_each_staged(broken,
-                                    [&](std::string_view address, std::string_view text) {
-                                      rows.push_back(StoredRecord{std::string(address), std::string(text)});
-                                      return true;
-                                    })
-                  .ok());
-  ASSERT_GT(rows.size(), 10u);
-  rows.resize(rows.size() - 10);  // the last ten never made it
-  ASSERT_TRUE(shared->saga_staging()->drop(broken).ok());
-  ASSERT_TRUE(shared->saga_staging()->stage(broken, alice->domain_tjp, *alice->clock_ms + 600000, rows).ok());
+  rewrite_rows(broken, [](std::vector<StoredRecord>& rows) {
+    ASSERT_GT(rows.size(), 10u);
+    rows.resize(rows.size() - 10);  // the last ten never made it
+  });
 
   auto retry = alice->service->sync(*connect(*alice, *bob2), bob2->domain_tjp, {notes->head()});
   ASSERT_TRUE(retry.ok()) << retry.status().to_string();
@@ -233,20 +241,12 @@ TEST_F(SharedStagingTest, AReceiverThatAdoptedMoreThanWasAcknowledgedStillResume
 TEST_F(SharedStagingTest, AForgedRowFailsTheAdoption) {
   meet_bob2();
   const std::string broken = break_at_half_with_bob1();
-  std::vector<StoredRecord> rows;
-  ASSERT_TRUE(shared->saga_staging()
-                  ->for_each_staged(broken,
-                                    [&](std::string_view address, std::string_view text) {
-                                      rows.push_back(StoredRecord{std::string(address), std::string(text)});
-                                      return true;
-                                    })
-                  .ok());
-  ASSERT_FALSE(rows.empty());
-  IbGib forged = *IbGib::parse(rows.front().json_text);
-  forged.data = json::Value(json::Object{{"text", "forged"}});  // its gib no longer matches
-  rows.front().json_text = forged.to_json_text();
-  ASSERT_TRUE(shared->saga_staging()->drop(broken).ok());
-  ASSERT_TRUE(shared->saga_staging()->stage(broken, alice->domain_tjp, *alice->clock_ms + 600000, rows).ok());
+  rewrite_rows(broken, [](std::vector<StoredRecord>& rows) {
+    ASSERT_FALSE(rows.empty());
+    IbGib forged = *IbGib::parse(rows.front().json_text);
+    forged.data = json::Value(json::Object{{"text", "forged"}});  // its gib no longer matches
+    rows.front().json_text = forged.to_json_text();
+  });
 
   auto retry = alice->service->sync(*connect(*alice, *bob2), bob2->domain_tjp, {notes->head()});
   EXPECT_FALSE(retry.ok());
