@@ -9,6 +9,7 @@
 
 #include "gibkit/record_graph.h"
 #include "gibkit/saga/staging_area.h"
+#include "forwarding_space.h"
 #include "saga_fixture.h"
 
 namespace gibkit::saga::testing {
@@ -18,12 +19,6 @@ std::unique_ptr<Space> memory_space() {
   Result<std::unique_ptr<Space>> space = load_plugin("space-memory")->create_space(json::Object{});
   EXPECT_TRUE(space.ok()) << space.status().to_string();
   return space.ok() ? std::move(*space) : nullptr;
-}
-
-std::size_t record_count(Space& space) {
-  std::size_t count = 0;
-  EXPECT_TRUE(space.for_each_record([&](std::string_view, std::string_view) { return ++count, true; }).ok());
-  return count;
 }
 
 class StagingAreaTest : public ::testing::Test {
@@ -112,27 +107,17 @@ TEST_F(StagingAreaTest, AFailedCommitKeepsTheRecordsStaged) {
 // While a saga's commit is being written, the texts only it held are in its
 // write batch; another saga staging the same records then (here: from inside
 // the write) still gets them, whether that commit succeeds or fails.
-class StagingDuringWrite : public Space {
+class StagingDuringWrite : public ForwardingSpace {
  public:
   StagingDuringWrite(Space& inner, std::function<void()> during, bool fail)
-      : inner_(inner), during_(std::move(during)), fail_(fail) {}
+      : ForwardingSpace(inner), during_(std::move(during)), fail_(fail) {}
   Status write(const WriteBatch& batch) override {
     if (during_) std::exchange(during_, nullptr)();
     if (fail_) return unavailable("the disk is gone");
     return inner_.write(batch);
   }
-  Result<std::optional<std::string>> get(std::string_view address) override { return inner_.get(address); }
-  Result<bool> has(std::string_view address) override { return inner_.has(address); }
-  Result<std::optional<std::string>> head(std::string_view timeline) override { return inner_.head(timeline); }
-  Status for_each_record(const std::function<bool(std::string_view, std::string_view)>& visit) override {
-    return inner_.for_each_record(visit);
-  }
-  Status for_each_head(const std::function<bool(std::string_view, std::string_view)>& visit) override {
-    return inner_.for_each_head(visit);
-  }
 
  private:
-  Space& inner_;
   std::function<void()> during_;
   bool fail_;
 };

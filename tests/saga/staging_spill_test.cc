@@ -8,7 +8,7 @@
 
 #include "gibkit/record_graph.h"
 #include "gibkit/saga/staging_area.h"
-#include "gibkit/record_graph.h"
+#include "forwarding_space.h"
 #include "saga_fixture.h"
 
 namespace gibkit::saga::testing {
@@ -20,33 +20,15 @@ std::unique_ptr<Space> require_space(Result<std::unique_ptr<Space>> space) {
 }
 
 // Records every batch written, so a test can check what each left behind.
-class RecordingSpace : public Space {
+class RecordingSpace : public ForwardingSpace {
  public:
-  explicit RecordingSpace(Space& inner) : inner_(inner) {}
+  explicit RecordingSpace(Space& inner) : ForwardingSpace(inner) {}
   Status write(const WriteBatch& batch) override {
     batches.push_back(batch);
     return inner_.write(batch);
   }
-  Result<std::optional<std::string>> get(std::string_view address) override { return inner_.get(address); }
-  Result<bool> has(std::string_view address) override { return inner_.has(address); }
-  Result<std::optional<std::string>> head(std::string_view timeline) override { return inner_.head(timeline); }
-  Status for_each_record(const std::function<bool(std::string_view, std::string_view)>& visit) override {
-    return inner_.for_each_record(visit);
-  }
-  Status for_each_head(const std::function<bool(std::string_view, std::string_view)>& visit) override {
-    return inner_.for_each_head(visit);
-  }
   std::vector<WriteBatch> batches;
-
- private:
-  Space& inner_;
 };
-
-std::size_t record_count(Space& space) {
-  std::size_t count = 0;
-  EXPECT_TRUE(space.for_each_record([&](std::string_view, std::string_view) { return ++count, true; }).ok());
-  return count;
-}
 
 class StagingSpillTest : public ::testing::Test {
  protected:
