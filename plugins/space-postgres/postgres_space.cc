@@ -4,6 +4,8 @@
 //   records(address text PRIMARY KEY, body bytea)  -- the record's exact bytes
 //   heads(timeline text PRIMARY KEY, head text)
 //   schema_migrations(version, ...)                -- which layout this is
+//   staged_sagas, staged_records                   -- sagas' staging (version 2,
+//                                                     postgres_saga_staging.h)
 // Each write() is one transaction: puts (INSERT ... ON CONFLICT DO NOTHING,
 // so the first bytes stay), then erases, then head updates, committed
 // together; a compare-and-swap is a conditional UPDATE (or an INSERT ... ON
@@ -47,13 +49,14 @@
 #include <pqxx/pqxx>
 
 #include "gibkit/plugin.h"
+#include "postgres_saga_staging.h"
 
 namespace {
 
 using gibkit::Result;
 using gibkit::Status;
 
-constexpr std::string_view kPluginVersion = "1.0.0";
+constexpr std::string_view kPluginVersion = "1.1.0";  // 1.1: sagas' staging (SDK 1.4)
 
 // The schema layouts this plugin knows, oldest first. A database at a newer
 // version than the last one here was written by a newer plugin and is
@@ -72,6 +75,19 @@ constexpr Migration kMigrations[] = {
      // back, with no client_encoding conversion on the way.
      "CREATE TABLE {s}.records (address text COLLATE \"C\" PRIMARY KEY, body bytea NOT NULL);"
      "CREATE TABLE {s}.heads (timeline text COLLATE \"C\" PRIMARY KEY, head text COLLATE \"C\" NOT NULL);"},
+    {2, "sagas' staging",
+     // Shared by every gibd of the schema (no `instance`): a saga staged on
+     // one is adopted or reclaimed by another. One row a saga, the lock two
+     // adopters race for; its records cascade with it (drop, adopt and
+     // reclaim delete the saga row only), and the primary key (saga_id,
+     // address) is the index the cascade and a saga's scan use. body as in
+     // records (bytea: the exact bytes). The expiry index serves reclaim's
+     // "oldest expired first" without reading every saga.
+     "CREATE TABLE {s}.staged_sagas (saga_id text COLLATE \"C\" PRIMARY KEY, owner text COLLATE \"C\" NOT NULL, "
+     "expires_at_ms bigint NOT NULL);"
+     "CREATE INDEX staged_sagas_expiry ON {s}.staged_sagas (expires_at_ms);"
+     "CREATE TABLE {s}.staged_records (saga_id text COLLATE \"C\" NOT NULL REFERENCES {s}.staged_sagas (saga_id) "
+     "ON DELETE CASCADE, address text COLLATE \"C\" NOT NULL, body bytea NOT NULL, PRIMARY KEY (saga_id, address));"},
 };
 constexpr int kSchemaVersion = kMigrations[std::size(kMigrations) - 1].version;
 
@@ -380,11 +396,19 @@ class PostgresSpace final : public gibkit::Space {
                 });
   }
 
+  // Kept apart from the records (staged records are not the space's), and
+  // shared by every instance of the schema.
+  gibkit::SagaStaging* saga_staging() override { return &staging_; }
+
  private:
   PostgresSpace(Target target, Settings settings)
       : target_(std::move(target)),
         settings_(std::move(settings)),
-        quoted_schema_("\"" + settings_.schema + "\"") {}
+        quoted_schema_("\"" + settings_.schema + "\""),
+        staging_(quoted_schema_, target_.where, settings_.fetch_size,
+                 [this](const std::string& what, const std::function<Status(pqxx::connection&)>& body) {
+                   return run(what, body);
+                 }) {}
 
   std::string table(std::string_view name) const { return quoted_schema_ + "." + std::string(name); }
 
@@ -732,6 +756,9 @@ class PostgresSpace final : public gibkit::Space {
   std::vector<Pooled> idle_;
   std::size_t open_ = 0;            // idle plus in use
   std::uint64_t generation_ = 0;    // bumped when a connection is lost
+
+  // Last: it runs its statements through the pool above.
+  gibkit::postgres_space::PostgresSagaStaging staging_;
 };
 
 // Defaults, declared in the schema and used when a key is absent: the kernel
@@ -764,7 +791,7 @@ gibkit::PluginSpec<gibkit::Space> postgres_space_plugin() {
       .name = "space-postgres",
       .version = std::string(kPluginVersion),
       .description = "Durable records and heads in a PostgreSQL database (one transaction per batch, "
-                     "compare-and-swap heads across processes)",
+                     "compare-and-swap heads across processes), and sagas' staging shared by the nodes of a schema",
       .config =
           {
               {.key = "connection", .type = gibkit::ConfigType::kString, .default_value = gibkit::json::Value(""),

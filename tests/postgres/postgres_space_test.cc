@@ -21,6 +21,7 @@
 #include "gibkit/kernel/config/deployment.h"
 #include "gibkit/kernel/node/node.h"
 #include "gibkit/kernel/plugin/loaded_plugin.h"
+#include "gibkit/saga_staging.h"
 #include "support/temp_dir.h"
 
 // LeakSanitizer (the ASan build): libpqxx 6.4 leaks libpq's PGresult (a few
@@ -106,14 +107,62 @@ class PostgresSpace : public ::testing::Test {
   std::unique_ptr<pqxx::connection> admin_;
 };
 
-TEST_F(PostgresSpace, CreatesItsSchemaAtVersionOneOnce) {
+TEST_F(PostgresSpace, CreatesItsSchemaAtTheLatestVersionOnce) {
   ASSERT_NE(open(config()), nullptr);
   ASSERT_NE(open(config()), nullptr);  // a second open migrates nothing
   pqxx::nontransaction tx(*admin_);
-  pqxx::result versions = tx.exec("SELECT version, plugin_version FROM " + schema_ + ".schema_migrations");
-  ASSERT_EQ(versions.size(), 1u);
+  pqxx::result versions =
+      tx.exec("SELECT version, plugin_version FROM " + schema_ + ".schema_migrations ORDER BY version");
+  ASSERT_EQ(versions.size(), 2u);
   EXPECT_EQ(versions[0][0].as<int>(), 1);
-  EXPECT_EQ(versions[0][1].as<std::string>(), "1.0.0");
+  EXPECT_EQ(versions[1][0].as<int>(), 2);
+  EXPECT_EQ(versions[1][1].as<std::string>(), "1.1.0");
+}
+
+// A store written by space-postgres 1.0.0 (schema version 1: records and
+// heads only) gains the staging tables in place at the next start, its
+// records and heads untouched. The version-1 layout is made here as 1.0.0
+// made it, not by the plugin under test.
+TEST_F(PostgresSpace, MigratesAVersionOneSchemaToTwoInPlace) {
+  {
+    pqxx::work tx(*admin_);
+    tx.exec("CREATE SCHEMA " + schema_);
+    tx.exec("CREATE TABLE " + schema_ + ".schema_migrations (version integer PRIMARY KEY, description text NOT NULL, "
+            "plugin_version text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+    tx.exec("CREATE TABLE " + schema_ + ".records (address text COLLATE \"C\" PRIMARY KEY, body bytea NOT NULL)");
+    tx.exec("CREATE TABLE " + schema_ + ".heads (timeline text COLLATE \"C\" PRIMARY KEY, head text COLLATE \"C\" "
+            "NOT NULL)");
+    tx.exec("INSERT INTO " + schema_ + ".schema_migrations (version, description, plugin_version) VALUES "
+            "(1, 'records and heads', '1.0.0')");
+    for (int i = 0; i < 50; ++i) {
+      const StoredRecord r = record("old" + std::to_string(i), std::to_string(i));
+      tx.exec_params("INSERT INTO " + schema_ + ".records (address, body) VALUES ($1, $2)", r.address,
+                     pqxx::binarystring(r.json_text.data(), r.json_text.size()));
+    }
+    tx.exec("INSERT INTO " + schema_ + ".heads (timeline, head) VALUES ('t^gib', 'old49^gib')");
+    tx.commit();
+  }
+  auto space = open(config());
+  ASSERT_NE(space, nullptr);
+  {
+    pqxx::nontransaction tx(*admin_);
+    pqxx::result versions =
+        tx.exec("SELECT version, plugin_version FROM " + schema_ + ".schema_migrations ORDER BY version");
+    ASSERT_EQ(versions.size(), 2u);
+    EXPECT_EQ(versions[0][1].as<std::string>(), "1.0.0");  // history kept
+    EXPECT_EQ(versions[1][0].as<int>(), 2);
+    EXPECT_EQ(versions[1][1].as<std::string>(), "1.1.0");
+  }
+  EXPECT_EQ(count("records"), 50);
+  EXPECT_EQ(*space->get("old7^gib"), std::optional<std::string>(record("old7", "7").json_text));
+  EXPECT_EQ(*space->head("t^gib"), std::optional<std::string>("old49^gib"));
+  ASSERT_NE(space->saga_staging(), nullptr);
+  ASSERT_TRUE(space->saga_staging()->stage("s1", "alice", 1000, {record("new")}).ok());
+  EXPECT_EQ(count("staged_records"), 1);
+  EXPECT_EQ(count("records"), 50);  // staged, not stored
+  // The old and the new write alike after the migration.
+  ASSERT_TRUE(space->write(WriteBatch{{record("new")}, {{"t^gib", "new^gib", std::string("old49^gib")}}, {}}).ok());
+  EXPECT_EQ(count("records"), 51);
 }
 
 TEST_F(PostgresSpace, RefusesASchemaNewerThanItKnows) {
@@ -127,7 +176,7 @@ TEST_F(PostgresSpace, RefusesASchemaNewerThanItKnows) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kIncompatible) << refused.status().to_string();
   const std::string m = refused.status().message();
-  EXPECT_NE(m.find("schema version 7, newer than the version 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("schema version 7, newer than the version 2"), std::string::npos) << m;
   EXPECT_NE(m.find(schema_), std::string::npos) << m;
 }
 
@@ -404,6 +453,116 @@ TEST_F(PostgresSpace, InstancesShareTheStoreButKeepTheirNodeHeads) {
   auto refused = plugin_->create_space(bad);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument) << refused.status().to_string();
+}
+
+// Two gibd on one schema (two space instances, each its own `instance`, as
+// docs/scale-out.md runs them) adopting one broken saga at once: exactly one
+// gets it, with every record, and the other gets false and changes nothing.
+// The race is made certain, not hoped for: an operator holds the saga's row
+// until both adopters wait on it.
+TEST_F(PostgresSpace, TwoInstancesAdoptingOneSagaConcurrentlyExactlyOneWins) {
+  const std::string apps[2] = {unique_name("adopter"), unique_name("adopter")};
+  std::unique_ptr<Space> gibd[2];
+  for (int i = 0; i < 2; ++i) {
+    json::Object c = config("application_name=" + apps[i]);
+    c.set("instance", json::Value("gibd-" + std::to_string(i + 1)));
+    gibd[i] = open(c);
+    ASSERT_NE(gibd[i], nullptr);
+    ASSERT_NE(gibd[i]->saga_staging(), nullptr);
+  }
+  std::vector<StoredRecord> staged;
+  for (int i = 0; i < 2500; ++i) staged.push_back(record("r" + std::to_string(i), std::to_string(i)));
+  // Staged through gibd-1; staging is the schema's, not the instance's.
+  ASSERT_TRUE(gibd[0]->saga_staging()->stage("broken", "alice", 5000, staged).ok());
+
+  Result<bool> adopted[2] = {false, false};
+  {
+    pqxx::connection locker("");
+    pqxx::work hold(locker);
+    hold.exec("SELECT 1 FROM " + schema_ + ".staged_sagas WHERE saga_id = 'broken' FOR UPDATE");
+    std::vector<std::jthread> adopters;
+    for (int i = 0; i < 2; ++i) {
+      adopters.emplace_back([&, i] {
+        adopted[i] = gibd[i]->saga_staging()->adopt("broken", "resumed-on-" + std::to_string(i + 1), "alice", 9000);
+      });
+    }
+    for (int waiting = 0; waiting < 2;) {  // poll until both wait on the row
+      pqxx::nontransaction tx(*admin_);
+      waiting = tx.exec_params("SELECT count(*) FROM pg_stat_activity WHERE application_name IN ($1, $2) AND "
+                               "wait_event_type = 'Lock'",
+                               apps[0], apps[1])[0][0]
+                    .as<int>();
+      std::this_thread::yield();
+    }
+    hold.commit();
+  }  // joined
+  ASSERT_TRUE(adopted[0].ok()) << adopted[0].status().to_string();
+  ASSERT_TRUE(adopted[1].ok()) << adopted[1].status().to_string();
+  ASSERT_NE(*adopted[0], *adopted[1]) << "both adopters got " << *adopted[0];
+  const int winner = *adopted[0] ? 0 : 1;
+  const std::string won = "resumed-on-" + std::to_string(winner + 1);
+  const std::string lost = "resumed-on-" + std::to_string(2 - winner);
+  // Every record, read through the other instance: moved, exact bytes.
+  std::map<std::string, std::string> seen;
+  ASSERT_TRUE(gibd[1 - winner]->saga_staging()->for_each_staged(won, [&](std::string_view a, std::string_view j) {
+    seen.emplace(a, j);
+    return true;
+  }).ok());
+  ASSERT_EQ(seen.size(), staged.size());
+  for (const StoredRecord& r : staged) EXPECT_EQ(seen[r.address], r.json_text);
+  EXPECT_EQ(count("staged_sagas"), 1);  // neither `broken` nor the loser's saga
+  EXPECT_EQ(count("staged_records"), 2500);
+  pqxx::nontransaction tx(*admin_);
+  EXPECT_EQ(tx.exec("SELECT saga_id FROM " + schema_ + ".staged_sagas")[0][0].as<std::string>(), won);
+  EXPECT_TRUE(tx.exec_params("SELECT 1 FROM " + schema_ + ".staged_sagas WHERE saga_id = $1", lost).empty());
+}
+
+// Several gibd reclaim at once on their expiry sweeps: none waits for a saga
+// another holds (reclaiming it, or a sender staging into it). With a short
+// statement timeout, waiting would fail the call.
+TEST_F(PostgresSpace, ReclaimSkipsSagasAnotherTransactionHoldsWithoutWaiting) {
+  json::Object c = config();
+  c.set("statement_timeout_ms", json::Value(kShortTimeoutMs));
+  auto space = open(c);
+  ASSERT_NE(space, nullptr);
+  SagaStaging& staging = *space->saga_staging();
+  ASSERT_TRUE(staging.stage("live", "bob", 1'000'000, {record("live")}).ok());
+  {
+    // More expired sagas than one reclaiming batch, each with a record, in
+    // one statement each (2100 stage() calls would be 2100 commits).
+    pqxx::work tx(*admin_);
+    tx.exec("INSERT INTO " + schema_ + ".staged_sagas SELECT 'old' || g, 'alice', 100 + g "
+            "FROM generate_series(0, 2099) AS g");
+    tx.exec("INSERT INTO " + schema_ + ".staged_records SELECT 'old' || g, 'r' || g || '^gib', '\\x7b7d'::bytea "
+            "FROM generate_series(0, 2099) AS g");
+    tx.commit();
+  }
+  {
+    pqxx::connection locker("");
+    pqxx::work hold(locker);
+    hold.exec("SELECT 1 FROM " + schema_ + ".staged_sagas WHERE saga_id = 'old0' FOR UPDATE");
+    Result<std::uint64_t> reclaimed = staging.reclaim(10'000);
+    ASSERT_TRUE(reclaimed.ok()) << reclaimed.status().to_string();
+    EXPECT_EQ(*reclaimed, 2099u);
+  }
+  Result<std::uint64_t> rest = staging.reclaim(10'000);
+  ASSERT_TRUE(rest.ok()) << rest.status().to_string();
+  EXPECT_EQ(*rest, 1u);
+  EXPECT_EQ(count("staged_sagas"), 1);
+  EXPECT_EQ(count("staged_records"), 1);  // cascaded
+}
+
+TEST_F(PostgresSpace, StagingWaitingPastTheStatementTimeoutIsDeadlineExceeded) {
+  json::Object c = config();
+  c.set("statement_timeout_ms", json::Value(kShortTimeoutMs));
+  auto space = open(c);
+  ASSERT_NE(space, nullptr);
+  pqxx::work lock(*admin_);
+  lock.exec("LOCK TABLE " + schema_ + ".staged_sagas IN ACCESS EXCLUSIVE MODE");
+  Status staged = space->saga_staging()->stage("s1", "alice", 1000, {record("a")});
+  EXPECT_EQ(staged.code(), StatusCode::kDeadlineExceeded) << staged.to_string();
+  EXPECT_NE(staged.message().find("saga s1"), std::string::npos) << staged.message();
+  EXPECT_NE(staged.message().find(schema_), std::string::npos) << staged.message();
 }
 
 TEST_F(PostgresSpace, PasswordIsNeverInAnError) {
