@@ -19,6 +19,10 @@ void print_summary(const saga::SyncReport& report, std::string_view peer, const 
     out << "previous saga " << report.previous_saga << " (outcome was unknown): "
         << (report.previous_saga_committed ? "the peer had committed it" : "the peer had not committed it") << '\n';
   }
+  if (!report.resumed_saga.empty()) {
+    out << "resumed saga " << report.resumed_saga << ": " << report.records_resumed
+        << " records staged at the peer already, not sent again\n";
+  }
   for (const saga::TimelineOutcome& timeline : report.timelines) {
     out << "  " << saga::outcome_name(timeline.kind) << "  " << timeline.timeline << "  head " << timeline.head;
     if (timeline.kind == saga::TimelineOutcome::Kind::kConflict) out << "  peer head " << timeline.peer_head;

@@ -14,7 +14,9 @@ Result<std::string> SharedStaging::store_id(const std::function<std::string()>& 
     // Two nodes starting at once both propose; the compare-and-swap keeps
     // the first, and the other reads it.
     WriteBatch propose;
-    propose.heads.push_back(HeadUpdate{std::string(kStoreKey), "store-" + token(), std::string()});
+    // A primitive address ("...^gib", like the settled mark): a name, not
+    // a record, which fsck and readers of the head index know not to look up.
+    propose.heads.push_back(HeadUpdate{std::string(kStoreKey), "staging-store-" + token() + "^gib", std::string()});
     Status written = space_->write(propose);
     if (!written.ok() && written.code() != StatusCode::kAborted) return written.with_context("shared staging store id");
     GIBKIT_ASSIGN_OR_RETURN(stored, space_->head(kStoreKey));
