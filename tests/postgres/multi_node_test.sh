@@ -41,7 +41,7 @@ cleanup() {
 trap cleanup EXIT
 cd "$work"
 source "$script_dir/../e2e/lib.sh"  # deployment, wait_for_line, ws_endpoint, stone_set
-source "$script_dir/pg_lib.sh"      # pg_deployment, pg_sql, count_line
+source "$script_dir/pg_lib.sh"      # pg_deployment, pg_sql, count_line, log_of, same_log
 
 fail() {
   echo "FAIL: $*" >&2
@@ -145,11 +145,6 @@ for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2
 pids=()
 
 # --- the store against the senders -----------------------------------------
-log_of() { "$gib" log --config "$1.yaml" "$2"; }
-same_log() {  # same_log SENDER TIMELINE: the store's log of TIMELINE is SENDER's
-  [ "$(log_of "$1" "$2")" = "$(log_of check "$2")" ] ||
-    fail "the store's log of $2 differs from $1's: $(log_of "$1" "$2") --- $(log_of check "$2")"
-}
 same_log alice "$note"
 same_log bob "$note"
 same_log alice "$shared_tag"

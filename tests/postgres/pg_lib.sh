@@ -1,5 +1,6 @@
-# Shared by the PostgreSQL e2e scripts (multi_node_test.sh, fault_test.sh):
-# source it after tests/e2e/lib.sh, with $plugins and $work set.
+# Shared by the PostgreSQL e2e scripts (multi_node_test.sh, fault_test.sh,
+# staging_handover_test.sh): source it after tests/e2e/lib.sh, with $plugins
+# and $work set.
 
 # pg_deployment NAME INSTANCE SCHEMA LISTEN: a gibd whose durable space is the
 # PostgreSQL schema SCHEMA of database gibkit (the server comes from PGHOST,
@@ -33,3 +34,23 @@ pg_sql() { "$pg_bin/psql" -d gibkit -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
 
 # count_line OUTPUT HEADING: N of the "HEADING (N)" line of `gib ls`.
 count_line() { printf '%s\n' "$1" | sed -n "s/^$2 (\([0-9]*\)).*/\1/p"; }
+
+# log_of CONFIG TIMELINE: `gib log` of TIMELINE through CONFIG.yaml.
+log_of() { "$gib" log --config "$1.yaml" "$2"; }
+# same_log SENDER TIMELINE: fails unless the store's log of TIMELINE (read
+# through check.yaml, a plain config on the schema) is SENDER's.
+same_log() {
+  [ "$(log_of "$1" "$2")" = "$(log_of check "$2")" ] ||
+    fail "the store's log of $2 differs from $1's: $(log_of "$1" "$2") --- $(log_of check "$2")"
+}
+
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds
+# (a condition, not a timing); fails after SECONDS.
+wait_until() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}

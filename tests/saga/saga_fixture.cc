@@ -42,6 +42,8 @@ std::unique_ptr<T> require(Result<std::unique_ptr<T>> result) {
   return std::move(*result);
 }
 
+}  // namespace
+
 // GIBKIT_SAGA_DURABLE_SPACE=space-postgres keeps every node's durable records
 // in PostgreSQL (a schema per node; the server from PGHOST and libpq's
 // defaults), as tests/postgres runs these suites; otherwise in memory.
@@ -55,6 +57,8 @@ std::unique_ptr<Space> make_durable_space() {
   config.set("schema", json::Value("saga_" + std::to_string(::getpid()) + "_" + std::to_string(counter++)));
   return require(plugin(chosen)->create_space(config));
 }
+
+namespace {
 
 void write(Space& space, const std::vector<IbGib>& records, const std::string& tjp, const std::string& head) {
   WriteBatch batch;

@@ -58,6 +58,10 @@ std::unique_ptr<TestNode> make_node(const std::string& name, SyncOptions options
                                     const std::string& signer_plugin = "signer-keystone",
                                     const std::string& session_plugin = "", Space* shared_staging = nullptr);
 
+// A fresh durable space: space-memory, or with GIBKIT_SAGA_DURABLE_SPACE=
+// space-postgres a schema of its own in the test cluster (tests/postgres).
+std::unique_ptr<Space> make_durable_space();
+
 // A plugin of the build, loaded once per process.
 std::shared_ptr<kernel::LoadedPlugin> load_plugin(const std::string& name);
 

@@ -1,7 +1,7 @@
 // Shared staging (SyncServices::shared_staging, docs/protocol.md "Resume"):
 // two receivers, Bob-1 and Bob-2, share one space that keeps sagas' staging
-// (space-memory, loaded as a plugin and used through its C table, as gibd
-// uses space-postgres). A saga Alice broke with Bob-1 resumes on Bob-2; what
+// (space-memory, or space-postgres under postgres.saga_suites; loaded as a
+// plugin and used through its C table, as gibd uses it). A saga Alice broke with Bob-1 resumes on Bob-2; what
 // a node that died staged is reclaimed by the other; only the domain that
 // staged a saga can adopt it; a receiver that lost part of it gets
 // everything again.
@@ -37,11 +37,9 @@ class SharedStagingTest : public ::testing::Test {
     ASSERT_GE(graph.size(), 5000u);
   }
 
-  static std::unique_ptr<Space> require_space() {
-    auto made = load_plugin("space-memory")->create_space(json::Object{});
-    EXPECT_TRUE(made.ok()) << made.status().to_string();
-    return made.ok() ? std::move(*made) : nullptr;
-  }
+  // The nodes' kind of durable space: space-memory, or a PostgreSQL schema
+  // when tests/postgres runs this suite (postgres.saga_suites).
+  static std::unique_ptr<Space> require_space() { return make_durable_space(); }
 
   // A first, small sync with Bob-2: Alice learns which staging store Bob-2
   // is part of (its Ack's stagingStore).
