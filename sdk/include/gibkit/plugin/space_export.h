@@ -24,24 +24,25 @@ struct SpaceExport {
 
   static void destroy(void* p) noexcept { delete static_cast<Space*>(p); }
 
+  // The batch goes on as views (Space::write_view): a space that copies the
+  // records into its own storage anyway need not get them copied first.
   static int write(void* p, const gibkit_write_batch* in, gibkit_sink error) noexcept {
     return abi::guarded(error, [&] {
-      WriteBatch batch;
+      WriteBatchView batch;
       batch.puts.reserve(in->put_count);
       for (size_t i = 0; i < in->put_count; ++i) {
-        batch.puts.push_back(StoredRecord{std::string(abi::to_view(in->puts[i].address)),
-                                          std::string(abi::to_view(in->puts[i].json_text))});
+        batch.puts.push_back(StoredRecordView{abi::to_view(in->puts[i].address), abi::to_view(in->puts[i].json_text)});
       }
       batch.heads.reserve(in->head_count);
       for (size_t i = 0; i < in->head_count; ++i) {
         const gibkit_head_update& h = in->heads[i];
-        HeadUpdate update{std::string(abi::to_view(h.timeline)), std::string(abi::to_view(h.head)), std::nullopt};
-        if (h.has_expected_head) update.expected_head = std::string(abi::to_view(h.expected_head));
-        batch.heads.push_back(std::move(update));
+        HeadUpdateView update{abi::to_view(h.timeline), abi::to_view(h.head), std::nullopt};
+        if (h.has_expected_head) update.expected_head = abi::to_view(h.expected_head);
+        batch.heads.push_back(update);
       }
       batch.erases.reserve(in->erase_count);
-      for (size_t i = 0; i < in->erase_count; ++i) batch.erases.emplace_back(abi::to_view(in->erases[i]));
-      return self(p).write(batch);
+      for (size_t i = 0; i < in->erase_count; ++i) batch.erases.push_back(abi::to_view(in->erases[i]));
+      return self(p).write_view(batch);
     });
   }
 
