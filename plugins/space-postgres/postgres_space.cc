@@ -83,10 +83,15 @@ constexpr Migration kMigrations[] = {
      // address) is the index the cascade and a saga's scan use. body as in
      // records (bytea: the exact bytes). The expiry index serves reclaim's
      // "oldest expired first" without reading every saga.
-     "CREATE TABLE {s}.staged_sagas (saga_id text COLLATE \"C\" PRIMARY KEY, owner text COLLATE \"C\" NOT NULL, "
-     "expires_at_ms bigint NOT NULL);"
+     // UNLOGGED: staging is not the record of anything -- a server crash or
+     // a failover empties it, and a sender whose broken saga is gone simply
+     // sends again (docs/protocol.md, "Resume across nodes"). Without WAL a
+     // staged record costs the server about half as much (docs/performance.md,
+     // "Shared staging").
+     "CREATE UNLOGGED TABLE {s}.staged_sagas (saga_id text COLLATE \"C\" PRIMARY KEY, "
+     "owner text COLLATE \"C\" NOT NULL, expires_at_ms bigint NOT NULL);"
      "CREATE INDEX staged_sagas_expiry ON {s}.staged_sagas (expires_at_ms);"
-     "CREATE TABLE {s}.staged_records (saga_id text COLLATE \"C\" NOT NULL REFERENCES {s}.staged_sagas (saga_id) "
+     "CREATE UNLOGGED TABLE {s}.staged_records (saga_id text COLLATE \"C\" NOT NULL REFERENCES {s}.staged_sagas (saga_id) "
      "ON DELETE CASCADE, address text COLLATE \"C\" NOT NULL, body bytea NOT NULL, PRIMARY KEY (saga_id, address));"},
 };
 constexpr int kSchemaVersion = kMigrations[std::size(kMigrations) - 1].version;

@@ -22,7 +22,9 @@
 # on disk afterwards (LevelDB's directory; the schema's tables with indexes
 # and TOAST, WAL not counted) and the CPU seconds of the receiving gibd and
 # of the PostgreSQL server (all its processes) during the sync. Order:
-# LevelDB first, then PostgreSQL, for each N.
+# LevelDB first, then PostgreSQL, then PostgreSQL with sync.shared_staging
+# (each Delta also written to the schema's staging tables, docs/scale-out.md
+# "Staging"), for each N.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -45,11 +47,17 @@ durable_space() {
   case $1 in
     leveldb) leveldb_main "$work/$2/db" ;;
     postgres) echo "{name: main, plugin: space-postgres, role: durable, config: {connection: 'dbname=gibkit', schema: bench_$n}}" ;;
+    postgres-shared) echo "{name: main, plugin: space-postgres, role: durable, config: {connection: 'dbname=gibkit', schema: bench_shared_$n}}" ;;
   esac
 }
 
 deployment() {  # NAME LISTEN TRUST_FILE KIND
   bench_deployment "$1" "$2" "$3" "$(durable_space "$4" "$1")" "$work/$1/secrets"
+  if [ "$4" = postgres-shared ]; then echo "  shared_staging: main"; fi
+}
+
+schema_of() {  # KIND N: the receiver's schema
+  if [ "$1" = postgres-shared ]; then echo "bench_shared_$2"; else echo "bench_$2"; fi
 }
 
 # pg_ticks: the server's CPU so far: the postmaster, its live children, and
@@ -66,7 +74,8 @@ pg_ticks() {
 fill_alice() {
   local n=$1 t0
   t0=$(now_ms)
-  bench_new_node alice false "$work/bob-leveldb-domain.json, $work/bob-postgres-domain.json" leveldb
+  bench_new_node alice false \
+    "$work/bob-leveldb-domain.json, $work/bob-postgres-domain.json, $work/bob-postgres-shared-domain.json" leveldb
   "$gib" keystone --config alice.yaml export alice-domain.json >/dev/null
   random_stones "$n" >stones.in
   bench_put_tagged stones
@@ -108,7 +117,7 @@ timed_sync() {
   else
     bytes=$(/usr/lib/postgresql/15/bin/psql -d gibkit -X -A -t -c \
       "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'bench_$n' AND c.relkind = 'r'")
+        WHERE n.nspname = '$(schema_of "$kind" "$n")' AND c.relkind = 'r'")
   fi
   local records saga
   records=$(sed -n 's/^records: \([0-9]*\) sent.*/\1/p' "sync-$kind-$n.out")
@@ -122,8 +131,10 @@ for n in "${sizes[@]}"; do
   fill_alice "$n"
   new_receiver leveldb "$n"
   new_receiver postgres "$n"
+  new_receiver postgres-shared "$n"
   timed_sync leveldb "$n"
   timed_sync postgres "$n"
+  timed_sync postgres-shared "$n"
 done
 
 echo
