@@ -5,13 +5,11 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "bulk_insert.h"
+
 namespace gibkit::postgres_space {
 namespace {
 
-// Rows per multi-row INSERT of staged records, as for the space's records:
-// 2 parameters a row (plus the saga id) stays far below PostgreSQL's 65535
-// a statement, and a 10k-record Delta is 10 round trips.
-constexpr std::size_t kRowsPerStatement = 1000;
 
 // Sagas per reclaiming DELETE, each its own short transaction: a sweep after
 // a long outage neither holds thousands of row locks at once nor cascades
@@ -45,33 +43,9 @@ bool PostgresSagaStaging::claim(pqxx::work& tx, const std::string& saga_id, cons
   return !claimed.empty();
 }
 
-// Multi-row INSERTs like the space's write(): sorted by address (stably, so
-// of two stagings of one address in a call the first stays) so that
-// concurrent stagers lock rows in one order; ON CONFLICT DO NOTHING keeps
-// the first bytes staged, as the space keeps the first bytes stored.
 void PostgresSagaStaging::insert_records(pqxx::work& tx, const std::string& saga_id,
                                          const std::vector<StoredRecord>& records) {
-  std::vector<const StoredRecord*> sorted;
-  sorted.reserve(records.size());
-  for (const StoredRecord& r : records) sorted.push_back(&r);
-  std::stable_sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->address < b->address; });
-  for (std::size_t begin = 0; begin < sorted.size(); begin += kRowsPerStatement) {
-    const std::size_t n = std::min(kRowsPerStatement, sorted.size() - begin);
-    std::vector<std::string> addresses;
-    std::vector<pqxx::binarystring> bodies;  // sent in binary: no escaping
-    addresses.reserve(n);
-    bodies.reserve(n);
-    std::string sql = "INSERT INTO " + table("staged_records") + " (saga_id, address, body) VALUES ";
-    for (std::size_t i = 0; i < n; ++i) {
-      const StoredRecord& r = *sorted[begin + i];
-      addresses.push_back(r.address);
-      bodies.emplace_back(r.json_text.data(), r.json_text.size());
-      sql += (i == 0 ? "($1, $" : ", ($1, $") + std::to_string(i + 2) + ", $" + std::to_string(n + i + 2) + ")";
-    }
-    sql += " ON CONFLICT (saga_id, address) DO NOTHING";
-    tx.exec_params(sql, saga_id, pqxx::prepare::make_dynamic_params(addresses),
-                   pqxx::prepare::make_dynamic_params(bodies));
-  }
+  insert_rows(tx, table("staged_records"), "saga_id, address", records, &saga_id);
 }
 
 Status PostgresSagaStaging::stage(std::string_view saga_id, std::string_view owner, std::int64_t expires_at_ms,

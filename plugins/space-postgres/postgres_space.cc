@@ -48,6 +48,7 @@
 
 #include <pqxx/pqxx>
 
+#include "bulk_insert.h"
 #include "gibkit/plugin.h"
 #include "postgres_saga_staging.h"
 
@@ -96,10 +97,7 @@ constexpr Migration kMigrations[] = {
 };
 constexpr int kSchemaVersion = kMigrations[std::size(kMigrations) - 1].version;
 
-// Rows per multi-row INSERT or DELETE: 2 parameters a row stays far below
-// PostgreSQL's 65535 parameters a statement, and a 100k-record commit is 100
-// round trips instead of 100k.
-constexpr std::size_t kRowsPerStatement = 1000;
+using gibkit::postgres_space::kRowsPerStatement;  // bulk_insert.h
 
 // Least statement_timeout while migrating (see migrate()).
 constexpr std::int64_t kMigrationTimeoutMs = 60000;
@@ -680,31 +678,8 @@ class PostgresSpace final : public gibkit::Space {
 
   // ---- writes --------------------------------------------------------------
 
-  // Multi-row INSERTs of up to kRowsPerStatement records. Sorted by address
-  // (stably: of two puts of one address the first stays) so that concurrent
-  // writers of overlapping batches take their row locks in the same order.
   void insert_records(pqxx::work& tx, const std::vector<gibkit::StoredRecord>& puts) {
-    std::vector<const gibkit::StoredRecord*> sorted;
-    sorted.reserve(puts.size());
-    for (const gibkit::StoredRecord& r : puts) sorted.push_back(&r);
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](const auto* a, const auto* b) { return a->address < b->address; });
-    for (std::size_t begin = 0; begin < sorted.size(); begin += kRowsPerStatement) {
-      const std::size_t n = std::min(kRowsPerStatement, sorted.size() - begin);
-      std::vector<std::string> addresses;
-      std::vector<pqxx::binarystring> bodies;  // sent in binary: no escaping
-      addresses.reserve(n);
-      bodies.reserve(n);
-      std::string sql = "INSERT INTO " + table("records") + " (address, body) VALUES ";
-      for (std::size_t i = 0; i < n; ++i) {
-        const gibkit::StoredRecord& r = *sorted[begin + i];
-        addresses.push_back(r.address);
-        bodies.emplace_back(r.json_text.data(), r.json_text.size());
-        sql += (i == 0 ? "($" : ", ($") + std::to_string(i + 1) + ", $" + std::to_string(n + i + 1) + ")";
-      }
-      sql += " ON CONFLICT (address) DO NOTHING";  // content addressed: the first bytes stay
-      tx.exec_params(sql, pqxx::prepare::make_dynamic_params(addresses), pqxx::prepare::make_dynamic_params(bodies));
-    }
+    gibkit::postgres_space::insert_rows(tx, table("records"), "address", puts);
   }
 
   void erase_records(pqxx::work& tx, const std::vector<std::string>& erases) {
