@@ -76,6 +76,29 @@ Status send_all(int fd, std::string_view bytes) {
   return Status();
 }
 
+// Reads and drops what the peer still sends, up to `limit` bytes and for at
+// most a second, until it closes. Closing a socket with unread input makes
+// the kernel report the connection reset to the peer, which may then lose
+// the answer it has not read yet (a malformed request's, say; found by
+// e2e.local_api): so the answer is sent, our side shut for writing, and the
+// rest read first -- briefly, so that a peer that keeps sending cannot hold
+// the worker.
+void drain(int fd, std::size_t limit) {
+  ::shutdown(fd, SHUT_WR);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  char buffer[4096];
+  while (limit > 0) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    pollfd ready{fd, POLLIN, 0};
+    if (left <= 0 || ::poll(&ready, 1, static_cast<int>(left)) <= 0) return;
+    const ssize_t got = ::read(fd, buffer, std::min(sizeof buffer, limit));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return;
+    limit -= static_cast<std::size_t>(got);
+  }
+}
+
 // Reads exactly `size` bytes appended to `out`.
 Status read_exact(int fd, std::size_t size, std::string& out) {
   const std::size_t start = out.size();
@@ -408,7 +431,9 @@ void LocalApiServer::State::serve(int fd, const ucred& peer) {
   };
   if (Status read = read_request(); !read.ok()) {
     log::warn("local_api.bad_request", {{"socket", path.string()}, {"error", read.message()}});
-    (void)send_all(fd, encode_reply({kExitUsage, "", "gib: " + read.message() + '\n'}));
+    if (send_all(fd, encode_reply({kExitUsage, "", "gib: " + read.message() + '\n'})).ok()) {
+      drain(fd, kLocalApiMaxRequestBytes);
+    }
     return;
   }
   const std::string command = argv.front();
