@@ -75,12 +75,12 @@ Result<std::optional<LevelDbSagaStaging::SagaRow>> LevelDbSagaStaging::row(std::
 
 Status LevelDbSagaStaging::scan_saga(
     std::string_view saga_id,
-    const std::function<void(std::string_view, std::string_view, std::string_view)>& visit) {
+    const std::function<bool(std::string_view, std::string_view, std::string_view)>& visit) {
   const std::string prefix = staged_prefix(saga_id);
   std::unique_ptr<leveldb::Iterator> it(db_.NewIterator(leveldb::ReadOptions()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(slice(prefix)); it->Next()) {
     const std::string_view key(it->key().data(), it->key().size());
-    visit(key, key.substr(prefix.size()), std::string_view(it->value().data(), it->value().size()));
+    if (!visit(key, key.substr(prefix.size()), std::string_view(it->value().data(), it->value().size()))) break;
   }
   return from_leveldb(it->status(), "LevelDB scan of staged saga " + std::string(saga_id));
 }
@@ -122,8 +122,9 @@ Result<bool> LevelDbSagaStaging::adopt(std::string_view from_saga, std::string_v
     batch.Delete(slice(key));
     const std::string target = staged_key(to_saga, address);
     std::string ignored;
-    if (to && db_.Get(leveldb::ReadOptions(), target, &ignored).ok()) return;  // the first bytes stay
+    if (to && db_.Get(leveldb::ReadOptions(), target, &ignored).ok()) return true;  // the first bytes stay
     batch.Put(target, slice(text));
+    return true;
   });
   GIBKIT_RETURN_IF_ERROR(moved);
   batch.Delete(saga_key(from_saga));
@@ -135,13 +136,9 @@ Result<bool> LevelDbSagaStaging::adopt(std::string_view from_saga, std::string_v
 Status LevelDbSagaStaging::for_each_staged(std::string_view saga_id,
                                            const std::function<bool(std::string_view, std::string_view)>& visit) {
   GIBKIT_RETURN_IF_ERROR(check_id(saga_id));
-  const std::string prefix = staged_prefix(saga_id);
-  std::unique_ptr<leveldb::Iterator> it(db_.NewIterator(leveldb::ReadOptions()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(slice(prefix)); it->Next()) {
-    const std::string_view address(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-    if (!visit(address, std::string_view(it->value().data(), it->value().size()))) break;
-  }
-  return from_leveldb(it->status(), "LevelDB scan of staged saga " + std::string(saga_id));
+  return scan_saga(saga_id, [&](std::string_view, std::string_view address, std::string_view text) {
+    return visit(address, text);
+  });
 }
 
 Status LevelDbSagaStaging::drop(std::string_view saga_id) {
@@ -153,7 +150,10 @@ Status LevelDbSagaStaging::drop(std::string_view saga_id) {
 Status LevelDbSagaStaging::drop_locked(std::string_view saga_id) {
   leveldb::WriteBatch batch;
   GIBKIT_RETURN_IF_ERROR(
-      scan_saga(saga_id, [&](std::string_view key, std::string_view, std::string_view) { batch.Delete(slice(key)); }));
+      scan_saga(saga_id, [&](std::string_view key, std::string_view, std::string_view) {
+        batch.Delete(slice(key));
+        return true;
+      }));
   batch.Delete(saga_key(saga_id));
   return from_leveldb(db_.Write(unsynced(), &batch), "LevelDB drop of staged saga " + std::string(saga_id));
 }

@@ -48,9 +48,10 @@ class LevelDbSagaStaging final : public gibkit::SagaStaging {
   // The saga's row, nullopt when there is none. Call under write_mutex_.
   gibkit::Result<std::optional<SagaRow>> row(std::string_view saga_id);
   gibkit::Status drop_locked(std::string_view saga_id);
-  // Visits the staged-record keys of one saga (full key, address, text).
+  // Visits the staged-record keys of one saga (full key, address, text)
+  // until `visit` returns false.
   gibkit::Status scan_saga(std::string_view saga_id,
-                           const std::function<void(std::string_view key, std::string_view address,
+                           const std::function<bool(std::string_view key, std::string_view address,
                                                     std::string_view text)>& visit);
 
   leveldb::DB& db_;

@@ -187,28 +187,6 @@ Status StagingArea::commit(StagedRecords& held, const std::vector<HeadUpdate>& h
   return written;
 }
 
-Status StagingArea::add_to_batch(const std::string& address, WriteBatch& batch, std::size_t* bytes) {
-  {
-    // Copied, not moved: if the write fails the saga still holds its
-    // records (a resumed saga may commit them), and another saga may hold
-    // the same one.
-    std::lock_guard lock(mutex_);
-    auto it = references_.find(address);
-    if (it == references_.end()) return data_loss("staged record " + address + " vanished from the staging area");
-    if (it->second.lent) return failed_precondition("staged record " + address + " is being committed");
-    if (!it->second.spilled) {
-      batch.puts.push_back(StoredRecord{address, it->second.text});
-      if (bytes != nullptr) *bytes += it->second.bytes;
-      return {};
-    }
-  }
-  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, spill_->get(address));
-  if (!text) return data_loss("staged record " + address + " vanished from the staging spill");
-  if (bytes != nullptr) *bytes += text->size();
-  batch.puts.push_back(StoredRecord{address, std::move(*text)});
-  return {};
-}
-
 Status StagingArea::commit_in_batches(StagedRecords& held, const std::vector<HeadUpdate>& heads) {
   // The compare-and-swap itself is in the last batch; checking first only
   // spares writing records for a commit that would fail anyway.
@@ -227,7 +205,13 @@ Status StagingArea::commit_in_batches(StagedRecords& held, const std::vector<Hea
   WriteBatch batch;
   std::size_t batch_bytes = 0;
   for (const std::string* address : order) {
-    GIBKIT_RETURN_IF_ERROR(add_to_batch(*address, batch, &batch_bytes));
+    // Copied (get()), not moved: if a later batch fails the saga still holds
+    // its records (a resumed saga may commit them), and another saga may
+    // hold the same one.
+    GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, get(*address));
+    if (!text) return data_loss("staged record " + *address + " vanished from the staging area");
+    batch_bytes += text->size();
+    batch.puts.push_back(StoredRecord{*address, std::move(*text)});
     if (batch_bytes >= batch_limit) {
       GIBKIT_RETURN_IF_ERROR(durable_.write(batch).with_context("commit, a batch of records before the heads"));
       batch = WriteBatch{};

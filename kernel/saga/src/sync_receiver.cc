@@ -24,9 +24,6 @@ Result<std::vector<std::string>> string_array(const json::Object& data, std::str
   return out;
 }
 
-// A saga broke (its sender went quiet, or a newer saga of the same sender
-// resumes it): what it staged is kept for resume_keep, for the sender's next
-// saga to adopt, instead of released at once.
 // What a saga staged goes, here and in the group's shared staging (a
 // failure there is left to reclaim: the rows expire).
 void release_staged(SyncService::State& state, const std::string& saga_id, StagedRecords& staged) {
@@ -34,6 +31,9 @@ void release_staged(SyncService::State& state, const std::string& saga_id, Stage
   (void)state.shared_staging.drop(saga_id);
 }
 
+// A saga broke (its sender went quiet, or a newer saga of the same sender
+// resumes it): what it staged is kept for resume_keep, for the sender's next
+// saga to adopt, instead of released at once.
 void keep_for_resume(SyncService::State& state, const std::string& saga_id, ReceiverSaga& saga) {
   // A Delta that failed its checks leaves a partial set nobody may build on.
   if (!saga.settle().ok() || state.options.resume_keep.count() <= 0 || saga.staged.empty()) {
@@ -371,9 +371,8 @@ class ReceiverTurn {
     Status staged = verify_and_stage(state_, saga, request_.saga_id, text, {}, /*write_through=*/false);
     state_.verifying_bytes -= bytes;
     if (!staged.ok()) {
-      (void)state_.staging.release(saga.staged);
+      release_staged(state_, request_.saga_id, saga.staged);
       saga.staged_bytes = 0;
-      (void)state_.shared_staging.drop(request_.saga_id);
       return staged.with_context("adopting saga " + broken_id + " from the shared staging");
     }
     return saga.staged.size();

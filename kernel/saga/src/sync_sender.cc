@@ -9,7 +9,6 @@
 #include "gibkit/saga/contexts.h"
 #include "gibkit/saga/divergence.h"
 #include "gibkit/record_graph.h"
-#include "gibkit/record_graph.h"
 #include "service_state.h"
 
 namespace gibkit::saga {

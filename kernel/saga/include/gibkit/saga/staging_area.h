@@ -126,8 +126,6 @@ class StagingArea {
   // that did would be caught by the completeness check, not here).
   static std::vector<const std::string*> dependency_order(const StagedRecords& held);
   [[nodiscard]] Status commit_in_batches(StagedRecords& held, const std::vector<HeadUpdate>& heads);
-  // The text of a record `held` names, appended to `batch`.
-  [[nodiscard]] Status add_to_batch(const std::string& address, WriteBatch& batch, std::size_t* bytes = nullptr);
 
   Space& durable_;
   Space* spill_;
