@@ -3,6 +3,16 @@
 
 fail() { echo "FAIL: $*" >&2; exit 1; }  # scripts with more to show redefine it
 
+# fail_showing MESSAGE FILE...: fails with MESSAGE after the last lines of
+# each FILE that exists (the processes' logs), for a script's own fail().
+fail_showing() {
+  local message=$1 f
+  shift
+  echo "FAIL: $message" >&2
+  for f in "$@"; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done
+  exit 1
+}
+
 # stop_pids: SIGTERM to each process in $pids, waiting for each; errors are
 # ignored (for cleanup traps, where a process may be gone already).
 stop_pids() {

@@ -18,13 +18,7 @@ script_dir=$(cd "$(dirname "$0")" && pwd)
 source "$script_dir/lib.sh"
 e2e_workdir resume-restart
 
-fail() {
-  echo "FAIL: $*" >&2
-  for f in bob.out relay.out cut.out resume.out; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
-  done
-  exit 1
-}
+fail() { fail_showing "$*" bob.out relay.out cut.out resume.out; }
 tags=20
 per_tag=500
 

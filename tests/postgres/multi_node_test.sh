@@ -43,11 +43,7 @@ cd "$work"
 source "$script_dir/../e2e/lib.sh"  # deployment, wait_for_line, ws_endpoint, stone_set
 source "$script_dir/pg_lib.sh"      # pg_deployment, pg_sql, count_line, log_of, same_log
 
-fail() {
-  echo "FAIL: $*" >&2
-  for f in n1.out n2.out; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done
-  exit 1
-}
+fail() { fail_showing "$*" n1.out n2.out; }
 stones=200
 
 # --- the senders' data ----------------------------------------------------

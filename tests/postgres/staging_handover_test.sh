@@ -46,13 +46,7 @@ cd "$work"
 source "$script_dir/../e2e/lib.sh"  # deployment, start_gibd, wait_for_line, ws_endpoint, stone_set, stop_pids
 source "$script_dir/pg_lib.sh"      # pg_deployment, pg_sql, count_line, same_log, wait_until
 
-fail() {
-  echo "FAIL: $*" >&2
-  for f in gibd-1.out gibd-2.out gibd-3.out relay-1.out relay-3.out; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
-  done
-  exit 1
-}
+fail() { fail_showing "$*" gibd-1.out gibd-2.out gibd-3.out relay-1.out relay-3.out; }
 tags=20
 per_tag=500
 
