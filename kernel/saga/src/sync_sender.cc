@@ -1,8 +1,9 @@
 // The sender side of the saga: Init, Delta turns, Commit, then the local
 // commit of what the receiver sent back.
 #include <algorithm>
-#include <deque>
+#include <functional>
 #include <future>
+#include <memory>
 #include <map>
 #include <unordered_set>
 
@@ -229,7 +230,9 @@ class SenderSaga {
   Status run_legs(const std::vector<std::string>& addresses) {
     GIBKIT_RETURN_IF_ERROR(resolve_roots(addresses));
     GIBKIT_RETURN_IF_ERROR(init());
+    GIBKIT_RETURN_IF_ERROR(start_first_delta_walk());
     GIBKIT_RETURN_IF_ERROR(exchange(first_delta_records(), wanted_));
+    finish_first_delta_walk();
     GIBKIT_RETURN_IF_ERROR(resolve_divergence());
     GIBKIT_RETURN_IF_ERROR(commit());
     for (const Timeline& timeline : timelines_) {
@@ -354,71 +357,118 @@ class SenderSaga {
     return std::unordered_set<std::string>(closure.begin(), closure.end());
   }
 
-  Result<std::vector<std::string>> first_delta_records() {
-    RecordReader reader({&durable()});
-    GIBKIT_ASSIGN_OR_RETURN(peer_known_, closure_set(reader, peer_holds_));
-    GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> records,
-                            dependency_closure(reader, send_roots_, ClosureOptions{.stop = &peer_known_}));
-    peer_known_.insert(records.begin(), records.end());
-    if (!resumed_records_.empty()) {
-      const std::size_t before = records.size();
-      std::erase_if(records, [&](const std::string& address) { return resumed_records_.count(address) != 0; });
-      report_.records_resumed = before - records.size();
-    }
-    return records;
+  // Where a Delta's records come from, one at a time with their texts
+  // (nullopt: no more). Called only from the thread preparing the next
+  // batch, one call at a time.
+  using RecordSource = std::function<Result<std::optional<StoredRecord>>()>;
+
+  // The first Deltas' records: the closure of what is sent minus the
+  // closure of what the receiver is known to hold, walked as it is sent
+  // (each record read once, and the first Delta goes out without waiting
+  // for the whole walk). Records a resumed saga staged at the receiver
+  // already are left out.
+  Status start_first_delta_walk() {
+    first_walk_reader_ = std::make_unique<RecordReader>(std::vector<Space*>{&durable()});
+    GIBKIT_ASSIGN_OR_RETURN(peer_known_, closure_set(*first_walk_reader_, peer_holds_));
+    first_walk_.emplace(*first_walk_reader_, send_roots_, ClosureOptions{.stop = &peer_known_});
+    return {};
+  }
+  RecordSource first_delta_records() {
+    return [this]() -> Result<std::optional<StoredRecord>> {
+      while (true) {
+        GIBKIT_ASSIGN_OR_RETURN(std::optional<StoredRecord> record, first_walk_->next());
+        if (!record) return record;
+        first_walked_.push_back(record->address);
+        if (resumed_records_.count(record->address) != 0) {
+          ++resumed_skipped_;
+          continue;
+        }
+        return record;
+      }
+    };
+  }
+  // Once the first Deltas are through: the walk's records are now known
+  // to the receiver (the stop set of later closures).
+  void finish_first_delta_walk() {
+    peer_known_.insert(first_walked_.begin(), first_walked_.end());
+    first_walked_.clear();
+    report_.records_resumed = resumed_skipped_;
+    first_walk_.reset();
+  }
+
+  // Records named by address, read when their batch is prepared.
+  static RecordSource records_by_address(std::vector<std::string> addresses, const RecordReader& reader) {
+    return [addresses = std::move(addresses), &reader, next = std::size_t{0}]() mutable
+           -> Result<std::optional<StoredRecord>> {
+      if (next == addresses.size()) return std::optional<StoredRecord>();
+      std::string& address = addresses[next++];
+      GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, reader.load_text(address));
+      if (!text) return not_found("record " + address + " vanished while syncing");
+      return std::optional<StoredRecord>(StoredRecord{std::move(address), std::move(*text)});
+    };
   }
 
   // One Delta's records, read and sized, not yet signed.
   struct Batch {
     std::vector<Payload> payloads;
     json::Array names;
+    bool last = false;  // the source has no more records
   };
 
-  // Takes from the front of `queue` what fits one message.
-  Result<Batch> take_batch(std::deque<std::string>& queue, const RecordReader& reader) const {
+  // Takes from `source` what fits one message; `pending` carries the record
+  // that did not fit into the next batch.
+  Result<Batch> take_batch(const RecordSource& source, std::optional<StoredRecord>& pending) const {
     Batch batch;
     std::size_t budget = state_.options.max_message_bytes;
-    while (!queue.empty()) {
-      const std::string& address = queue.front();
-      GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> text, reader.load_text(address));
-      if (!text) return not_found("record " + address + " vanished while syncing");
-      Payload payload{address, std::move(*text), {}};
-      const std::size_t size = payload.encoded_size() + address.size() + 4;
-      if (size > state_.options.max_message_bytes) {
-        return resource_exhausted("record " + address + " is larger than max_message_bytes");
+    while (true) {
+      if (!pending) {
+        GIBKIT_ASSIGN_OR_RETURN(pending, source());
+        if (!pending) {
+          batch.last = true;
+          break;
+        }
       }
-      if (size > budget) break;
+      Payload payload{std::move(pending->address), std::move(pending->json_text), {}};
+      pending.reset();
+      const std::size_t size = payload.encoded_size() + payload.address.size() + 4;
+      if (size > state_.options.max_message_bytes) {
+        return resource_exhausted("record " + payload.address + " is larger than max_message_bytes");
+      }
+      if (size > budget) {
+        pending = StoredRecord{std::move(payload.address), std::move(payload.json_text)};
+        break;
+      }
       budget -= size;
-      batch.names.emplace_back(address);
+      batch.names.emplace_back(payload.address);
       batch.payloads.push_back(std::move(payload));
-      queue.pop_front();
     }
     return batch;
   }
 
-  // Delta turns: sends `to_send` in size-bounded batches (the first turn also
-  // asks for `wanted`), and keeps turning until the receiver has sent all
-  // that was asked for. Pipelined: the next batch is read from the spaces
-  // while the current one is signed, sent and answered (the receiver, in
-  // turn, verifies a batch while the next one is on its way).
-  Status exchange(Result<std::vector<std::string>> to_send_or, const std::vector<std::string>& wanted) {
-    GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> to_send, std::move(to_send_or));
-    progress_state_.records_to_send += to_send.size();
-    StagedView own = state_.staging.view(staged_);
-    RecordReader reader({&durable(), &own});
-    std::deque<std::string> queue(to_send.begin(), to_send.end());
-    Result<Batch> ready = take_batch(queue, reader);
+  // Delta turns: sends the records of `source` in size-bounded batches (the
+  // first turn also asks for `wanted`), and keeps turning until the
+  // receiver has sent all that was asked for. Pipelined: the next batch is
+  // read from the spaces while the current one is signed, sent and answered
+  // (the receiver, in turn, verifies a batch while the next one is on its
+  // way).
+  Status exchange(const RecordSource& source, const std::vector<std::string>& wanted) {
+    std::optional<StoredRecord> pending;
+    Result<Batch> ready = take_batch(source, pending);
     bool first = true;
     bool more = !wanted.empty();
     while (true) {
       GIBKIT_ASSIGN_OR_RETURN(Batch batch, std::move(ready));
+      // The records found so far: the closure is walked as it is sent.
+      progress_state_.records_to_send += batch.payloads.size();
       if (batch.payloads.empty() && !more) break;
-      const bool last = queue.empty();  // read before the prefetch takes from it
-      // Reads only the queue and the spaces; staged_ changes only in
-      // take_delivery(), after this is joined. A return on error joins it
-      // too (the future of std::async waits in its destructor).
-      std::future<Result<Batch>> next =
-          std::async(std::launch::async, [this, &queue, &reader] { return take_batch(queue, reader); });
+      const bool last = batch.last;
+      // Reads only the source, `pending` and the spaces; staged_ changes
+      // only in take_delivery(), after this is joined. A return on error
+      // joins it too (the future of std::async waits in its destructor).
+      std::future<Result<Batch>> next;
+      if (!last) {
+        next = std::async(std::launch::async, [this, &source, &pending] { return take_batch(source, pending); });
+      }
       json::Object fields{{"seq", static_cast<double>(next_seq_++)}, {"payloadAddrs", std::move(batch.names)}};
       if (first && !wanted.empty()) fields.set("want", json::Array(wanted.begin(), wanted.end()));
       // The last batch is verified before its reply (docs/protocol.md,
@@ -428,7 +478,7 @@ class SenderSaga {
       first = false;
       const std::size_t sent = batch.payloads.size();
       GIBKIT_ASSIGN_OR_RETURN(SyncResponse reply, turn(Leg::kDelta, std::move(fields), std::move(batch.payloads)));
-      ready = next.get();
+      ready = last ? Result<Batch>(Batch{{}, {}, true}) : next.get();
       progress_state_.records_sent += sent;
       report_.records_sent += sent;
       GIBKIT_RETURN_IF_ERROR(take_delivery(reply));
@@ -487,7 +537,7 @@ class SenderSaga {
     GIBKIT_RETURN_IF_ERROR(state_.staging.stage(made, staged_));
     GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> records,
                             dependency_closure(reader, roots, ClosureOptions{.stop = &peer_known_}));
-    return exchange(std::move(records), {});
+    return exchange(records_by_address(std::move(records), reader), {});
   }
 
   Status commit() {
@@ -658,6 +708,10 @@ class SenderSaga {
   StagedRecords staged_;
   std::vector<std::string> acked_deltas_;            // Delta contexts whose reply authenticated
   std::unordered_set<std::string> resumed_records_;  // staged at the receiver by a broken saga it adopted
+  std::unique_ptr<RecordReader> first_walk_reader_;  // the first Deltas' walk (start_first_delta_walk)
+  std::optional<ClosureWalk> first_walk_;
+  std::vector<std::string> first_walked_;  // what it gave, into peer_known_ once the walk is through
+  std::size_t resumed_skipped_ = 0;
   std::string peer_store_;  // the staging store the peer's Ack announced, if any
 };
 

@@ -12,6 +12,7 @@
 // walk may stop at any address known to be held by the other side.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -25,6 +26,13 @@
 #include "gibkit/status.h"
 
 namespace gibkit {
+
+// A stored record's text and every address it relates (IbGib::all_rel8d()
+// order), read together.
+struct RecordRelations {
+  std::string json_text;
+  std::vector<std::string> related;
+};
 
 // Looks records up in several spaces, first match wins.
 class RecordReader {
@@ -41,6 +49,9 @@ class RecordReader {
   // nullopt when no space holds it. Only the rel8ns member is decoded: a
   // dependency walk never needs the data, often most of a record's bytes.
   [[nodiscard]] Result<std::optional<std::vector<std::string>>> relations(std::string_view address) const;
+  // The stored text and the relations of one record, from one read;
+  // nullopt when no space holds it.
+  [[nodiscard]] Result<std::optional<RecordRelations>> load_with_relations(std::string_view address) const;
 
  private:
   std::vector<Space*> spaces_;
@@ -48,7 +59,14 @@ class RecordReader {
 
 struct ClosureOptions {
   // Addresses not to enter (their closures are known to be held elsewhere).
+  // Read during the walk: it must not change meanwhile.
   const std::unordered_set<std::string>* stop = nullptr;
+  // ClosureWalk only: how many bytes of record text the walk may keep for
+  // records it has read but not yet given (a frame waits on the walk's
+  // stack until everything it relates has been given). Past it, such a
+  // record is read again when its turn comes, so a deep graph (a long
+  // timeline walked through `past`) costs a bounded amount of memory.
+  std::size_t held_text_bytes = std::size_t{16} << 20;
 };
 
 // The dependency closure of `roots`, in dependency order: every address comes
@@ -57,6 +75,47 @@ struct ClosureOptions {
 // related but not held by the reader: the graph is incomplete.
 [[nodiscard]] Result<std::vector<std::string>> dependency_closure(
     const RecordReader& reader, const std::vector<std::string>& roots, const ClosureOptions& options = {});
+
+// The dependency closure walked one record at a time, each record read
+// once: next() gives the records in the order dependency_closure() lists
+// them, each with its stored text. A sender sends as it walks instead of
+// first reading the whole closure and then every record again to send it.
+// The reader (and options.stop) must outlive the walk.
+class ClosureWalk {
+ public:
+  ClosureWalk(const RecordReader& reader, std::vector<std::string> roots, ClosureOptions options = {});
+
+  // The next record of the closure, nullopt once all are given; kNotFound
+  // names a related record that no space holds (the graph is incomplete),
+  // kDataLoss a stored record that does not parse or vanished meanwhile.
+  [[nodiscard]] Result<std::optional<StoredRecord>> next();
+
+  // How many records next() has given.
+  [[nodiscard]] std::size_t given() const noexcept { return given_; }
+
+ private:
+  friend Result<std::vector<std::string>> dependency_closure(const RecordReader&, const std::vector<std::string>&,
+                                                             const ClosureOptions&);
+  struct Frame {
+    std::string address;
+    std::string json_text;  // empty when it did not fit held_text_bytes: read again when given
+    std::vector<std::string> children;
+    std::size_t next_child = 0;
+  };
+  [[nodiscard]] Status enter(const std::string& address);
+
+  const RecordReader& reader_;
+  std::vector<std::string> roots_;
+  ClosureOptions options_;
+  std::size_t next_root_ = 0;
+  std::unordered_set<std::string> seen_;
+  // Iterative: timelines are long linked lists through `past`, so recursion
+  // could exhaust the stack.
+  std::vector<Frame> stack_;
+  std::size_t held_bytes_ = 0;
+  std::size_t given_ = 0;
+  bool texts_ = true;  // false for dependency_closure(), which gives addresses only
+};
 
 // Whether `address` names a primitive (`X^gib`), which is never stored.
 [[nodiscard]] bool is_primitive_address(std::string_view address);

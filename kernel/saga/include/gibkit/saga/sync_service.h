@@ -90,6 +90,9 @@ struct TimelineOutcome {
 struct SyncProgress {
   std::string leg;
   std::size_t records_sent = 0;
+  // Records found to send so far: the closure is walked as it is sent, so
+  // this grows until the walk ends (and reaches the total with the last
+  // Delta).
   std::size_t records_to_send = 0;
   std::size_t records_received = 0;
   std::size_t bytes_sent = 0;
