@@ -33,6 +33,14 @@ struct SyncService::State {
         shared_staging(services.shared_staging, (options.saga_idle_timeout + options.resume_keep).count()) {
     // What an earlier run left in the spill belongs to no saga of this one.
     (void)staging.clear_spill();
+    // A commit's leftovers are freed on the pool, after its reply (the pool
+    // goes first when the state does, running what is queued).
+    staging.set_reclaimer([this](std::function<void()> task) {
+      (void)pool.submit([task = std::move(task)] {
+        task();
+        return Status();
+      });
+    });
   }
 
   Result<Signer*> verifier_for(std::string_view frame_json) const;

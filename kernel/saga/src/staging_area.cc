@@ -1,11 +1,19 @@
 #include "gibkit/saga/staging_area.h"
 
 #include <algorithm>
+#include <memory>
 #include <unordered_set>
 
 #include "gibkit/record_graph.h"
 
 namespace gibkit::saga {
+
+// What a release frees (see release_into).
+struct StagingArea::Freed {
+  std::vector<std::unordered_map<std::string, Entry>::node_type> entries;
+  StagedRecords held;
+  WriteBatch batch;
+};
 
 Result<std::optional<std::string>> StagedView::get(std::string_view address) {
   if (held_.count(std::string(address)) == 0) return std::optional<std::string>();
@@ -34,14 +42,19 @@ Result<std::optional<std::string>> StagingArea::get(std::string_view address) {
 }
 
 Status StagingArea::stage(const std::vector<Payload>& payloads, StagedRecords& held) {
+  std::vector<Payload> copies = payloads;
+  return stage(std::move(copies), held);
+}
+
+Status StagingArea::stage(std::vector<Payload>&& payloads, StagedRecords& held) {
   // Writes and reference changes happen under one lock so that a concurrent
   // release() cannot erase a record between another saga's write and count.
   std::lock_guard lock(mutex_);
   WriteBatch spilled;
-  std::vector<std::pair<const Payload*, bool>> added;  // new to the saga: where it goes
-  std::unordered_set<std::string_view> seen;             // a payload list naming a record twice
+  std::vector<std::pair<Payload*, bool>> added;  // new to the saga: where it goes
+  std::unordered_set<std::string_view> seen;       // a payload list naming a record twice
   std::size_t unspilled = bytes_ - spilled_bytes_;
-  for (const Payload& payload : payloads) {
+  for (Payload& payload : payloads) {
     if (held.count(payload.address) != 0 || !seen.insert(payload.address).second) continue;
     if (references_.count(payload.address) != 0) {
       added.emplace_back(&payload, false);  // another saga staged it: only a reference more
@@ -70,10 +83,10 @@ Status StagingArea::stage(const std::vector<Payload>& payloads, StagedRecords& h
     // A new record, or one whose text a commit has moved out (lent): the
     // committing saga may yet fail and release it, this one needs it.
     if ((first && !spill) || entry.lent) {
-      entry.text = payload->json_text;
+      entry.text = std::move(payload->json_text);
       entry.lent = false;
     }
-    held.emplace(payload->address, payload->related);
+    held.emplace(payload->address, std::move(payload->related));
   }
   return {};
 }
@@ -118,11 +131,18 @@ Status StagingArea::commit(StagedRecords& held, const std::vector<HeadUpdate>& h
       }
     }
   }
+  // The saga's entries, looked up once. The pointers stay valid after the
+  // lock is let go: the saga holds a reference to each, so none is erased
+  // (and an unordered_map does not move its elements when it grows).
+  std::vector<Entry*> entries;
+  entries.reserve(held.size());
   std::size_t total = 0;
   {
     std::lock_guard lock(mutex_);
     for (const auto& [address, relations] : held) {
-      if (auto it = references_.find(address); it != references_.end()) total += it->second.bytes;
+      auto it = references_.find(address);
+      entries.push_back(it == references_.end() ? nullptr : &it->second);
+      if (it != references_.end()) total += it->second.bytes;
     }
   }
   if (total > spill_threshold_) return commit_in_batches(held, heads);
@@ -137,23 +157,23 @@ Status StagingArea::commit(StagedRecords& held, const std::vector<HeadUpdate>& h
   Status written;
   {
     std::lock_guard lock(mutex_);
+    std::size_t i = 0;
     for (const auto& [address, relations] : held) {
-      auto it = references_.find(address);
-      if (it == references_.end()) {
+      Entry* entry = entries[i++];
+      if (entry == nullptr) {
         written = data_loss("staged record " + address + " vanished from the staging area");
         break;  // what was lent so far goes back below
       }
-      Entry& entry = it->second;
-      if (entry.spilled) {
+      if (entry->spilled) {
         spilled.push_back(batch.puts.size());
         batch.puts.push_back(StoredRecord{address, std::string()});
-      } else if (entry.references == 1) {
+      } else if (entry->references == 1) {
         lent.push_back(batch.puts.size());
-        batch.puts.push_back(StoredRecord{address, std::move(entry.text)});
-        entry.text.clear();
-        entry.lent = true;
+        batch.puts.push_back(StoredRecord{address, std::move(entry->text)});
+        entry->text.clear();
+        entry->lent = true;
       } else {
-        batch.puts.push_back(StoredRecord{address, entry.text});
+        batch.puts.push_back(StoredRecord{address, entry->text});
       }
     }
   }
@@ -175,7 +195,13 @@ Status StagingArea::commit(StagedRecords& held, const std::vector<HeadUpdate>& h
     batch.heads = heads;
     written = durable_.write(batch);
   }
-  if (written.ok()) return release(held);
+  if (written.ok()) {
+    auto freed = std::make_shared<Freed>();
+    Status released = release_into(held, *freed);
+    freed->batch = std::move(batch);
+    if (defer_) defer_([freed = std::move(freed)]() mutable { freed.reset(); });
+    return released;
+  }
   std::lock_guard lock(mutex_);
   for (std::size_t index : lent) {
     StoredRecord& put = batch.puts[index];
@@ -250,6 +276,11 @@ std::size_t StagingArea::added_bytes(const std::vector<Payload>& payloads, const
 }
 
 Status StagingArea::release(StagedRecords& held) {
+  Freed freed;
+  return release_into(held, freed);
+}
+
+Status StagingArea::release_into(StagedRecords& held, Freed& freed) {
   WriteBatch spilled;
   std::lock_guard lock(mutex_);
   for (const auto& [address, relations] : held) {
@@ -261,10 +292,10 @@ Status StagingArea::release(StagedRecords& held) {
         spilled_bytes_ -= it->second.bytes;
         spilled.erases.push_back(address);
       }
-      references_.erase(it);
+      freed.entries.push_back(references_.extract(it));
     }
   }
-  held.clear();
+  freed.held.swap(held);  // leaves `held` empty
   // Erased under the lock: a saga staging the same record again meanwhile
   // would otherwise see its new spill copy erased.
   return spilled.empty() ? Status() : spill_->write(spilled);

@@ -467,7 +467,7 @@ class ReceiverTurn {
       GIBKIT_RETURN_IF_ERROR(state.shared_staging.stage(saga_id, saga.sender_domain, state.now_ms(), payloads));
     }
     saga.staged_bytes += StagingArea::added_bytes(payloads, saga.staged);
-    return state.staging.stage(payloads, saga.staged);
+    return state.staging.stage(std::move(payloads), saga.staged);
   }
 
   // What this Delta would stage (`adding`: its payload text, an upper bound

@@ -490,7 +490,7 @@ class SenderSaga {
 
   // Records the receiver sent: named by its reply context, validated on
   // decode, staged until the local commit.
-  Status take_delivery(const SyncResponse& reply) {
+  Status take_delivery(SyncResponse& reply) {
     const json::Value* named = reply.context.data->find("payloadAddrs");
     std::unordered_set<std::string> expected;
     if (named != nullptr && named->is_array()) {
@@ -504,9 +504,10 @@ class SenderSaga {
       }
     }
     if (!expected.empty()) return invalid_argument("the receiver named " + *expected.begin() + " but did not send it");
-    GIBKIT_RETURN_IF_ERROR(state_.staging.stage(reply.payloads, staged_));
-    progress_state_.records_received += reply.payloads.size();
-    report_.records_received += reply.payloads.size();
+    const std::size_t received = reply.payloads.size();
+    GIBKIT_RETURN_IF_ERROR(state_.staging.stage(std::move(reply.payloads), staged_));
+    progress_state_.records_received += received;
+    report_.records_received += received;
     return {};
   }
 
@@ -534,7 +535,7 @@ class SenderSaga {
       if (replay) roots.push_back(replay->head);
     }
     if (roots.empty()) return {};
-    GIBKIT_RETURN_IF_ERROR(state_.staging.stage(made, staged_));
+    GIBKIT_RETURN_IF_ERROR(state_.staging.stage(std::move(made), staged_));
     GIBKIT_ASSIGN_OR_RETURN(std::vector<std::string> records,
                             dependency_closure(reader, roots, ClosureOptions{.stop = &peer_known_}));
     return exchange(records_by_address(std::move(records), reader), {});
