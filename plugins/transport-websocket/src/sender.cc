@@ -126,19 +126,38 @@ class Sender::Impl {
     }
     protocols_[0] = lws_protocols{kSubprotocol, &Impl::callback, 0, kReadChunkBytes, 0, this, 0};
     protocols_[1] = lws_protocols{nullptr, nullptr, 0, 0, 0, nullptr, 0};
+    // The context alone; its vhosts are made below. A client vhost that can
+    // speak TLS loads the system's CA certificates as it is made (~10 ms of
+    // CPU, a tenth of a small `gib sync`), so the vhost for ws:// peers has
+    // no TLS, and the one for wss:// peers is made when the first is dialled.
     lws_context_creation_info info{};
-    info.protocols = protocols_;
-    info.port = CONTEXT_PORT_NO_LISTEN;
     info.user = this;
     info.timeout_secs = static_cast<unsigned>(config_.handshake_timeout_s);
     info.connect_timeout_secs = static_cast<unsigned>(config_.handshake_timeout_s);
-    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    if (!config_.tls_ca.empty()) info.client_ssl_ca_filepath = config_.tls_ca.c_str();
-    // Offered in every upgrade; the receiver decides (deflate.h).
-    if (config_.compression == Compression::kDeflate) info.extensions = deflate_extensions();
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     GIBKIT_ASSIGN_OR_RETURN(loop_, EventLoop::create(info, "websocket sender"));
+    // Before the loop runs, so still on this thread.
+    plain_vhost_ = make_vhost(/*tls=*/false);
+    if (plain_vhost_ == nullptr) return unavailable("libwebsockets could not create the websocket sender's vhost");
     loop_->run();
     return Status();
+  }
+
+  // A client vhost: `tls` for wss:// peers (trusting tls_ca, else the
+  // system's CAs). On the loop's thread once it runs.
+  lws_vhost* make_vhost(bool tls) {
+    lws_context_creation_info info{};
+    info.protocols = protocols_;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.vhost_name = tls ? "gibkit-sender-wss" : "gibkit-sender-ws";
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (tls) {
+      info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+      if (!config_.tls_ca.empty()) info.client_ssl_ca_filepath = config_.tls_ca.c_str();
+    }
+    // Offered in every upgrade; the receiver decides (deflate.h).
+    if (config_.compression == Compression::kDeflate) info.extensions = deflate_extensions();
+    return lws_create_vhost(loop_->context(), &info);
   }
 
   Result<std::shared_ptr<Link>> open(std::string_view peer) {
@@ -266,8 +285,16 @@ class Sender::Impl {
       ++link->attempts;
     }
     const Target& target = link->target;
+    if (target.tls && tls_vhost_ == nullptr) tls_vhost_ = make_vhost(/*tls=*/true);
+    lws_vhost* vhost = target.tls ? tls_vhost_ : plain_vhost_;
+    if (vhost == nullptr) {
+      on_gone(link, nullptr, unavailable("libwebsockets could not create the TLS client context for " + target.url),
+              /*never_opened=*/true);
+      return;
+    }
     lws_client_connect_info info{};
     info.context = loop_->context();
+    info.vhost = vhost;
     info.address = target.host.c_str();
     info.port = target.port;
     info.path = target.path.c_str();
@@ -478,7 +505,9 @@ class Sender::Impl {
   const WebsocketConfig config_;
   lws_protocols protocols_[2];
   std::unique_ptr<EventLoop> loop_;
+  lws_vhost* plain_vhost_ = nullptr;  // ws:// peers (made in start())
   // Loop thread only.
+  lws_vhost* tls_vhost_ = nullptr;  // wss:// peers, made when the first is dialled
   std::unordered_map<lws*, std::shared_ptr<Link>> sockets_;
   std::shared_ptr<Link> connecting_;
 };
