@@ -59,6 +59,12 @@ while [ $# -gt 0 ]; do
 done
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000 100000)
+# Each sync adds an endorsement to Alice's domain, and a fresh Bob trusting
+# only her genesis follows at most endorsement_history (16) of them.
+if [ -n "$against" ] && [ $((2 * runs)) -gt 16 ]; then
+  echo "sync_vs_git.sh: --against makes 2 x --runs syncs from one Alice; at most --runs 8" >&2
+  exit 2
+fi
 bench_require "$gib" "$gibd"
 
 after_build=$build
