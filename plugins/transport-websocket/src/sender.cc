@@ -91,6 +91,11 @@ struct Link {
   std::size_t outbox_bytes = 0;
   Phase phase = Phase::kIdle;
   int attempts = 0;
+  // A handshake completed once: open() succeeded, even when the peer closed
+  // the socket before the opening thread looked (a full receiver admits the
+  // upgrade and then closes it with its reason, which the first request
+  // then reports on its own socket).
+  bool opened = false;
   Status last_error;
 
   // Loop thread only.
@@ -134,7 +139,9 @@ class Sender::Impl {
     info.user = this;
     info.timeout_secs = static_cast<unsigned>(config_.handshake_timeout_s);
     info.connect_timeout_secs = static_cast<unsigned>(config_.handshake_timeout_s);
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    // UTF-8 validation of text frames is read from the context's options.
+    info.options =
+        LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     GIBKIT_ASSIGN_OR_RETURN(loop_, EventLoop::create(info, "websocket sender"));
     // Before the loop runs, so still on this thread.
     plain_vhost_ = make_vhost(/*tls=*/false);
@@ -150,6 +157,10 @@ class Sender::Impl {
     info.protocols = protocols_;
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.vhost_name = tls ? "gibkit-sender-wss" : "gibkit-sender-ws";
+    // Per vhost in libwebsockets 4.1 (lws_create_vhost copies them; the
+    // connect timeout would otherwise be its default 20 s).
+    info.timeout_secs = static_cast<unsigned>(config_.handshake_timeout_s);
+    info.connect_timeout_secs = static_cast<unsigned>(config_.handshake_timeout_s);
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
     if (tls) {
       info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -169,7 +180,7 @@ class Sender::Impl {
     bool settled = link->changed.wait_until(lock, deadline, [&] {
       return link->attempts > 0 && link->phase != Phase::kConnecting;
     });
-    if (settled && link->phase == Phase::kOpen) return link;
+    if (settled && (link->phase == Phase::kOpen || link->opened)) return link;
     Status why = settled ? link->last_error : unavailable("no websocket handshake with " + link->target.url);
     lock.unlock();
     release(link);
@@ -339,6 +350,7 @@ class Sender::Impl {
     {
       std::lock_guard lock(link.mutex);
       link.phase = Phase::kOpen;
+      link.opened = true;
       link.last_error = Status();
       queued = !link.outbox.empty();
     }
