@@ -89,6 +89,33 @@ TEST_F(StagingAreaTest, ARecordStagedByTwoSagasStaysUntilBothReleaseIt) {
   EXPECT_FALSE(gone->has_value());
 }
 
+// With a reclaimer, a commit's leftovers are freed by a deferred task, and
+// counted (reclaiming_bytes) until it runs, so the staging limits still see
+// them; the staged bytes and the records' durability do not wait for it.
+TEST_F(StagingAreaTest, ACommitsLeftoversAreCountedUntilTheDeferredTaskFreesThem) {
+  StagingArea area(*durable);
+  std::vector<std::function<void()>> deferred;
+  area.set_reclaimer([&](std::function<void()> task) { deferred.push_back(std::move(task)); });
+  StagedRecords held;
+  ASSERT_TRUE(area.stage(chain, held).ok());
+  const std::size_t bytes = area.staged_bytes();
+  ASSERT_GT(bytes, 0u);
+  ASSERT_TRUE(area.commit(held, {{"some-timeline^ABC", chain.back().address, std::string()}}).ok());
+  EXPECT_EQ(record_count(*durable), chain.size());
+  EXPECT_EQ(area.staged_bytes(), 0u);
+  ASSERT_EQ(deferred.size(), 1u);
+  EXPECT_EQ(area.reclaiming_bytes(), bytes);
+  deferred.front()();
+  EXPECT_EQ(area.reclaiming_bytes(), 0u);
+  // A failed commit defers nothing: its records stay staged.
+  StagedRecords again;
+  ASSERT_TRUE(area.stage(chain, again).ok());
+  EXPECT_FALSE(area.commit(again, {{"some-timeline^ABC", chain.back().address, std::string("elsewhere^XYZ")}}).ok());
+  EXPECT_EQ(deferred.size(), 1u);
+  EXPECT_EQ(area.reclaiming_bytes(), 0u);
+  ASSERT_TRUE(area.release(again).ok());
+}
+
 // A commit whose head moved writes nothing and keeps the saga's records
 // staged: the same set commits once the head is right.
 TEST_F(StagingAreaTest, AFailedCommitKeepsTheRecordsStaged) {

@@ -197,9 +197,22 @@ Status StagingArea::commit(StagedRecords& held, const std::vector<HeadUpdate>& h
   }
   if (written.ok()) {
     auto freed = std::make_shared<Freed>();
+    freed->entries.reserve(held.size());  // so that release_into() cannot throw half-way
     Status released = release_into(held, *freed);
     freed->batch = std::move(batch);
-    if (defer_) defer_([freed = std::move(freed)]() mutable { freed.reset(); });
+    if (!defer_) return released;
+    // Counted until freed (reclaiming_bytes()), so the staging limits hold
+    // while the task waits behind other jobs of the pool.
+    const std::size_t bytes = total;
+    reclaiming_->fetch_add(bytes);
+    try {
+      defer_([freed = std::move(freed), reclaiming = reclaiming_, bytes]() mutable {
+        freed.reset();
+        reclaiming->fetch_sub(bytes);
+      });
+    } catch (...) {
+      reclaiming_->fetch_sub(bytes);  // not deferred: freed here, as `freed` goes
+    }
     return released;
   }
   std::lock_guard lock(mutex_);
@@ -253,6 +266,8 @@ std::size_t StagingArea::staged_bytes() {
   std::lock_guard lock(mutex_);
   return bytes_;
 }
+
+std::size_t StagingArea::reclaiming_bytes() const { return reclaiming_->load(); }
 
 std::size_t StagingArea::spilled_bytes() {
   std::lock_guard lock(mutex_);

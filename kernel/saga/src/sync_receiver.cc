@@ -486,7 +486,8 @@ class ReceiverTurn {
                                 std::to_string(saga.staged_bytes + adding) + " bytes, over max_staged_bytes_per_saga " +
                                 std::to_string(state_.options.max_staged_bytes_per_saga));
     }
-    const std::size_t total = state_.staging.staged_bytes() + state_.verifying_bytes.load();
+    const std::size_t total =
+        state_.staging.staged_bytes() + state_.staging.reclaiming_bytes() + state_.verifying_bytes.load();
     if (total + adding > state_.options.max_staged_bytes) {
       return resource_exhausted("staging: this node would stage " + std::to_string(total + adding) +
                                 " bytes over all sagas, over max_staged_bytes " +

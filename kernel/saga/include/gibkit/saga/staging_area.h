@@ -20,9 +20,11 @@
 // moves in the last one (see commit()).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -123,6 +125,9 @@ class StagingArea {
 
   // JSON bytes of the records staged now, by all sagas (each record once).
   [[nodiscard]] std::size_t staged_bytes();
+  // JSON bytes of committed records whose memory a deferred task has yet to
+  // free (set_reclaimer): still in memory, so staging limits count them.
+  [[nodiscard]] std::size_t reclaiming_bytes() const;
   // The part of staged_bytes() held in the spill space.
   [[nodiscard]] std::size_t spilled_bytes();
   // The addresses staged now, by all sagas (each once), in no order.
@@ -158,6 +163,8 @@ class StagingArea {
   };
   std::unordered_map<std::string, Entry> references_;
   std::function<void(std::function<void()>)> defer_;  // set_reclaimer
+  // Shared with the deferred tasks, so that they need no `this`.
+  std::shared_ptr<std::atomic<std::size_t>> reclaiming_ = std::make_shared<std::atomic<std::size_t>>(0);
   std::size_t bytes_ = 0;          // sum of the entries' bytes (texts in memory and spilled)
   std::size_t spilled_bytes_ = 0;  // the part of bytes_ in the spill space
 };
