@@ -110,12 +110,35 @@ TEST_F(ClosureWalkTest, PastTheTextBudgetRecordsWaitingOnTheStackAreReadAgainNot
   EXPECT_EQ(read_twice, static_cast<int>(given.size()));
 }
 
+TEST_F(ClosureWalkTest, ABudgetBetweenNoneAndAllKeepsWhatFitsAndRereadsTheRest) {
+  Result<std::optional<std::string>> head_text = node->durable->get(head);
+  ASSERT_TRUE(head_text.ok() && head_text->has_value());
+  CountingSpace counting(*node->durable);
+  RecordReader reader({&counting});
+  // Room for the head frame's text (entered first, given last), not more.
+  ClosureWalk walk(reader, {head}, ClosureOptions{.held_text_bytes = (*head_text)->size()});
+  std::vector<StoredRecord> given = drain(walk);
+  ASSERT_FALSE(given.empty());
+  EXPECT_EQ(given.back().address, head);
+  EXPECT_EQ(counting.reads[head], 1);  // kept
+  int reread = 0;
+  for (const StoredRecord& record : given) {
+    Result<std::optional<std::string>> stored = node->durable->get(record.address);
+    ASSERT_TRUE(stored.ok() && stored->has_value());
+    EXPECT_EQ(record.json_text, **stored) << record.address;
+    reread += counting.reads[record.address] == 2;
+  }
+  EXPECT_GT(reread, 0);  // the frames entered while the head's text held the budget
+}
+
 TEST_F(ClosureWalkTest, StopsAtAddressesKnownToBeHeldElsewhere) {
-  RecordReader reader({node->durable.get()});
+  CountingSpace counting(*node->durable);
+  RecordReader reader({&counting});
   const std::unordered_set<std::string> known{stones[1]};
   ClosureWalk walk(reader, {head}, ClosureOptions{.stop = &known});
   for (const StoredRecord& record : drain(walk)) EXPECT_NE(record.address, stones[1]);
   EXPECT_GT(walk.given(), 0u);
+  EXPECT_EQ(counting.reads.count(stones[1]), 0u) << "a stopped address is never read";
 }
 
 TEST_F(ClosureWalkTest, AMissingRelatedRecordIsNotFoundNamingIt) {
@@ -132,6 +155,10 @@ TEST_F(ClosureWalkTest, AMissingRelatedRecordIsNotFoundNamingIt) {
   ASSERT_FALSE(record.ok());
   EXPECT_EQ(record.status().code(), StatusCode::kNotFound);
   EXPECT_NE(record.status().message().find("ghost^ABC"), std::string::npos) << record.status().message();
+  // The error ends the walk: it does not go on as if the record were not related.
+  Result<std::optional<StoredRecord>> again = walk.next();
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace

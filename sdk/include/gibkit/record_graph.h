@@ -88,6 +88,7 @@ class ClosureWalk {
   // The next record of the closure, nullopt once all are given; kNotFound
   // names a related record that no space holds (the graph is incomplete),
   // kDataLoss a stored record that does not parse or vanished meanwhile.
+  // An error ends the walk: later calls return it again.
   [[nodiscard]] Result<std::optional<StoredRecord>> next();
 
   // How many records next() has given.
@@ -103,6 +104,7 @@ class ClosureWalk {
     std::size_t next_child = 0;
   };
   [[nodiscard]] Status enter(const std::string& address);
+  [[nodiscard]] Result<std::optional<StoredRecord>> step();
 
   const RecordReader& reader_;
   std::vector<std::string> roots_;
@@ -115,6 +117,7 @@ class ClosureWalk {
   std::size_t held_bytes_ = 0;
   std::size_t given_ = 0;
   bool texts_ = true;  // false for dependency_closure(), which gives addresses only
+  Status failed_;      // the error that ended the walk
 };
 
 // Whether `address` names a primitive (`X^gib`), which is never stored.

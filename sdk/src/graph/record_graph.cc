@@ -97,6 +97,15 @@ Status ClosureWalk::enter(const std::string& address) {
 }
 
 Result<std::optional<StoredRecord>> ClosureWalk::next() {
+  // Past an error the walk's state is half-way through a step (the failed
+  // address is marked seen): going on would skip it.
+  if (!failed_.ok()) return failed_;
+  Result<std::optional<StoredRecord>> record = step();
+  if (!record.ok()) failed_ = record.status();
+  return record;
+}
+
+Result<std::optional<StoredRecord>> ClosureWalk::step() {
   // Post-order: a record is given once everything it relates has been.
   while (true) {
     if (stack_.empty()) {
