@@ -52,7 +52,8 @@ struct SyncService::State {
   // A context is signed iff `frame_json` is the next frame of session
   // `session_tjp` as *this node* holds it (the context's sessionIdentity
   // names that held frame) and claims {sync, the context's address}. Both
-  // sides authenticate the other's turns with this; the frame is accepted.
+  // sides authenticate the other's turns with this; the frame is accepted
+  // and stored together with the context.
   Status accept_signed_context(std::string_view session_tjp, const IbGib& context, std::string_view frame_json);
 
   SyncServices services;

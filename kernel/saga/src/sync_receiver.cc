@@ -168,8 +168,7 @@ class ReceiverTurn {
       return permission_denied("replay: the context follows " + (previous.empty() ? "nothing" : previous) +
                                ", expected " + (saga.previous_context.empty() ? "nothing" : saga.previous_context));
     }
-    GIBKIT_RETURN_IF_ERROR(state_.accept_signed_context(saga.session_tjp, context, frame_json));
-    GIBKIT_RETURN_IF_ERROR(store_control(durable(), context));
+    GIBKIT_RETURN_IF_ERROR(state_.accept_signed_context(saga.session_tjp, context, frame_json));  // stores it
     saga.previous_context = context.address();
     return {};
   }

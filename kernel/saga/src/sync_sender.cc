@@ -641,8 +641,7 @@ class SenderSaga {
       peer_nonce_ = nonce->as_string();
     }
     if (leg == Leg::kInit) receiver_open_ = true;
-    GIBKIT_RETURN_IF_ERROR(authenticate_reply(request, reply));
-    GIBKIT_RETURN_IF_ERROR(store_control(durable(), reply.context));
+    GIBKIT_RETURN_IF_ERROR(authenticate_reply(request, reply));  // stores the reply's context
     GIBKIT_RETURN_IF_ERROR(log_->record(leg_name(leg), request.context.address()));
     if (leg == Leg::kDelta) acked_deltas_.push_back(request.context.address());
     return reply;

@@ -64,8 +64,9 @@ Status SyncService::State::accept_signed_context(std::string_view session_tjp, c
                              " but the session is at " + *session_head);
   }
   GIBKIT_ASSIGN_OR_RETURN(Signer * verifier, verifier_for(frame_json));
-  return registry.accept(*verifier, session_tjp, frame_json,
-                         Claim{std::string(identity::kVerbSync), context.address()});
+  // The context is stored with the frame that signs it: one durable write.
+  return registry.accept(*verifier, session_tjp, frame_json, Claim{std::string(identity::kVerbSync), context.address()},
+                         {StoredRecord{context.address(), context.to_json_text()}});
 }
 
 SyncService::SyncService(SyncServices services, std::string domain_tjp, SyncOptions options)
