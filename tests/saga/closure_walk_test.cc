@@ -2,6 +2,7 @@
 // record at a time with its text, each record read once, in the order
 // dependency_closure() lists it; bounded in the texts it keeps.
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,9 @@ TEST_F(ClosureWalkTest, GivesTheClosureInDependencyOrderWithEachRecordsStoredTex
     EXPECT_EQ(given[i].json_text, **stored) << given[i].address;
   }
   EXPECT_EQ(given.back().address, lone);
+  std::set<std::string> given_addresses;
+  for (const StoredRecord& record : given) given_addresses.insert(record.address);
+  EXPECT_EQ(std::set<std::string>(walk.visited().begin(), walk.visited().end()), given_addresses);
   // Once through, it stays through.
   Result<std::optional<StoredRecord>> after = walk.next();
   ASSERT_TRUE(after.ok());

@@ -309,7 +309,7 @@ Status IdentityRegistry::accept_session(Signer& verifier, const SessionBundle& b
 }
 
 Status IdentityRegistry::accept(Signer& verifier, std::string_view tjp, std::string_view next_frame_json,
-                                const Claim& expected, const std::vector<StoredRecord>& also) {
+                                const Claim& expected, std::vector<StoredRecord> also) {
   GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> head, latest(tjp));
   if (!head) return permission_denied("unknown identity " + std::string(tjp));
   GIBKIT_RETURN_IF_ERROR(refuse_if_duplicitous(tjp));
@@ -324,7 +324,7 @@ Status IdentityRegistry::accept(Signer& verifier, std::string_view tjp, std::str
     return Status(StatusCode::kPermissionDenied, verified.message())
         .with_context("identity " + std::string(tjp) + " frame " + next.address());
   }
-  return store(tjp, {next.to_json_text()}, next.address(), *head, also);
+  return store(tjp, {next.to_json_text()}, next.address(), *head, std::move(also));
 }
 
 Status IdentityRegistry::check_duplicity(Signer& verifier, std::string_view tjp, const IbGib& next,
@@ -487,9 +487,9 @@ Status IdentityRegistry::store_own(std::string_view tjp, const std::vector<std::
 
 Status IdentityRegistry::store(std::string_view tjp, const std::vector<std::string>& records_json,
                                std::string_view new_head, std::optional<std::string> expected_head,
-                               const std::vector<StoredRecord>& also) {
+                               std::vector<StoredRecord> also) {
   WriteBatch batch;
-  batch.puts = also;
+  batch.puts = std::move(also);
   for (const std::string& json_text : records_json) {
     GIBKIT_ASSIGN_OR_RETURN(IbGib record, IbGib::parse(json_text));
     batch.puts.push_back(StoredRecord{record.address(), json_text});

@@ -378,7 +378,6 @@ class SenderSaga {
       while (true) {
         GIBKIT_ASSIGN_OR_RETURN(std::optional<StoredRecord> record, first_walk_->next());
         if (!record) return record;
-        first_walked_.push_back(record->address);
         if (resumed_records_.count(record->address) != 0) {
           ++resumed_skipped_;
           continue;
@@ -390,8 +389,7 @@ class SenderSaga {
   // Once the first Deltas are through: the walk's records are now known
   // to the receiver (the stop set of later closures).
   void finish_first_delta_walk() {
-    peer_known_.insert(first_walked_.begin(), first_walked_.end());
-    first_walked_.clear();
+    peer_known_.insert(first_walk_->visited().begin(), first_walk_->visited().end());
     report_.records_resumed = resumed_skipped_;
     first_walk_.reset();
   }
@@ -710,7 +708,6 @@ class SenderSaga {
   std::unordered_set<std::string> resumed_records_;  // staged at the receiver by a broken saga it adopted
   std::unique_ptr<RecordReader> first_walk_reader_;  // the first Deltas' walk (start_first_delta_walk)
   std::optional<ClosureWalk> first_walk_;
-  std::vector<std::string> first_walked_;  // what it gave, into peer_known_ once the walk is through
   std::size_t resumed_skipped_ = 0;
   std::string peer_store_;  // the staging store the peer's Ack announced, if any
 };

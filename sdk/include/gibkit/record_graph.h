@@ -93,6 +93,9 @@ class ClosureWalk {
 
   // How many records next() has given.
   [[nodiscard]] std::size_t given() const noexcept { return given_; }
+  // The addresses the walk has entered; once next() has returned nullopt,
+  // exactly those it gave (primitives and the stop set are never entered).
+  [[nodiscard]] const std::unordered_set<std::string>& visited() const noexcept { return seen_; }
 
  private:
   friend Result<std::vector<std::string>> dependency_closure(const RecordReader&, const std::vector<std::string>&,

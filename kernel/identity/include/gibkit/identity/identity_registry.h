@@ -159,7 +159,7 @@ class IdentityRegistry {
   // `also`: records stored in the same batch as the frame, e.g. the context
   // the claim names (one durable write instead of two a turn).
   [[nodiscard]] Status accept(Signer& verifier, std::string_view tjp, std::string_view next_frame_json,
-                              const Claim& expected, const std::vector<StoredRecord>& also = {});
+                              const Claim& expected, std::vector<StoredRecord> also = {});
 
   // Latest accepted frame address of identity `tjp`, nullopt if unknown.
   [[nodiscard]] Result<std::optional<std::string>> latest(std::string_view tjp) const;
@@ -196,7 +196,7 @@ class IdentityRegistry {
                          const Claim& expected);
   Status store(std::string_view tjp, const std::vector<std::string>& records_json,
                std::string_view new_head, std::optional<std::string> expected_head,
-               const std::vector<StoredRecord>& also = {});
+               std::vector<StoredRecord> also = {});
   // Stores own frames with their claim ledger entries and moves the head
   // from `expected_head`, in one batch.
   Status store_own(std::string_view tjp, const std::vector<std::string>& records_json,
