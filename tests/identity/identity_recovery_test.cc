@@ -41,6 +41,7 @@ class MemorySpace final : public Space {
   }
 
   Status write(const WriteBatch& batch) override {
+    ++writes;
     GIBKIT_RETURN_IF_ERROR(check_write_batch(batch));
     for (const HeadUpdate& h : batch.heads) {
       if (!h.expected_head) continue;
@@ -75,6 +76,8 @@ class MemorySpace final : public Space {
     }
     return {};
   }
+
+  int writes = 0;  // write() calls, failed ones included
 
  private:
   std::map<std::string, std::string> records_;
@@ -179,6 +182,46 @@ TEST_P(IdentityRecoveryTest, AFrameLostInTheKillWindowIsAdoptedNotRemade) {
   ASSERT_TRUE(followed.ok()) << followed.to_string();
   // And it goes on.
   EXPECT_FALSE(endorse(4).empty());
+}
+
+// A turn's context and saga log entry travel with the frame that signs
+// (sign) or authenticates (accept) it: one durable write, all or nothing. A
+// compare-and-swap among them that fails stores nothing, frame included, and
+// the frame the signer made meanwhile is adopted by the next signature.
+TEST_P(IdentityRecoveryTest, WhatAFrameCarriesIsStoredInItsBatchOrNotAtAll) {
+  const auto carried = [](const std::string& address, std::optional<std::string> expected_log_head) {
+    WriteBatch also;
+    also.puts.push_back(StoredRecord{address, R"({"ib":")" + address.substr(0, address.find('^')) + R"(","gib":"gib"})"});
+    also.heads.push_back(HeadUpdate{"^log", address, std::move(expected_log_head)});
+    return also;
+  };
+  int writes = node_space_.writes;
+  auto signed_frame = node_.sign(*signer_, tjp_, endorsement(2), carried("context2^gib", std::string()));
+  ASSERT_TRUE(signed_frame.ok()) << signed_frame.status().to_string();
+  EXPECT_EQ(node_space_.writes, writes + 1);
+  EXPECT_TRUE(*node_space_.has("context2^gib"));
+  EXPECT_EQ(*node_space_.head("^log"), std::optional<std::string>("context2^gib"));
+
+  writes = peer_space_.writes;
+  ASSERT_TRUE(peer_.accept(*signer_, tjp_, *signed_frame, endorsement(2), carried("context2^gib", std::string())).ok());
+  EXPECT_EQ(peer_space_.writes, writes + 1);
+  EXPECT_TRUE(*peer_space_.has("context2^gib"));
+
+  // A refused frame stores nothing of what it carries.
+  auto third = node_.sign(*signer_, tjp_, endorsement(3));
+  ASSERT_TRUE(third.ok()) << third.status().to_string();
+  EXPECT_FALSE(peer_.accept(*signer_, tjp_, *third, endorsement(4), carried("context3^gib", "context2^gib")).ok());
+  EXPECT_FALSE(*peer_space_.has("context3^gib"));
+
+  // A stale compare-and-swap: neither the frame nor what it carries.
+  const auto before = node_.latest(tjp_);
+  auto refused = node_.sign(*signer_, tjp_, endorsement(4), carried("context4^gib", "not-the-head^gib"));
+  EXPECT_EQ(refused.status().code(), StatusCode::kAborted) << refused.status().to_string();
+  EXPECT_EQ(*node_.latest(tjp_), *before);
+  EXPECT_FALSE(*node_space_.has("context4^gib"));
+  auto next = node_.sign(*signer_, tjp_, endorsement(5));
+  ASSERT_TRUE(next.ok()) << next.status().to_string();
+  EXPECT_EQ(*parse(*next).n(), 5);  // frame 4, made but not stored, adopted
 }
 
 // Only the one frame the signer made last is adopted: a registry two frames

@@ -130,7 +130,8 @@ Result<SessionBundle> IdentityRegistry::begin_session(Signer& domain_signer, Sig
                        session.records_json.back(), session_tjp};
 }
 
-Result<std::string> IdentityRegistry::sign(Signer& signer, std::string_view tjp, const Claim& claim) {
+Result<std::string> IdentityRegistry::sign(Signer& signer, std::string_view tjp, const Claim& claim,
+                                           WriteBatch also) {
   // One signing at a time in this process: a signer evolves only the frame
   // it made last, so two sagas signing with one identity at once would have
   // one of them refused -- or, if the loser's store lost a compare-and-swap
@@ -175,7 +176,7 @@ Result<std::string> IdentityRegistry::sign(Signer& signer, std::string_view tjp,
   }
   // Frames, head and ledger in one batch: a frame stored without its ledger
   // entry would never be sent to a peer that missed it.
-  GIBKIT_RETURN_IF_ERROR(store_own(tjp, frames.records_json, claims, *head));
+  GIBKIT_RETURN_IF_ERROR(store_own(tjp, frames.records_json, claims, *head, /*ledger=*/true, std::move(also)));
   return frames.records_json.back();
 }
 
@@ -309,7 +310,7 @@ Status IdentityRegistry::accept_session(Signer& verifier, const SessionBundle& b
 }
 
 Status IdentityRegistry::accept(Signer& verifier, std::string_view tjp, std::string_view next_frame_json,
-                                const Claim& expected, std::vector<StoredRecord> also) {
+                                const Claim& expected, WriteBatch also) {
   GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> head, latest(tjp));
   if (!head) return permission_denied("unknown identity " + std::string(tjp));
   GIBKIT_RETURN_IF_ERROR(refuse_if_duplicitous(tjp));
@@ -469,8 +470,8 @@ Result<std::string> IdentityRegistry::latest_frame_json(std::string_view tjp) co
 
 Status IdentityRegistry::store_own(std::string_view tjp, const std::vector<std::string>& records_json,
                                    const std::vector<Claim>& claims, std::string_view expected_head,
-                                   bool ledger) {
-  WriteBatch batch;
+                                   bool ledger, WriteBatch also) {
+  WriteBatch batch = std::move(also);
   std::string new_head;
   for (std::size_t i = 0; i < records_json.size(); ++i) {
     GIBKIT_ASSIGN_OR_RETURN(IbGib record, IbGib::parse(records_json[i]));
@@ -487,9 +488,8 @@ Status IdentityRegistry::store_own(std::string_view tjp, const std::vector<std::
 
 Status IdentityRegistry::store(std::string_view tjp, const std::vector<std::string>& records_json,
                                std::string_view new_head, std::optional<std::string> expected_head,
-                               std::vector<StoredRecord> also) {
-  WriteBatch batch;
-  batch.puts = std::move(also);
+                               WriteBatch also) {
+  WriteBatch batch = std::move(also);
   for (const std::string& json_text : records_json) {
     GIBKIT_ASSIGN_OR_RETURN(IbGib record, IbGib::parse(json_text));
     batch.puts.push_back(StoredRecord{record.address(), json_text});

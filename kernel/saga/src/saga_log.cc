@@ -7,11 +7,12 @@
 namespace gibkit::saga {
 namespace {
 
-Status store(Space& durable, const IbGib& frame, const std::string& tjp, std::optional<std::string> expected) {
+// The frame and the compare-and-swap of the log's head onto it.
+WriteBatch batch_storing(const IbGib& frame, const std::string& tjp, std::optional<std::string> expected) {
   WriteBatch batch;
   batch.puts.push_back(StoredRecord{frame.address(), frame.to_json_text()});
   batch.heads.push_back(HeadUpdate{saga_log_head_key(tjp), frame.address(), std::move(expected)});
-  return durable.write(batch);
+  return batch;
 }
 
 }  // namespace
@@ -31,11 +32,12 @@ Result<SagaLog> SagaLog::start(Space& durable, std::string_view saga_id, std::st
                               {"isTjp", true}};
   genesis.rel8ns = json::Object{{"ancestor", json::Array{"sync_saga^gib"}}};
   GIBKIT_ASSIGN_OR_RETURN(genesis.gib, compute_gib(genesis));
-  GIBKIT_RETURN_IF_ERROR(store(durable, genesis, genesis.address(), std::string()));
+  GIBKIT_RETURN_IF_ERROR(durable.write(batch_storing(genesis, genesis.address(), std::string())));
   return SagaLog(durable, std::move(genesis));
 }
 
-Status SagaLog::record(std::string_view state, std::string_view context_address, std::string_view detail) {
+Result<SagaLog::Entry> SagaLog::next(std::string_view state, std::string_view context_address,
+                                     std::string_view detail) const {
   IbGib next;
   next.ib = head_.ib;
   json::Object data = head_.data->as_object();
@@ -56,9 +58,21 @@ Status SagaLog::record(std::string_view state, std::string_view context_address,
   next.rel8ns = std::move(rel8ns);
   GIBKIT_ASSIGN_OR_RETURN(next.gib, compute_gib(next));
 
-  GIBKIT_RETURN_IF_ERROR(store(*durable_, next, tjp_, head_address_));
-  head_address_ = next.address();
-  head_ = std::move(next);
+  Entry entry;
+  entry.batch = batch_storing(next, tjp_, head_address_);
+  entry.frame = std::move(next);
+  return entry;
+}
+
+void SagaLog::took(Entry entry) {
+  head_address_ = entry.frame.address();
+  head_ = std::move(entry.frame);
+}
+
+Status SagaLog::record(std::string_view state, std::string_view context_address, std::string_view detail) {
+  GIBKIT_ASSIGN_OR_RETURN(Entry entry, next(state, context_address, detail));
+  GIBKIT_RETURN_IF_ERROR(durable_->write(entry.batch));
+  took(std::move(entry));
   return {};
 }
 

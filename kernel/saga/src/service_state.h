@@ -53,8 +53,14 @@ struct SyncService::State {
   // `session_tjp` as *this node* holds it (the context's sessionIdentity
   // names that held frame) and claims {sync, the context's address}. Both
   // sides authenticate the other's turns with this; the frame is accepted
-  // and stored together with the context.
-  Status accept_signed_context(std::string_view session_tjp, const IbGib& context, std::string_view frame_json);
+  // and stored together with the context and `also` (the saga log's entry
+  // for the turn), in one durable write.
+  Status accept_signed_context(std::string_view session_tjp, const IbGib& context, std::string_view frame_json,
+                               WriteBatch also = {});
+  // Signs `context` with the next frame of this node's session `session_tjp`,
+  // and stores the context and `also` (the saga log's entry for the turn) in
+  // the frame's batch: one durable write a turn, besides the signer's own.
+  Result<std::string> sign_context(std::string_view session_tjp, const IbGib& context, WriteBatch also = {});
 
   SyncServices services;
   std::string domain_tjp;

@@ -188,12 +188,13 @@ class ReceiverTurn {
     response.saga_id = request_.saga_id;
     response.context = make_reply_context(leg, request_.saga_id, std::move(fields), *session_head,
                                           request_.context.address());
-    GIBKIT_RETURN_IF_ERROR(store_control(durable(), response.context));
+    // The context and the log's entry for this reply go in the batch of the
+    // frame that signs it: one durable write besides the signer's own.
+    GIBKIT_ASSIGN_OR_RETURN(SagaLog::Entry logged, saga.log.next(leg_name(leg), response.context.address()));
     GIBKIT_ASSIGN_OR_RETURN(response.signed_frame_json,
-                            state_.registry.sign(state_.session_signer(), session_tjp,
-                                                 Claim{std::string(identity::kVerbSync), response.context.address()}));
+                            state_.sign_context(session_tjp, response.context, std::move(logged.batch)));
+    saga.log.took(std::move(logged));
     response.payloads = std::move(payloads);
-    GIBKIT_RETURN_IF_ERROR(saga.log.record(leg_name(leg), response.context.address()));
     return response;
   }
 

@@ -602,10 +602,7 @@ class SenderSaga {
     const std::string previous = pending ? pending->context.address() : previous_context_;
     request.context = make_request_context(leg, report_.saga_id, std::move(fields), *session_head, previous);
     request.pending = std::move(pending);
-    GIBKIT_RETURN_IF_ERROR(store_control(durable(), request.context));
-    GIBKIT_ASSIGN_OR_RETURN(request.signed_frame_json,
-                            state_.registry.sign(state_.session_signer(), session_.session_tjp,
-                                                 Claim{std::string(identity::kVerbSync), request.context.address()}));
+    GIBKIT_ASSIGN_OR_RETURN(request.signed_frame_json, state_.sign_context(session_.session_tjp, request.context));
     if (leg == Leg::kInit) {
       request.session = session_;
       request.earlier_endorsements = std::move(earlier);
@@ -639,8 +636,12 @@ class SenderSaga {
       peer_nonce_ = nonce->as_string();
     }
     if (leg == Leg::kInit) receiver_open_ = true;
-    GIBKIT_RETURN_IF_ERROR(authenticate_reply(request, reply));  // stores the reply's context
-    GIBKIT_RETURN_IF_ERROR(log_->record(leg_name(leg), request.context.address()));
+    // The log's entry for this turn is stored with the reply's frame and
+    // context, once they are accepted.
+    GIBKIT_ASSIGN_OR_RETURN(SagaLog::Entry logged, log_->next(leg_name(leg), request.context.address()));
+    GIBKIT_RETURN_IF_ERROR(authenticate_reply(request, reply, std::move(logged.batch)));
+    log_->took(std::move(logged));
+    GIBKIT_RETURN_IF_ERROR(json::get_string(reply.context.data->as_object(), "nonce").status());
     if (leg == Leg::kDelta) acked_deltas_.push_back(request.context.address());
     return reply;
   }
@@ -648,7 +649,8 @@ class SenderSaga {
   // The reply must answer exactly this signed turn, be meant for this node,
   // and be signed by the next frame of the receiver's session as *this node*
   // holds it -- a session endorsed by the domain expected at this peer.
-  Status authenticate_reply(const SyncRequest& request, SyncResponse& reply) {
+  // Stores the reply's frame and context, with `also`.
+  Status authenticate_reply(const SyncRequest& request, SyncResponse& reply, WriteBatch also) {
     if (reply.saga_id != request.saga_id || reply.leg != reply_leg(request.leg)) {
       return invalid_argument("the receiver answered " + std::string(leg_name(reply.leg)) + " for saga " +
                               reply.saga_id + " to " + std::string(leg_name(request.leg)));
@@ -670,8 +672,7 @@ class SenderSaga {
       report_.peer_domain = peer_domain_;
       report_.peer_session = peer_session_;
     }
-    GIBKIT_RETURN_IF_ERROR(state_.accept_signed_context(peer_session_, reply.context, reply.signed_frame_json));
-    return json::get_string(reply.context.data->as_object(), "nonce").status();
+    return state_.accept_signed_context(peer_session_, reply.context, reply.signed_frame_json, std::move(also));
   }
 
   void report_progress(std::string_view leg) {

@@ -55,7 +55,7 @@ Status SyncService::State::refuse_protected_timeline(std::string_view tjp, const
 }
 
 Status SyncService::State::accept_signed_context(std::string_view session_tjp, const IbGib& context,
-                                                std::string_view frame_json) {
+                                                std::string_view frame_json, WriteBatch also) {
   GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> session_head, registry.latest(session_tjp));
   if (!session_head) return permission_denied("unknown identity: session " + std::string(session_tjp));
   GIBKIT_ASSIGN_OR_RETURN(std::string claimed_prev, single_rel8n(context, kRel8nSessionIdentity));
@@ -65,8 +65,19 @@ Status SyncService::State::accept_signed_context(std::string_view session_tjp, c
   }
   GIBKIT_ASSIGN_OR_RETURN(Signer * verifier, verifier_for(frame_json));
   // The context is stored with the frame that signs it: one durable write.
+  also.puts.push_back(StoredRecord{context.address(), context.to_json_text()});
   return registry.accept(*verifier, session_tjp, frame_json, Claim{std::string(identity::kVerbSync), context.address()},
-                         {StoredRecord{context.address(), context.to_json_text()}});
+                         std::move(also));
+}
+
+Result<std::string> SyncService::State::sign_context(std::string_view session_tjp, const IbGib& context,
+                                                     WriteBatch also) {
+  // Stored only with the frame: a context no frame signs is of no use, and a
+  // frame the signer made but the batch did not store is adopted by the
+  // next signature (IdentityRegistry::sign, catch-up).
+  also.puts.push_back(StoredRecord{context.address(), context.to_json_text()});
+  return registry.sign(session_signer(), session_tjp, Claim{std::string(identity::kVerbSync), context.address()},
+                       std::move(also));
 }
 
 SyncService::SyncService(SyncServices services, std::string domain_tjp, SyncOptions options)

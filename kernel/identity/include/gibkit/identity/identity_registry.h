@@ -109,7 +109,15 @@ class IdentityRegistry {
   // it names (claim_named_in), and everything is stored in one batch with
   // the head moved by compare-and-swap and the claim ledger of every frame,
   // so peers that missed n+1 are sent it as an earlier endorsement.
-  [[nodiscard]] Result<std::string> sign(Signer& signer, std::string_view tjp, const Claim& claim);
+  //
+  // `also`: records and head moves written in the same batch as the frame,
+  // e.g. the context the claim names and the saga log's entry for the turn
+  // (one durable write a turn instead of three). A failed compare-and-swap
+  // among them fails the whole batch, frame included: the signer has then
+  // made a frame this registry did not store, which the next sign() adopts
+  // (catch-up, above).
+  [[nodiscard]] Result<std::string> sign(Signer& signer, std::string_view tjp, const Claim& claim,
+                                         WriteBatch also = {});
 
   // Recovery of an own identity restored from a backup (`gib keystone
   // recover`): `frames_json` are frames of `tjp` that a peer holds, oldest
@@ -156,10 +164,12 @@ class IdentityRegistry {
                                       const std::vector<EndorsementStep>& earlier_steps = {});
 
   // Accepts `next_frame_json` as the next frame of `tjp` claiming {verb, target}.
-  // `also`: records stored in the same batch as the frame, e.g. the context
-  // the claim names (one durable write instead of two a turn).
+  // `also`: records and head moves written in the same batch as the frame,
+  // e.g. the context the claim names and the saga log's entry for the turn
+  // (one durable write instead of three a turn); nothing of it is written
+  // when the frame is refused.
   [[nodiscard]] Status accept(Signer& verifier, std::string_view tjp, std::string_view next_frame_json,
-                              const Claim& expected, std::vector<StoredRecord> also = {});
+                              const Claim& expected, WriteBatch also = {});
 
   // Latest accepted frame address of identity `tjp`, nullopt if unknown.
   [[nodiscard]] Result<std::optional<std::string>> latest(std::string_view tjp) const;
@@ -196,11 +206,12 @@ class IdentityRegistry {
                          const Claim& expected);
   Status store(std::string_view tjp, const std::vector<std::string>& records_json,
                std::string_view new_head, std::optional<std::string> expected_head,
-               std::vector<StoredRecord> also = {});
+               WriteBatch also = {});
   // Stores own frames with their claim ledger entries and moves the head
-  // from `expected_head`, in one batch.
+  // from `expected_head`, in one batch (with `also`).
   Status store_own(std::string_view tjp, const std::vector<std::string>& records_json,
-                   const std::vector<Claim>& claims, std::string_view expected_head, bool ledger = true);
+                   const std::vector<Claim>& claims, std::string_view expected_head, bool ledger = true,
+                   WriteBatch also = {});
 
   Space& durable_;
 };

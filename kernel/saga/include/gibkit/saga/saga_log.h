@@ -28,6 +28,20 @@ class SagaLog {
   [[nodiscard]] Status record(std::string_view state, std::string_view context_address,
                               std::string_view detail = {});
 
+  // record() in two steps, for a caller that writes the frame in a batch of
+  // its own (a turn's entry goes with the session frame of that turn, one
+  // durable write instead of two): next() makes the frame and the batch
+  // that would store it (the frame and the head's compare-and-swap), and
+  // took() makes it the head once that batch is written. Until took(), the
+  // log is unchanged; a batch not written is simply dropped.
+  struct Entry {
+    IbGib frame;
+    WriteBatch batch;
+  };
+  [[nodiscard]] Result<Entry> next(std::string_view state, std::string_view context_address,
+                                   std::string_view detail = {}) const;
+  void took(Entry entry);
+
  private:
   SagaLog(Space& durable, IbGib genesis);
 
