@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "clean_close.h"
 #include "gibkit/plugin.h"
 #include "leveldb_saga_staging.h"
 #include "pread_env.h"
@@ -87,8 +88,9 @@ class LevelDbSpace final : public gibkit::Space {
     // overlaps (all of them, for content addresses) while the command runs:
     // a fifth of `gib sync`'s CPU at 10k records (docs/performance.md). With
     // it, the log and its memtable go on being used until the memtable is
-    // full. Upstream-tested (recovery_test's log reuse cases), used by Chrome.
-    options.reuse_logs = true;
+    // full -- but only after a clean close (clean_close.h: LevelDB would
+    // append after a torn record that a crash left).
+    options.reuse_logs = gibkit_space_leveldb::take_clean_close_mark(path);
     // Table files read with pread, not mapped: mapped pages count in RSS and
     // grew with the data a sync reads back (pread_env.h).
     options.env = gibkit_space_leveldb::pread_env();
@@ -109,7 +111,7 @@ class LevelDbSpace final : public gibkit::Space {
       }
       return from_leveldb(s, "cannot open LevelDB directory " + path);
     }
-    return std::unique_ptr<gibkit::Space>(new LevelDbSpace(std::unique_ptr<leveldb::DB>(raw)));
+    return std::unique_ptr<gibkit::Space>(new LevelDbSpace(std::unique_ptr<leveldb::DB>(raw), path));
   }
 
   Status write(const gibkit::WriteBatch& batch) override {
@@ -197,7 +199,24 @@ class LevelDbSpace final : public gibkit::Space {
   gibkit::SagaStaging* saga_staging() override { return &staging_; }
 
  private:
-  explicit LevelDbSpace(std::unique_ptr<leveldb::DB> db) : db_(std::move(db)), staging_(*db_, write_mutex_) {}
+  LevelDbSpace(std::unique_ptr<leveldb::DB> db, std::string path)
+      : path_(std::move(path)), db_(std::move(db)), staging_(*db_, write_mutex_) {}
+
+ public:
+  // A clean close (clean_close.h): an empty synced write puts the log on
+  // disk with everything before it (staging writes are not synced), then
+  // the DB closes and the mark says the log may be reused. If the write
+  // fails (a background error) there is no mark.
+  ~LevelDbSpace() override {
+    leveldb::WriteBatch nothing;
+    leveldb::WriteOptions synced;
+    synced.sync = true;
+    const bool flushed = db_->Write(synced, &nothing).ok();
+    db_.reset();  // staging_, destroyed after this, never uses it again
+    if (flushed) gibkit_space_leveldb::leave_clean_close_mark(path_);
+  }
+
+ private:
 
   Result<std::optional<std::string>> read(std::string_view prefix, std::string_view name) {
     std::string value;
@@ -221,6 +240,7 @@ class LevelDbSpace final : public gibkit::Space {
     return from_leveldb(it->status(), "LevelDB scan");
   }
 
+  const std::string path_;
   std::mutex write_mutex_;
   std::unique_ptr<leveldb::DB> db_;
   gibkit_space_leveldb::LevelDbSagaStaging staging_;  // after db_: it refers to it
