@@ -115,7 +115,10 @@ class IdentityRegistry {
   // (one durable write a turn instead of three). A failed compare-and-swap
   // among them fails the whole batch, frame included: the signer has then
   // made a frame this registry did not store, which the next sign() adopts
-  // (catch-up, above).
+  // (catch-up, above). Only one such frame can be adopted (a signer two
+  // frames ahead refuses), so `also` must not hold a compare-and-swap that
+  // can fail twice in a row; the saga log's, on a session of one saga,
+  // cannot (a failed reply ends the saga).
   [[nodiscard]] Result<std::string> sign(Signer& signer, std::string_view tjp, const Claim& claim,
                                          WriteBatch also = {});
 
