@@ -22,7 +22,10 @@ std::string current_log(const fs::path& dir) {
   std::error_code ec;
   std::uint64_t newest = 0;
   fs::path found;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
+  // increment(ec), not a range-for: a failed readdir must not throw (this
+  // runs in a destructor).
+  for (fs::directory_iterator it(dir, ec), last; !ec && it != last; it.increment(ec)) {
+    const fs::directory_entry& entry = *it;
     const std::string name = entry.path().filename().string();
     if (entry.path().extension() != ".log") continue;
     std::uint64_t number = 0;

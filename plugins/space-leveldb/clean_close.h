@@ -12,7 +12,15 @@
 // clean close: the space syncs its log, closes the DB and leaves this mark,
 // naming the log it left; the next open takes the mark away (durably) before
 // opening, and reuses the log only if it is still that one. After a crash
-// there is no mark and LevelDB recovers as it always did.
+// there is no mark and LevelDB recovers as it always did. Both happen under
+// the space's directory lock (directory_lock.h).
+//
+// Known limit: the mark says nothing of the MANIFEST, which reuse_logs also
+// appends to. A MANIFEST edit is one write(2) (a kill cannot tear it), but
+// one that failed half-way on a disk error during the close's last
+// background compaction could leave a torn MANIFEST under a mark; the open
+// after the reusing one then refuses the directory as corrupt
+// (paranoid_checks), it does not lose writes silently.
 #pragma once
 
 #include <string>

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "clean_close.h"
+#include "directory_lock.h"
 #include "gibkit/plugin.h"
 #include "leveldb_saga_staging.h"
 #include "pread_env.h"
@@ -90,7 +91,15 @@ class LevelDbSpace final : public gibkit::Space {
     // it, the log and its memtable go on being used until the memtable is
     // full -- but only after a clean close (clean_close.h: LevelDB would
     // append after a torn record that a crash left).
-    options.reuse_logs = gibkit_space_leveldb::take_clean_close_mark(path);
+    // Our lock first: the mark is read and the log reused under it
+    // (directory_lock.h). A directory not there yet has neither.
+    std::optional<gibkit_space_leveldb::DirectoryLock> lock;
+    if (std::error_code ec; std::filesystem::is_directory(path, ec)) {
+      GIBKIT_ASSIGN_OR_RETURN(gibkit_space_leveldb::DirectoryLock taken,
+                              gibkit_space_leveldb::DirectoryLock::take(path));
+      lock.emplace(std::move(taken));
+    }
+    options.reuse_logs = lock.has_value() && gibkit_space_leveldb::take_clean_close_mark(path);
     // Table files read with pread, not mapped: mapped pages count in RSS and
     // grew with the data a sync reads back (pread_env.h).
     options.env = gibkit_space_leveldb::pread_env();
@@ -111,7 +120,16 @@ class LevelDbSpace final : public gibkit::Space {
       }
       return from_leveldb(s, "cannot open LevelDB directory " + path);
     }
-    return std::unique_ptr<gibkit::Space>(new LevelDbSpace(std::unique_ptr<leveldb::DB>(raw), path));
+    if (!lock) {  // LevelDB made the directory: ours now, before anything is written
+      Result<gibkit_space_leveldb::DirectoryLock> taken = gibkit_space_leveldb::DirectoryLock::take(path);
+      if (!taken.ok()) {
+        delete raw;
+        return taken.status();
+      }
+      lock.emplace(std::move(*taken));
+    }
+    return std::unique_ptr<gibkit::Space>(
+        new LevelDbSpace(std::unique_ptr<leveldb::DB>(raw), path, std::move(*lock)));
   }
 
   Status write(const gibkit::WriteBatch& batch) override {
@@ -199,14 +217,16 @@ class LevelDbSpace final : public gibkit::Space {
   gibkit::SagaStaging* saga_staging() override { return &staging_; }
 
  private:
-  LevelDbSpace(std::unique_ptr<leveldb::DB> db, std::string path)
-      : path_(std::move(path)), db_(std::move(db)), staging_(*db_, write_mutex_) {}
+  LevelDbSpace(std::unique_ptr<leveldb::DB> db, std::string path, gibkit_space_leveldb::DirectoryLock lock)
+      : lock_(std::move(lock)), path_(std::move(path)), db_(std::move(db)), staging_(*db_, write_mutex_) {}
 
  public:
   // A clean close (clean_close.h): an empty synced write puts the log on
-  // disk with everything before it (staging writes are not synced), then
-  // the DB closes and the mark says the log may be reused. If the write
-  // fails (a background error) there is no mark.
+  // disk with everything before it (staging writes are not synced; if the
+  // memtable is full the write starts a new log, which is then the synced
+  // one the mark names), then the DB closes and the mark says the log may
+  // be reused. If the write fails (a background error) there is no mark.
+  // The directory lock is released after this body, once the mark is left.
   ~LevelDbSpace() override {
     leveldb::WriteBatch nothing;
     leveldb::WriteOptions synced;
@@ -240,6 +260,7 @@ class LevelDbSpace final : public gibkit::Space {
     return from_leveldb(it->status(), "LevelDB scan");
   }
 
+  gibkit_space_leveldb::DirectoryLock lock_;  // first: released last
   const std::string path_;
   std::mutex write_mutex_;
   std::unique_ptr<leveldb::DB> db_;
