@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "batch_reserve.h"
 #include "clean_close.h"
 #include "directory_lock.h"
 #include "gibkit/plugin.h"
@@ -175,6 +176,18 @@ class LevelDbSpace final : public gibkit::Space {
     // allocations a record.
     std::string k;
     std::string existing;
+    std::size_t bytes = 64;  // LevelDB's header, and room for the heads below
+    for (const gibkit::StoredRecordView& record : batch.puts) {
+      bytes += gibkit_space_leveldb::encoded_put_size(kRecordPrefix.size() + record.address.size(),
+                                                      record.json_text.size());
+    }
+    for (const auto& [timeline, head] : new_heads) {
+      bytes += gibkit_space_leveldb::encoded_put_size(kHeadPrefix.size() + timeline.size(), head.size());
+    }
+    for (std::string_view address : batch.erases) {
+      bytes += gibkit_space_leveldb::encoded_put_size(kRecordPrefix.size() + address.size(), 0);
+    }
+    gibkit_space_leveldb::reserve(out, bytes);
     leveldb::ReadOptions read_options;
     read_options.verify_checksums = true;
     for (const gibkit::StoredRecordView& record : batch.puts) {

@@ -3,6 +3,7 @@
 
 #include "gibkit/saga/contexts.h"
 #include "gibkit/saga/sync_messages.h"
+#include "gibkit/json.h"
 #include "gibkit/record_graph.h"
 
 namespace gibkit::saga {
@@ -138,6 +139,28 @@ TEST(SyncMessagesTest, TheHeadDecodesWithoutThePayloads) {
   Result<std::vector<Payload>> payloads = decode_payloads(genuine_head->unparsed_payloads);
   ASSERT_TRUE(payloads.ok()) << payloads.status().to_string();
   EXPECT_EQ(*payloads, std::vector<Payload>{Payload::of(some_record())});
+}
+
+// A payload is stored as to_json_text() writes it, whatever form it came
+// in: the text as sent is kept only when it is that form already.
+TEST(SyncMessagesTest, PayloadsAreKeptInTheFormTheRecordWrites) {
+  const IbGib record = make_stone("note", json::Object{{"text", "caf\u00e9 / \"q\""}, {"n", 2.0}},
+                                  json::Object{{"ancestor", json::Array{json::Value(kFrame)}}});
+  const std::string stored = record.to_json_text();
+  const std::string spaced = "{ \"ib\": \"" + record.ib + "\", \"gib\": \"" + record.gib +
+                             "\", \"data\": " + json::stringify(*record.data) + ", \"rel8ns\": " +
+                             json::stringify(json::Value(*record.rel8ns)) + " }";
+  const std::string reordered = "{\"gib\":\"" + record.gib + "\",\"ib\":\"" + record.ib +
+                                "\",\"data\":" + json::stringify(*record.data) + ",\"rel8ns\":" +
+                                json::stringify(json::Value(*record.rel8ns)) + "}";
+  for (const std::string& sent : {stored, spaced, reordered}) {
+    Result<std::vector<Payload>> payloads = decode_payloads("[" + sent + "]");
+    ASSERT_TRUE(payloads.ok()) << payloads.status().to_string();
+    ASSERT_EQ(payloads->size(), 1u);
+    EXPECT_EQ((*payloads)[0].json_text, stored) << sent;
+    EXPECT_EQ((*payloads)[0].address, record.address());
+    EXPECT_EQ((*payloads)[0].related, std::vector<std::string>{kFrame});
+  }
 }
 
 TEST(SyncMessagesTest, OnlyADeltaCarriesPayloads) {

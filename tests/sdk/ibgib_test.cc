@@ -1,9 +1,12 @@
 #include "gibkit/ibgib.h"
 
+#include "gibkit/json.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace gibkit {
 namespace {
@@ -100,6 +103,34 @@ TEST(IbGib, ToJsonTextIsStringifyOfToJson) {
     const Result<IbGib> r = IbGib::parse(line);
     ASSERT_TRUE(r.ok()) << line;
     EXPECT_EQ(r->to_json_text(), json::stringify(r->to_json())) << line;
+  }
+}
+
+// A reader keeps a record's text as it came when the text is stringify's
+// output (json::parse_with_form) with to_json_text()'s layout: then the two
+// must be the same bytes. Every other layout is refused, so it is written.
+TEST(IbGib, JsonTextLayoutMeansToJsonTextGivesTheTextBack) {
+  std::vector<std::string> texts = {R"({"ib":"x","gib":"g"})", R"({"ib":"x","gib":"g","data":{"a":1}})",
+                                    R"({"ib":"x","gib":"g","rel8ns":{"past":["a^B"]}})"};
+  std::ifstream vectors(std::string(GIBKIT_VECTORS_DIR) + "/ibgib-v1/records.jsonl");
+  ASSERT_TRUE(vectors.good());
+  for (std::string line; std::getline(vectors, line);) texts.push_back(line);
+  std::size_t kept = 0;
+  for (const std::string& text : texts) {
+    bool stringified = false;
+    Result<json::Value> value = json::parse_with_form(text, stringified);
+    ASSERT_TRUE(value.ok()) << text;
+    if (!stringified || !IbGib::has_json_text_layout(*value)) continue;
+    ++kept;
+    EXPECT_EQ(IbGib::from_json(*value)->to_json_text(), text);
+  }
+  EXPECT_GE(kept, 3u);  // the vectors are ts-gib's stringify output; most qualify
+  for (std::string_view other : {R"({"gib":"g","ib":"x"})", R"({"ib":"x","gib":"g","data":null})",
+                                 R"({"ib":"x","gib":"g","rel8ns":null})", R"({"ib":"x","gib":"g","rel8ns":{},"data":1})",
+                                 R"({"ib":"x"})", R"({"ib":1,"gib":"g"})", R"({"ib":"x","gib":"g","more":1})", "[]"}) {
+    Result<json::Value> value = json::parse(other);
+    ASSERT_TRUE(value.ok()) << other;
+    EXPECT_FALSE(IbGib::has_json_text_layout(*value)) << other;
   }
 }
 

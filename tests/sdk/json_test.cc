@@ -333,6 +333,33 @@ TEST(JsonValue, TypesTruthinessAndLookups) {
   EXPECT_NE(Value(1), Value("1"));
 }
 
+// parse_with_form says "stringified" only for stringify's own output, and
+// says it for the plain texts records are made of.
+TEST(JsonForm, StringifiedOnlyWhenStringifyWritesTheTextBack) {
+  for (std::string_view same : {R"({"ib":"a","n":[1,-2,0,123456789012345,1.5,1e+21,5e-324,0.1],"t":true,"z":null})",
+                                "\"\xc3\xa9 \xe2\x80\xa8 \x7f\"", "[]", "{}", "0", R"({"b":{"a":[{"c":"d"}]}})"}) {
+    bool stringified = false;
+    Result<Value> value = parse_with_form(same, stringified);
+    ASSERT_TRUE(value.ok()) << same;
+    EXPECT_TRUE(stringified) << same;
+    EXPECT_EQ(stringify(*value), same);
+  }
+  // Each parses to a value whose stringified form is other bytes (or, for
+  // the escapes and the array index, may be the same bytes but is not
+  // worth telling apart).
+  for (std::string_view other : {R"({"a": 1})", " {}", "{}\n", "[1 ]", "1.0", "1E3", "1e21", "-0", "0.10",
+                                 "12345678901234567890", R"({"a":1,"a":2})", R"({"b":1,"0":2})", R"({"0":1})",
+                                 R"("\/")", R"("\u0041")", R"("\n")", R"({"\u0061":1})"}) {
+    bool stringified = true;
+    Result<Value> value = parse_with_form(other, stringified);
+    ASSERT_TRUE(value.ok()) << other;
+    EXPECT_FALSE(stringified) << other;
+  }
+  bool stringified = true;
+  EXPECT_FALSE(parse_with_form("[1,", stringified).ok());
+  EXPECT_FALSE(stringified);
+}
+
 }  // namespace
 }  // namespace gibkit::json
 

@@ -53,10 +53,18 @@ Result<IbGib> record_from(json::Value value, std::string_view field) {
 // The payloads array, decoded one record at a time: the array text is split
 // without building any value, so a large message never exists as one tree
 // of parsed values (that tree costs ~25x the text).
+//
+// A payload's text is stored as to_json_text() writes it. A sender sends
+// what it stored, so the element usually is that text already: then it is
+// kept as it came instead of written again (a tenth of a receiver's CPU at
+// 100k records, docs/performance.md round 5); otherwise it is written.
 Result<Payload> payload_from(std::string_view element) {
-  GIBKIT_ASSIGN_OR_RETURN(json::Value value, json::parse(element));
+  bool stringified = false;
+  GIBKIT_ASSIGN_OR_RETURN(json::Value value, json::parse_with_form(element, stringified));
+  const bool as_stored = stringified && IbGib::has_json_text_layout(value);
   GIBKIT_ASSIGN_OR_RETURN(IbGib record, record_from(std::move(value), "payloads"));
-  return Payload::of(record);
+  if (!as_stored) return Payload::of(record);
+  return Payload{record.address(), std::string(element), record.all_rel8d()};
 }
 
 Result<std::vector<Payload>> payloads_from_text(std::string_view array_text, const ParallelFor& parallel) {

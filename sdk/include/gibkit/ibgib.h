@@ -82,6 +82,13 @@ struct IbGib {
   // {"ib":..,"gib":..,"data":..,"rel8ns":..}, absent parts left out.
   [[nodiscard]] json::Value to_json() const;
   [[nodiscard]] std::string to_json_text() const;
+  // Whether `value` (a record's JSON, not yet read) has its members in
+  // to_json_text()'s order and none that from_json() drops (a null data or
+  // rel8ns): then to_json_text() of the record read from it equals
+  // json::stringify(value). With json::parse_with_form, a reader keeps the
+  // text it was given, byte for byte what to_json_text() would write,
+  // without writing it again.
+  [[nodiscard]] static bool has_json_text_layout(const json::Value& value);
 
   [[nodiscard]] std::string address() const;  // "ib^gib"
 

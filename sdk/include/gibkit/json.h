@@ -185,6 +185,16 @@ struct ParseOptions {
 [[nodiscard]] Result<Value> parse(std::string_view text, const ParseOptions& options = {},
                                   ParseError* error = nullptr);
 
+// parse(), also telling whether `text` is exactly what stringify() writes for
+// the value it parses to (JSON.stringify(JSON.parse(text)) === text): no
+// whitespace, numbers in their shortest form, no duplicate keys. A reader
+// that keeps values in stringified form can then keep the text it was given
+// instead of writing it again. True only when sure: a text with an escape in
+// a string, or with an array-index key, gives false even where stringify
+// would write the same bytes.
+[[nodiscard]] Result<Value> parse_with_form(std::string_view text, bool& is_stringified,
+                                            const ParseOptions& options = {});
+
 // One member of an object as split_object() gives it: the key decoded, the
 // value still its JSON text (a view into the text given to split_object).
 struct RawMember {

@@ -108,6 +108,19 @@ std::string IbGib::to_json_text() const {
   return out;
 }
 
+bool IbGib::has_json_text_layout(const json::Value& value) {
+  if (!value.is_object()) return false;
+  const json::Object& object = value.as_object();
+  auto it = object.begin();
+  const auto next_is = [&](std::string_view key) { return it != object.end() && it->first == key; };
+  // visit_members' order: ib and gib always, then data and rel8ns when set.
+  if (!next_is("ib") || !(it++)->second.is_string()) return false;
+  if (!next_is("gib") || !(it++)->second.is_string()) return false;
+  if (next_is("data") && (it++)->second.is_null()) return false;
+  if (next_is("rel8ns") && (it++)->second.is_null()) return false;
+  return it == object.end();
+}
+
 std::string IbGib::address() const { return ib + "^" + gib; }
 
 std::vector<std::string> IbGib::rel8d(std::string_view name) const {

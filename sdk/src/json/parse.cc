@@ -61,6 +61,9 @@ class Parser {
   }
 
   const ParseError& error() const { return error_; }
+  // After parse_document(): whether stringify() of the value writes the
+  // text back byte for byte (see json::parse_with_form).
+  bool is_stringified() const { return stringified_; }
 
  private:
   // The frame both splits share: `open`, items separated by commas, `close`,
@@ -124,6 +127,7 @@ class Parser {
       const char c = text_[pos_];
       if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
       ++pos_;
+      stringified_ = false;  // stringify writes no whitespace
     }
   }
 
@@ -215,7 +219,19 @@ class Parser {
       }
       return fail("expected ',' or '}' in object");
     }
-    if (out != nullptr) *out = Value(Object::from_members(std::move(members)));
+    if (out != nullptr) {
+      // stringify writes array-index keys first, and a duplicate key once:
+      // a text with either is not its value's stringified form (as such
+      // keys are rare in records, not worth telling the harmless orders
+      // apart).
+      const std::size_t count = members.size();
+      for (const Object::Member& member : members) {
+        if (is_array_index_key(member.first)) stringified_ = false;
+      }
+      Object object = Object::from_members(std::move(members));
+      if (object.size() != count) stringified_ = false;
+      *out = Value(std::move(object));
+    }
     return true;
   }
 
@@ -304,6 +320,9 @@ class Parser {
         continue;
       }
       ++pos_;  // backslash
+      // stringify writes some escapes itself ("\n"), but telling those from
+      // the ones it would not ("\/", "\u0041") is not worth it here.
+      stringified_ = false;
       if (at_end()) return fail("unterminated string", start);
       const char escape = text_[pos_];
       std::string discarded;  // escapes of a string only checked (rare, short)
@@ -376,6 +395,16 @@ class Parser {
     } else if (ec != std::errc() || end != number.data() + number.size()) {
       return fail("invalid number", start);
     }
+    // The shortest round-trip form is what stringify writes. An integer of
+    // at most 15 digits without a sign of zero is written back as it is
+    // (exact in a double, no exponent below 1e21); anything else is compared.
+    if (stringified_) {
+      const bool negative = number[0] == '-';
+      const std::size_t digits = number.size() - (negative ? 1 : 0);
+      const bool plain_integer =
+          digits <= 15 && number.find_first_of(".eE") == std::string_view::npos && number != "-0";
+      if (!plain_integer && number_to_string(value) != number) stringified_ = false;
+    }
     out = Value(value);
     return true;
   }
@@ -385,6 +414,7 @@ class Parser {
   std::size_t pos_ = 0;
   ParseError error_;
   bool too_deep_ = false;
+  bool stringified_ = true;
 };
 
 }  // namespace
@@ -401,6 +431,13 @@ Result<std::vector<std::string_view>> split_array(std::string_view text, const P
   Parser parser(text, options);
   Result<std::vector<std::string_view>> result = parser.split_array_document();
   if (!result.ok() && error != nullptr) *error = parser.error();
+  return result;
+}
+
+Result<Value> parse_with_form(std::string_view text, bool& is_stringified, const ParseOptions& options) {
+  Parser parser(text, options);
+  Result<Value> result = parser.parse_document();
+  is_stringified = result.ok() && parser.is_stringified();
   return result;
 }
 
