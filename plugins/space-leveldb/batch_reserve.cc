@@ -2,6 +2,9 @@
 
 #include <sys/mman.h>
 
+#include <cstdint>
+#include <limits>
+
 namespace gibkit_space_leveldb {
 namespace {
 
@@ -24,7 +27,9 @@ std::size_t encoded_put_size(std::size_t key_size, std::size_t value_size) {
 }
 
 void reserve(leveldb::WriteBatch& batch, std::size_t bytes) {
-  if (bytes < kWorthReserving) return;
+  // LevelDB writes a value's length as a 32-bit varint; a batch larger
+  // than that (only without a staging spill) is left to grow.
+  if (bytes < kWorthReserving || bytes > std::numeric_limits<std::uint32_t>::max()) return;
   // Read-only private anonymous memory reads as zeros from the kernel's
   // shared zero page (a huge one where transparent huge pages allow it):
   // nothing is allocated or charged for it.
