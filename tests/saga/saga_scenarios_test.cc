@@ -298,6 +298,53 @@ TEST_F(SagaScenarioTest, LargeDeltasAreSplitIntoSizeBoundedMessages) {
   expect_equal_graphs({&notes});
 }
 
+// A first sync to a peer reads its first batch while the Init is answered
+// (SyncReport::early_batch), guessing the peer holds nothing: right here,
+// so the batch is used, and what take_batch left over goes into the next
+// Delta (messages of 16 KiB: several Deltas). A peer it knows, it does not
+// guess about.
+TEST_F(SagaScenarioTest, AFirstSyncReadsItsFirstBatchWhileTheInitIsAnswered) {
+  make_nodes(SyncOptions{.max_message_bytes = 16384});
+  TimelineBuilder notes(*alice, "notes");
+  for (int i = 0; i < 20; ++i) notes.patch({{"line", std::string(300, static_cast<char>('a' + i))}});
+
+  SyncReport first = sync({notes.head()});
+
+  EXPECT_EQ(first.early_batch, SyncReport::EarlyBatch::kUsed);
+  EXPECT_GT(first.turns, 4u);
+  EXPECT_EQ(first.records_sent, 42u);  // the fork and 20 mut8 frames, each with its dna
+  expect_equal_graphs({&notes});
+
+  notes.patch({{"line", "one more"}});
+  SyncReport second = sync({notes.head()});
+  EXPECT_EQ(second.early_batch, SyncReport::EarlyBatch::kNone);
+  EXPECT_EQ(second.records_sent, 2u);
+  expect_equal_graphs({&notes});
+}
+
+// The guess is wrong when the peer got the timeline from someone else:
+// Bob never synced with Alice but holds her notes through Carol. The Ack
+// says so, the early batch is dropped, and only the new frames go.
+TEST_F(SagaScenarioTest, AnEarlyBatchTheAckDisprovesIsDropped) {
+  static int counter = 0;
+  std::unique_ptr<TestNode> carol = make_node("carol-scenario-" + std::to_string(++counter));
+  ASSERT_TRUE(carol);
+  enroll(*alice, *carol);
+  enroll(*carol, *bob);
+  TimelineBuilder notes(*alice, "notes");
+  notes.patch({{"text", "first"}});
+  sync_or_fail(*alice, *carol, {notes.head()});
+  sync_or_fail(*carol, *bob, {notes.head()});
+  notes.patch({{"text", "second"}});
+
+  SyncReport report = sync({notes.head()});
+
+  EXPECT_EQ(report.early_batch, SyncReport::EarlyBatch::kDropped);
+  EXPECT_EQ(outcome(report, notes.tjp()), Kind::kSent);
+  EXPECT_EQ(report.records_sent, 2u);  // the new frame and its dna
+  expect_equal_graphs({&notes});
+}
+
 TEST_F(SagaScenarioTest, EndorsementsMadeForOtherPeersAreReplayedFromTheReceiversOwnHead) {
   // Alice's domain endorses sessions for Carol too; Bob never saw those
   // frames, so the Init carries them and Bob replays each from his head.

@@ -229,9 +229,21 @@ class SenderSaga {
 
   Status run_legs(const std::vector<std::string>& addresses) {
     GIBKIT_RETURN_IF_ERROR(resolve_roots(addresses));
-    GIBKIT_RETURN_IF_ERROR(init());
-    GIBKIT_RETURN_IF_ERROR(start_first_delta_walk());
-    GIBKIT_RETURN_IF_ERROR(exchange(first_delta_records(), wanted_));
+    Status initialized = init();
+    if (!initialized.ok()) {
+      drop_early_batch();
+      return initialized;
+    }
+    if (early_batch_ && early_batch_fits()) {
+      report_.early_batch = SyncReport::EarlyBatch::kUsed;
+      // Joined first: its thread writes `pending` until then.
+      Result<Batch> taken = early_batch_->batch.get();
+      GIBKIT_RETURN_IF_ERROR(exchange(early_batch_->source, wanted_, std::move(taken), std::move(early_batch_->pending)));
+    } else {
+      drop_early_batch();
+      GIBKIT_RETURN_IF_ERROR(start_first_delta_walk());
+      GIBKIT_RETURN_IF_ERROR(exchange(first_delta_records(), wanted_));
+    }
     finish_first_delta_walk();
     GIBKIT_RETURN_IF_ERROR(resolve_divergence());
     GIBKIT_RETURN_IF_ERROR(commit());
@@ -289,6 +301,7 @@ class SenderSaga {
     if (pending) fields.set("previousSaga", *pending);
     GIBKIT_ASSIGN_OR_RETURN(std::optional<ResumeMark> resume, resume_mark());
     if (resume) fields.set("resumeSaga", resume->saga_id);
+    if (!known && !resume) read_early_batch();
     GIBKIT_ASSIGN_OR_RETURN(SyncResponse ack, turn(Leg::kInit, std::move(fields), {}, std::move(earlier)));
     if (pending) GIBKIT_RETURN_IF_ERROR(take_previous_outcome(ack.context, *pending));
     GIBKIT_RETURN_IF_ERROR(note_peer_store(ack.context));
@@ -443,15 +456,65 @@ class SenderSaga {
     return batch;
   }
 
+  // A peer that never acknowledged a session of this node is, most of the
+  // time, syncing with it for the first time and holds none of what is
+  // sent: its Ack will make every timeline head and stone a root of the
+  // first walk, with nothing to stop at. On that guess the first Delta's
+  // batch is read while the Init is signed, sent and answered (a fifth of a
+  // 10k-record sync's first Delta, docs/performance.md round 5). After the
+  // Ack it is used only if the guess was exactly right (early_batch_fits);
+  // otherwise it is dropped, having cost one batch of reads on another
+  // thread. A node that knows the peer, or resumes a saga with it, guesses
+  // nothing.
+  struct EarlyBatch {
+    std::vector<std::string> roots;  // the first walk's roots, as guessed
+    RecordSource source;
+    std::optional<StoredRecord> pending;  // take_batch's, for the batch after
+    std::future<Result<Batch>> batch;
+  };
+  void read_early_batch() {
+    std::vector<std::string> roots;
+    for (const Timeline& timeline : timelines_) roots.push_back(timeline.own_head);
+    roots.insert(roots.end(), stones_.begin(), stones_.end());
+    first_walk_reader_ = std::make_unique<RecordReader>(std::vector<Space*>{&durable()});
+    peer_known_.clear();
+    first_walk_.emplace(*first_walk_reader_, roots, ClosureOptions{.stop = &peer_known_});
+    early_batch_.emplace();
+    early_batch_->roots = std::move(roots);
+    early_batch_->source = first_delta_records();
+    // Reads only the walk, `pending` and the durable space (which is safe
+    // to use from several threads) while init() goes on.
+    early_batch_->batch = std::async(std::launch::async, [this, early = &*early_batch_] {
+      return take_batch(early->source, early->pending);
+    });
+  }
+  // The Ack answered as guessed: no timeline or stone held by the peer,
+  // none asked back, and so the same roots in the same order.
+  bool early_batch_fits() const {
+    return peer_holds_.empty() && wanted_.empty() && resumed_records_.empty() && send_roots_ == early_batch_->roots;
+  }
+  // Waits for the early batch's reads and forgets them and their walk.
+  void drop_early_batch() {
+    if (!early_batch_) return;
+    if (early_batch_->batch.valid()) early_batch_->batch.wait();
+    early_batch_.reset();
+    first_walk_.reset();
+    first_walk_reader_.reset();
+    peer_known_.clear();
+    report_.early_batch = SyncReport::EarlyBatch::kDropped;
+  }
+
   // Delta turns: sends the records of `source` in size-bounded batches (the
   // first turn also asks for `wanted`), and keeps turning until the
   // receiver has sent all that was asked for. Pipelined: the next batch is
   // read from the spaces while the current one is signed, sent and answered
   // (the receiver, in turn, verifies a batch while the next one is on its
   // way).
-  Status exchange(const RecordSource& source, const std::vector<std::string>& wanted) {
-    std::optional<StoredRecord> pending;
-    Result<Batch> ready = take_batch(source, pending);
+  // `taken` and `pending`, when given, are a batch already taken from
+  // `source` and what take_batch left for the next (read_early_batch).
+  Status exchange(const RecordSource& source, const std::vector<std::string>& wanted,
+                  std::optional<Result<Batch>> taken = std::nullopt, std::optional<StoredRecord> pending = std::nullopt) {
+    Result<Batch> ready = taken ? std::move(*taken) : take_batch(source, pending);
     bool first = true;
     bool more = !wanted.empty();
     while (true) {
@@ -709,6 +772,9 @@ class SenderSaga {
   std::unordered_set<std::string> resumed_records_;  // staged at the receiver by a broken saga it adopted
   std::unique_ptr<RecordReader> first_walk_reader_;  // the first Deltas' walk (start_first_delta_walk)
   std::optional<ClosureWalk> first_walk_;
+  // Declared after what its thread reads, so that it is destroyed (its
+  // future joined) first.
+  std::optional<EarlyBatch> early_batch_;
   std::size_t resumed_skipped_ = 0;
   std::string peer_store_;  // the staging store the peer's Ack announced, if any
 };

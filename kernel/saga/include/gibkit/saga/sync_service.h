@@ -120,6 +120,12 @@ struct SyncReport {
   // peer had staged and adopted into this one (Ack `resumed`): not sent again.
   std::string resumed_saga;
   std::size_t records_resumed = 0;
+  // The first Delta's batch read while the Init was answered, on the guess
+  // that a peer new to this node holds none of what is sent: kUsed when the
+  // Ack bore the guess out, kDropped when it did not (docs/protocol.md,
+  // "Pipelining"); kNone when no batch was read early.
+  enum class EarlyBatch { kNone, kUsed, kDropped };
+  EarlyBatch early_batch = EarlyBatch::kNone;
 };
 
 // What the receiver reports of each saga (gibd logs it as logfmt).
