@@ -36,7 +36,13 @@ void reserve(leveldb::WriteBatch& batch, std::size_t bytes) {
   void* zeros = ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (zeros == MAP_FAILED) return;
   (void)::madvise(zeros, bytes, MADV_HUGEPAGE);  // fewer faults; fine if refused
-  batch.Put(leveldb::Slice(), leveldb::Slice(static_cast<const char*>(zeros), bytes));
+  try {
+    batch.Put(leveldb::Slice(), leveldb::Slice(static_cast<const char*>(zeros), bytes));
+  } catch (...) {
+    // Out of memory for the string: no reservation, and the batch goes on
+    // growing as it would have. Put() may have counted and begun the
+    // record; Clear() (no allocation) makes the batch empty again.
+  }
   batch.Clear();  // std::string::clear(): the capacity stays
   ::munmap(zeros, bytes);
 }

@@ -24,7 +24,8 @@ namespace gibkit_space_leveldb {
 
 // Makes `batch` (empty) hold `bytes` of contents without growing. Only
 // an optimization: below a size where doubling costs little, or when the
-// mapping fails, it does nothing. Leaves `batch` empty.
+// mapping or the string's allocation fails, it does nothing. Leaves `batch`
+// empty; does not throw.
 void reserve(leveldb::WriteBatch& batch, std::size_t bytes);
 
 }  // namespace gibkit_space_leveldb

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "batch_reserve.h"
 #include "clean_close.h"
@@ -176,10 +177,26 @@ class LevelDbSpace final : public gibkit::Space {
     // allocations a record.
     std::string k;
     std::string existing;
-    std::size_t bytes = 64;  // LevelDB's header, and room for the heads below
+    leveldb::ReadOptions read_options;
+    read_options.verify_checksums = true;
+    // Content addressed: the first stored bytes stay, so only records not
+    // stored yet are put -- and only they count in the batch's reservation
+    // (a peer may send many records this node holds already).
+    std::vector<const gibkit::StoredRecordView*> missing;
+    missing.reserve(batch.puts.size());
     for (const gibkit::StoredRecordView& record : batch.puts) {
-      bytes += gibkit_space_leveldb::encoded_put_size(kRecordPrefix.size() + record.address.size(),
-                                                      record.json_text.size());
+      k.assign(kRecordPrefix).append(record.address);
+      leveldb::Status s = db_->Get(read_options, slice(k), &existing);
+      if (s.IsNotFound()) {
+        missing.push_back(&record);
+      } else if (!s.ok()) {
+        return from_leveldb(s, "LevelDB read of " + std::string(record.address));
+      }
+    }
+    std::size_t bytes = 64;  // LevelDB's header, and room to spare
+    for (const gibkit::StoredRecordView* record : missing) {
+      bytes += gibkit_space_leveldb::encoded_put_size(kRecordPrefix.size() + record->address.size(),
+                                                      record->json_text.size());
     }
     for (const auto& [timeline, head] : new_heads) {
       bytes += gibkit_space_leveldb::encoded_put_size(kHeadPrefix.size() + timeline.size(), head.size());
@@ -188,17 +205,9 @@ class LevelDbSpace final : public gibkit::Space {
       bytes += gibkit_space_leveldb::encoded_put_size(kRecordPrefix.size() + address.size(), 0);
     }
     gibkit_space_leveldb::reserve(out, bytes);
-    leveldb::ReadOptions read_options;
-    read_options.verify_checksums = true;
-    for (const gibkit::StoredRecordView& record : batch.puts) {
-      k.assign(kRecordPrefix).append(record.address);
-      // Content addressed: the first stored bytes stay.
-      leveldb::Status s = db_->Get(read_options, slice(k), &existing);
-      if (s.IsNotFound()) {
-        out.Put(slice(k), slice(record.json_text));
-      } else if (!s.ok()) {
-        return from_leveldb(s, "LevelDB read of " + std::string(record.address));
-      }
+    for (const gibkit::StoredRecordView* record : missing) {
+      k.assign(kRecordPrefix).append(record->address);
+      out.Put(slice(k), slice(record->json_text));
     }
     for (std::string_view address : batch.erases) {
       k.assign(kRecordPrefix).append(address);

@@ -1,10 +1,12 @@
 // The sender side of the saga: Init, Delta turns, Commit, then the local
 // commit of what the receiver sent back.
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <future>
 #include <memory>
 #include <map>
+#include <system_error>
 #include <unordered_set>
 
 #include "gibkit/saga/contexts.h"
@@ -471,6 +473,9 @@ class SenderSaga {
     RecordSource source;
     std::optional<StoredRecord> pending;  // take_batch's, for the batch after
     std::future<Result<Batch>> batch;
+    // Set by drop_early_batch: the source then ends the batch at the next
+    // record, so that a wrong guess does not wait for a whole batch.
+    std::atomic<bool> dropped{false};
   };
   void read_early_batch() {
     std::vector<std::string> roots;
@@ -481,21 +486,33 @@ class SenderSaga {
     first_walk_.emplace(*first_walk_reader_, roots, ClosureOptions{.stop = &peer_known_});
     early_batch_.emplace();
     early_batch_->roots = std::move(roots);
-    early_batch_->source = first_delta_records();
+    early_batch_->source = [records = first_delta_records(),
+                            early = &*early_batch_]() -> Result<std::optional<StoredRecord>> {
+      if (early->dropped.load(std::memory_order_relaxed)) return std::optional<StoredRecord>();
+      return records();
+    };
     // Reads only the walk, `pending` and the durable space (which is safe
     // to use from several threads) while init() goes on.
-    early_batch_->batch = std::async(std::launch::async, [this, early = &*early_batch_] {
-      return take_batch(early->source, early->pending);
-    });
+    try {
+      early_batch_->batch = std::async(std::launch::async, [this, early = &*early_batch_] {
+        return take_batch(early->source, early->pending);
+      });
+    } catch (const std::system_error&) {  // no thread to be had: no early batch, nothing lost
+      early_batch_.reset();
+      first_walk_.reset();
+      first_walk_reader_.reset();
+    }
   }
   // The Ack answered as guessed: no timeline or stone held by the peer,
   // none asked back, and so the same roots in the same order.
   bool early_batch_fits() const {
     return peer_holds_.empty() && wanted_.empty() && resumed_records_.empty() && send_roots_ == early_batch_->roots;
   }
-  // Waits for the early batch's reads and forgets them and their walk.
+  // Waits for the early batch's reads (the record being read at most: see
+  // EarlyBatch::dropped) and forgets them and their walk.
   void drop_early_batch() {
     if (!early_batch_) return;
+    early_batch_->dropped.store(true, std::memory_order_relaxed);
     if (early_batch_->batch.valid()) early_batch_->batch.wait();
     early_batch_.reset();
     first_walk_.reset();
@@ -772,10 +789,10 @@ class SenderSaga {
   std::unordered_set<std::string> resumed_records_;  // staged at the receiver by a broken saga it adopted
   std::unique_ptr<RecordReader> first_walk_reader_;  // the first Deltas' walk (start_first_delta_walk)
   std::optional<ClosureWalk> first_walk_;
+  std::size_t resumed_skipped_ = 0;
   // Declared after what its thread reads, so that it is destroyed (its
   // future joined) first.
   std::optional<EarlyBatch> early_batch_;
-  std::size_t resumed_skipped_ = 0;
   std::string peer_store_;  // the staging store the peer's Ack announced, if any
 };
 
