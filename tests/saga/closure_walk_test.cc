@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -79,10 +80,30 @@ TEST_F(ClosureWalkTest, GivesTheClosureInDependencyOrderWithEachRecordsStoredTex
   std::set<std::string> given_addresses;
   for (const StoredRecord& record : given) given_addresses.insert(record.address);
   EXPECT_EQ(std::set<std::string>(walk.visited().begin(), walk.visited().end()), given_addresses);
-  // Once through, it stays through.
+  // Once through, it stays through, also with its set taken.
+  const std::unordered_set<std::string> taken = walk.take_visited();
+  EXPECT_EQ(std::set<std::string>(taken.begin(), taken.end()), given_addresses);
+  EXPECT_TRUE(walk.visited().empty());
   Result<std::optional<StoredRecord>> after = walk.next();
   ASSERT_TRUE(after.ok());
   EXPECT_FALSE(after->has_value());
+}
+
+// A walk still going keeps its set (it is what stops it giving a record
+// twice): take_visited() copies, and the walk gives each record once.
+TEST_F(ClosureWalkTest, AWalkStillGoingKeepsItsSetWhenTaken) {
+  RecordReader reader({node->durable.get()});
+  ClosureWalk walk(reader, {head, lone});
+  Result<std::optional<StoredRecord>> first = walk.next();
+  ASSERT_TRUE(first.ok() && first->has_value());
+  const std::unordered_set<std::string> taken = walk.take_visited();
+  EXPECT_EQ(taken, walk.visited());
+  std::vector<StoredRecord> rest = drain(walk);
+  std::set<std::string> addresses{(*first)->address};
+  for (const StoredRecord& record : rest) EXPECT_TRUE(addresses.insert(record.address).second) << record.address;
+  Result<std::vector<std::string>> listed = dependency_closure(reader, {head, lone});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(addresses.size(), listed->size());
 }
 
 TEST_F(ClosureWalkTest, ReadsEachRecordOnceWhileItsTextFitsTheBudget) {

@@ -404,7 +404,13 @@ class SenderSaga {
   // Once the first Deltas are through: the walk's records are now known
   // to the receiver (the stop set of later closures).
   void finish_first_delta_walk() {
-    peer_known_.insert(first_walk_->visited().begin(), first_walk_->visited().end());
+    // Moved, not copied, when there is nothing to add it to (a first sync:
+    // 100k addresses at 100k records, between the last Delta and the Commit).
+    if (peer_known_.empty()) {
+      peer_known_ = first_walk_->take_visited();
+    } else {
+      peer_known_.insert(first_walk_->visited().begin(), first_walk_->visited().end());
+    }
     report_.records_resumed = resumed_skipped_;
     first_walk_.reset();
   }
@@ -474,8 +480,10 @@ class SenderSaga {
     std::optional<StoredRecord> pending;  // take_batch's, for the batch after
     std::future<Result<Batch>> batch;
     // Set by drop_early_batch: the source then ends the batch at the next
-    // record, so that a wrong guess does not wait for a whole batch.
-    std::atomic<bool> dropped{false};
+    // record, so that a wrong guess does not wait for a whole batch. False
+    // when made (a C++20 atomic is value-initialized; no member initializer,
+    // which clang cannot use before SenderSaga is complete).
+    std::atomic<bool> dropped;
   };
   void read_early_batch() {
     std::vector<std::string> roots;

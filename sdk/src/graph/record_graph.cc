@@ -105,6 +105,13 @@ Result<std::optional<StoredRecord>> ClosureWalk::next() {
   return record;
 }
 
+std::unordered_set<std::string> ClosureWalk::take_visited() {
+  if (!failed_.ok() || next_root_ < roots_.size() || !stack_.empty()) return seen_;
+  std::unordered_set<std::string> taken = std::move(seen_);
+  seen_.clear();  // a moved-from set is valid but unspecified
+  return taken;
+}
+
 Result<std::optional<StoredRecord>> ClosureWalk::step() {
   // Post-order: a record is given once everything it relates has been.
   while (true) {
