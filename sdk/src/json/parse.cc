@@ -64,6 +64,9 @@ class Parser {
   // After parse_document(): whether stringify() of the value writes the
   // text back byte for byte (see json::parse_with_form).
   bool is_stringified() const { return stringified_; }
+  // Makes the checks behind is_stringified() that cost more than a store
+  // (each key, each number): only parse_with_form asks, parse() need not pay.
+  void track_form() { track_form_ = true; }
 
  private:
   // The frame both splits share: `open`, items separated by commas, `close`,
@@ -225,11 +228,14 @@ class Parser {
       // keys are rare in records, not worth telling the harmless orders
       // apart).
       const std::size_t count = members.size();
-      for (const Object::Member& member : members) {
-        if (is_array_index_key(member.first)) stringified_ = false;
+      const bool checked = track_form_ && stringified_;
+      if (checked) {
+        for (const Object::Member& member : members) {
+          if (is_array_index_key(member.first)) stringified_ = false;
+        }
       }
       Object object = Object::from_members(std::move(members));
-      if (object.size() != count) stringified_ = false;
+      if (checked && object.size() != count) stringified_ = false;
       *out = Value(std::move(object));
     }
     return true;
@@ -398,7 +404,7 @@ class Parser {
     // The shortest round-trip form is what stringify writes. An integer of
     // at most 15 digits without a sign of zero is written back as it is
     // (exact in a double, no exponent below 1e21); anything else is compared.
-    if (stringified_) {
+    if (track_form_ && stringified_) {
       const bool negative = number[0] == '-';
       const std::size_t digits = number.size() - (negative ? 1 : 0);
       const bool plain_integer =
@@ -414,6 +420,7 @@ class Parser {
   std::size_t pos_ = 0;
   ParseError error_;
   bool too_deep_ = false;
+  bool track_form_ = false;  // track_form()
   bool stringified_ = true;
 };
 
@@ -436,6 +443,7 @@ Result<std::vector<std::string_view>> split_array(std::string_view text, const P
 
 Result<Value> parse_with_form(std::string_view text, bool& is_stringified, const ParseOptions& options) {
   Parser parser(text, options);
+  parser.track_form();
   Result<Value> result = parser.parse_document();
   is_stringified = result.ok() && parser.is_stringified();
   return result;
