@@ -9,6 +9,7 @@ packages=(
   libbotan-2-dev
   libwebsockets-dev
   libleveldb-dev libsnappy-dev
+  libxxhash-dev           # space-leveldb's pack files: a checksum per record (XXH3)
   libpqxx-dev             # space-postgres (pulls libpq-dev)
   postgresql-15           # the throwaway server tests/postgres/pg_cluster.sh starts (initdb, pg_ctl)
   libyaml-cpp-dev

@@ -22,13 +22,18 @@ TEST(PluginLoading, LoadsBundledSpacePluginWithItsSchema) {
   EXPECT_EQ((*plugin)->sdk_version(), std::to_string(GIBKIT_SDK_VERSION_MAJOR) + "." +
                                           std::to_string(GIBKIT_SDK_VERSION_MINOR));
   const auto& schema = (*plugin)->config_schema();
-  ASSERT_EQ(schema.size(), 2u);
+  ASSERT_EQ(schema.size(), 3u);
   EXPECT_EQ(schema[0].key, "path");
   EXPECT_EQ(schema[0].type, ConfigType::kPath);
   EXPECT_TRUE(schema[0].required);
   EXPECT_EQ(schema[1].key, "create_if_missing");
   ASSERT_TRUE(schema[1].default_value.has_value());
   EXPECT_EQ(*schema[1].default_value, json::Value(true));
+  EXPECT_EQ(schema[2].key, "pack_min_bytes");
+  EXPECT_EQ(schema[2].type, ConfigType::kInteger);
+  ASSERT_TRUE(schema[2].default_value.has_value());
+  EXPECT_EQ(*schema[2].default_value, json::Value(4 << 20));
+  EXPECT_EQ(schema[2].min, 1.0);
 }
 
 TEST(PluginLoading, RefusesPluginBuiltForNewerMinor) {
