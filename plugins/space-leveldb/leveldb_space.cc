@@ -21,7 +21,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -203,18 +202,32 @@ class LevelDbSpace final : public gibkit::Space {
     const std::unordered_set<std::string_view> erased(batch.erases.begin(), batch.erases.end());
     std::unordered_set<std::string_view> seen;
     seen.reserve(batch.puts.size());
-    std::vector<const gibkit::StoredRecordView*> missing;
-    missing.reserve(batch.puts.size());
-    std::uint64_t missing_bytes = 0;
+    std::vector<const gibkit::StoredRecordView*> candidates;
+    candidates.reserve(batch.puts.size());
+    std::uint64_t candidate_bytes = 0;
     for (const gibkit::StoredRecordView& record : batch.puts) {
       if (erased.count(record.address) != 0 || !seen.insert(record.address).second) continue;
-      k.assign(kRecordPrefix).append(record.address);
+      candidates.push_back(&record);
+      candidate_bytes += record.json_text.size();
+    }
+    // A large write's pack is started before the lookups below, with every
+    // candidate: a peer sends only records this node lacks, so the lookups
+    // normally find none and the pack was written meanwhile. If they find
+    // some, that pack is discarded and one of the missing records written
+    // instead -- no pack ever holds bytes no location points to.
+    std::optional<packs::PendingPack> pack;
+    if (candidate_bytes >= pack_min_bytes_) pack.emplace(*pack_files_, texts_of(candidates));
+    std::vector<const gibkit::StoredRecordView*> missing;
+    missing.reserve(candidates.size());
+    std::uint64_t missing_bytes = 0;
+    for (const gibkit::StoredRecordView* record : candidates) {
+      k.assign(kRecordPrefix).append(record->address);
       leveldb::Status s = db_->Get(read_options, slice(k), &existing);
       if (s.IsNotFound()) {
-        missing.push_back(&record);
-        missing_bytes += record.json_text.size();
+        missing.push_back(record);
+        missing_bytes += record->json_text.size();
       } else if (!s.ok()) {
-        return from_leveldb(s, "LevelDB read of " + std::string(record.address));
+        return from_leveldb(s, "LevelDB read of " + std::string(record->address));
       }
     }
     // An erased record in a pack leaves one record fewer pointing into it;
@@ -254,6 +267,9 @@ class LevelDbSpace final : public gibkit::Space {
       }
     }
     const bool to_pack = !missing.empty() && missing_bytes >= pack_min_bytes_;
+    if (pack && missing.size() != candidates.size()) pack.reset();  // discarded: it holds stored records
+    if (to_pack && !pack) pack.emplace(*pack_files_, texts_of(missing));
+    if (!to_pack) pack.reset();
     std::size_t bytes = 64;  // LevelDB's header, and room to spare
     for (const gibkit::StoredRecordView* record : missing) {
       const std::size_t value_size = to_pack ? packs::kPackLocationSize : record->json_text.size() + 1;
@@ -267,7 +283,7 @@ class LevelDbSpace final : public gibkit::Space {
     }
     gibkit_space_leveldb::reserve(out, bytes);
     if (to_pack) {
-      GIBKIT_RETURN_IF_ERROR(put_packed(missing, out));
+      GIBKIT_RETURN_IF_ERROR(put_packed(missing, *pack, out));
     } else {
       for (const gibkit::StoredRecordView* record : missing) {
         k.assign(kRecordPrefix).append(record->address);
@@ -382,34 +398,19 @@ class LevelDbSpace final : public gibkit::Space {
     return packs::PackFiles::open(path, registered);
   }
 
-  // The records of `missing` go to a new pack file, written on another
-  // thread while their locations go into `out` (the checksums are most of
-  // that work); the pack's registration too, once the file is on disk.
-  Status put_packed(const std::vector<const gibkit::StoredRecordView*>& missing, leveldb::WriteBatch& out) {
-    const std::uint64_t number = pack_files_->next_number();
+  static std::vector<std::string_view> texts_of(const std::vector<const gibkit::StoredRecordView*>& records) {
     std::vector<std::string_view> texts;
-    texts.reserve(missing.size());
-    for (const gibkit::StoredRecordView* record : missing) texts.push_back(record->json_text);
-    Status written;
-    auto write_pack = [&]() noexcept {
-      try {
-        written = pack_files_->write(number, texts);
-      } catch (const std::exception& e) {  // bad_alloc: no exception leaves the space
-        written = gibkit::resource_exhausted(std::string("pack file write: ") + e.what());
-      }
-    };
-    std::thread writer;
-    try {
-      writer = std::thread(write_pack);
-    } catch (const std::system_error&) {
-      write_pack();  // no thread to be had: one after the other
-    }
-    struct JoinAtExit {  // joined on every path out, an exception's too
-      std::thread& thread;
-      ~JoinAtExit() {
-        if (thread.joinable()) thread.join();
-      }
-    } join_at_exit{writer};
+    texts.reserve(records.size());
+    for (const gibkit::StoredRecordView* record : records) texts.push_back(record->json_text);
+    return texts;
+  }
+
+  // The locations of `missing` in `pack` (being written, their texts in
+  // this order) go into `out` -- the checksums are most of that work --,
+  // then, once the file is on disk, the pack's registration.
+  static Status put_packed(const std::vector<const gibkit::StoredRecordView*>& missing, packs::PendingPack& pack,
+                           leveldb::WriteBatch& out) {
+    const std::uint64_t number = pack.number();
     std::string k;
     std::string location;
     packs::PackLocation at{.pack = number, .offset = packs::PackFiles::kHeaderSize};
@@ -422,8 +423,7 @@ class LevelDbSpace final : public gibkit::Space {
       out.Put(slice(k), slice(location));
       at.offset += at.length;
     }
-    if (writer.joinable()) writer.join();
-    GIBKIT_RETURN_IF_ERROR(written);
+    GIBKIT_RETURN_IF_ERROR(pack.finish());
     out.Put(packs::pack_key(number), packs::encode_pack_info({.size = at.offset, .live = missing.size()}));
     return Status();
   }

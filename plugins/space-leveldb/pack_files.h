@@ -34,6 +34,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "gibkit/status.h"
@@ -110,6 +111,10 @@ class PackFiles {
   // one whose file just went (a scan holds it for its whole snapshot).
   [[nodiscard]] std::shared_lock<std::shared_mutex> read_guard() { return std::shared_lock(removal_); }
 
+  // Removes the file of pack `number`, which no key registers and no
+  // location names (a pack written and then not used).
+  void discard(std::uint64_t number);
+
   // Removes the files of `numbers`, packs no key registers any more: now if
   // no reader holds a read_guard(), else at a later call or when this
   // object goes (writes never wait for a scan). Not removed at all (a
@@ -140,6 +145,32 @@ class PackFiles {
   // thousands of packs must not hold thousands of descriptors).
   static constexpr std::size_t kMaxOpen = 64;
   std::map<std::uint64_t, std::shared_ptr<OpenFile>> open_;
+};
+
+// A pack being written on a thread of its own (PackFiles::write) while the
+// caller goes on. finish() waits for it: OK, the file is on disk and the
+// caller registers it. Never finished (an error on the caller's side, or
+// discard()), the file is removed when this goes, so a pack no batch will
+// register does not stay. The texts must outlive it.
+class PendingPack {
+ public:
+  PendingPack(PackFiles& files, std::vector<std::string_view> texts);
+  ~PendingPack();
+  PendingPack(const PendingPack&) = delete;
+  PendingPack& operator=(const PendingPack&) = delete;
+
+  std::uint64_t number() const { return number_; }
+  [[nodiscard]] gibkit::Status finish();
+
+ private:
+  void join();
+
+  PackFiles& files_;
+  const std::vector<std::string_view> texts_;
+  const std::uint64_t number_;
+  gibkit::Status written_;
+  std::thread writer_;
+  bool finished_ = false;
 };
 
 }  // namespace gibkit_space_leveldb

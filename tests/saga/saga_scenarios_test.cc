@@ -81,6 +81,25 @@ TEST_F(SagaScenarioTest, ReceiverEmptyGetsTheWholeTimeline) {
   expect_equal_graphs({&notes});
 }
 
+// The receiver's account of a Commit says what it moved and where the turn
+// went: waiting for the last Delta's checks, and the durable write (both
+// within the saga's time).
+TEST_F(SagaScenarioTest, TheCommittedEventSaysWhatTheCommitTurnSpentItsTimeOn) {
+  std::vector<SagaEvent> committed;
+  *bob->on_event = [&](const SagaEvent& event) {
+    if (event.event == "saga.committed") committed.push_back(event);
+  };
+  TimelineBuilder notes(*alice, "notes");
+  notes.patch({{"text", "first"}});
+  sync({notes.head()});
+  ASSERT_EQ(committed.size(), 1u);
+  EXPECT_EQ(committed[0].records, 4u);  // fork + 1 mut8 frame, each with its dna
+  EXPECT_GE(committed[0].settle_us, 0);
+  EXPECT_GE(committed[0].write_us, 0);
+  EXPECT_LE(committed[0].settle_us + committed[0].write_us, (committed[0].elapsed_ms + 1) * 1000);
+  *bob->on_event = nullptr;
+}
+
 TEST_F(SagaScenarioTest, ReceiverBehindGetsOnlyTheNewFrames) {
   TimelineBuilder notes(*alice, "notes");
   notes.patch({{"text", "first"}});

@@ -65,7 +65,14 @@ void log_saga_event(const SagaEvent& event) {
                {"code", status_code_name(event.code)}, {"records_in", event.records_received},
                {"records_out", event.records_sent}, {"bytes_in", event.bytes_received},
                {"bytes_out", event.bytes_sent}, {"ms", event.elapsed_ms}, {"error", event.detail}});
-  } else if (event.event == "saga.committed" || event.event == "saga.aborted") {
+  } else if (event.event == "saga.committed") {
+    log::info(event.event,
+              {{"saga", event.saga_id}, {"peer_domain", event.peer_domain}, {"leg", event.leg},
+               {"records", event.records}, {"records_in", event.records_received},
+               {"records_out", event.records_sent}, {"bytes_in", event.bytes_received},
+               {"bytes_out", event.bytes_sent}, {"ms", event.elapsed_ms}, {"verify_us", event.verify_us},
+               {"settle_us", event.settle_us}, {"write_us", event.write_us}});
+  } else if (event.event == "saga.aborted") {
     log::info(event.event,
               {{"saga", event.saga_id}, {"peer_domain", event.peer_domain}, {"leg", event.leg},
                {"records", event.records}, {"records_in", event.records_received},

@@ -545,7 +545,9 @@ class ReceiverTurn {
   Result<SyncResponse> commit() {
     GIBKIT_ASSIGN_OR_RETURN(ReceiverSaga * saga, find_saga());
     GIBKIT_RETURN_IF_ERROR(authenticate(*saga));
+    const auto settle_started = std::chrono::steady_clock::now();  // SagaEvent::settle_us
     GIBKIT_RETURN_IF_ERROR(saga->settle());  // the last Delta's records
+    const auto settled = std::chrono::steady_clock::now();
     GIBKIT_RETURN_IF_ERROR(note_sender_knows(*saga));
     GIBKIT_ASSIGN_OR_RETURN(const json::Object* heads, json::get_object(context_data(), "heads"));
     // Only this saga's own staged records and the durable space: a head
@@ -566,7 +568,9 @@ class ReceiverTurn {
     // about this saga (previousSaga) gets the truth even if this reply is lost.
     updates.push_back(HeadUpdate{saga_outcome_key(request_.saga_id), saga->sender_domain, std::nullopt});
     const std::size_t committed = saga->staged.size();
+    const auto write_started = std::chrono::steady_clock::now();  // SagaEvent::write_us
     GIBKIT_RETURN_IF_ERROR(state_.staging.commit(saga->staged, updates));
+    const auto written = std::chrono::steady_clock::now();
     (void)state_.shared_staging.drop(request_.saga_id);  // committed: the rows are spent
     updates.pop_back();
     json::Object moved;
@@ -575,7 +579,9 @@ class ReceiverTurn {
         Leg::kCommitReply, *saga,
         json::Object{{"committed", static_cast<double>(committed)}, {"heads", std::move(moved)}});
     report({.event = "saga.committed", .saga_id = request_.saga_id, .peer_domain = saga->sender_domain,
-            .leg = "commit", .records = committed, .saga_ended = true});
+            .leg = "commit", .records = committed, .saga_ended = true,
+            .settle_us = std::chrono::duration_cast<std::chrono::microseconds>(settled - settle_started).count(),
+            .write_us = std::chrono::duration_cast<std::chrono::microseconds>(written - write_started).count()});
     state_.sagas.remove(request_.saga_id, *saga);
     return response;
   }

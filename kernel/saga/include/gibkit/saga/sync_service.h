@@ -154,6 +154,11 @@ struct SagaEvent {
   // signed turn against the sender's session: header, binding, signature);
   // 0 when the turn did not authenticate.
   std::int64_t verify_us = 0;
+  // saga.committed: microseconds the Commit turn waited for the last
+  // Delta's records to be checked and staged, and wrote the saga's records
+  // and heads to the durable space (where a large sync's Commit goes).
+  std::int64_t settle_us = 0;
+  std::int64_t write_us = 0;
 };
 
 // What a node brings to the saga. The spaces and signers must outlive the service.
