@@ -131,6 +131,34 @@ TEST_F(StagingAreaTest, AFailedCommitKeepsTheRecordsStaged) {
   EXPECT_EQ(*durable->head("some-timeline^ABC"), chain.back().address);
 }
 
+// A saga large enough that its relations are checked on a thread of their
+// own (kCheckRelationsAsideFrom) while the batch is collected: an incomplete
+// graph still writes nothing, and the texts collected meanwhile are given
+// back, so the saga commits once the missing record is staged.
+TEST_F(StagingAreaTest, AnIncompleteGraphOfALargeSagaWritesNothingAndKeepsItsRecords) {
+  StagingArea area(*durable);
+  std::vector<Payload> many;
+  const IbGib missing = make_stone("never sent", json::Object{{"i", -1}}, json::Object{});
+  std::string previous = missing.address();
+  for (int i = 0; i < 5000; ++i) {
+    IbGib stone = make_stone("item", json::Object{{"i", i}}, json::Object{{"previous", json::Array{previous}}});
+    previous = stone.address();
+    many.push_back(Payload::of(stone));
+  }
+  StagedRecords held;
+  ASSERT_TRUE(area.stage(many, held).ok());
+  Status refused = area.commit(held, {{"many^ABC", many.back().address, std::string()}});
+  EXPECT_EQ(refused.code(), StatusCode::kNotFound) << refused.to_string();
+  EXPECT_NE(refused.message().find("incomplete graph"), std::string::npos) << refused.to_string();
+  EXPECT_NE(refused.message().find(missing.address()), std::string::npos) << refused.to_string();
+  EXPECT_EQ(record_count(*durable), 0u);
+  EXPECT_FALSE(durable->head("many^ABC")->has_value());
+  for (const Payload& payload : {many.front(), many.back()}) EXPECT_EQ(*area.get(payload.address), payload.json_text);
+  ASSERT_TRUE(area.stage(std::vector<Payload>{Payload::of(missing)}, held).ok());
+  ASSERT_TRUE(area.commit(held, {{"many^ABC", many.back().address, std::string()}}).ok());
+  EXPECT_EQ(record_count(*durable), many.size() + 1);
+}
+
 // While a saga's commit is being written, the texts only it held are in its
 // write batch; another saga staging the same records then (here: from inside
 // the write) still gets them, whether that commit succeeds or fails.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <memory>
+#include <system_error>
+#include <thread>
 #include <unordered_set>
 
 #include "gibkit/record_graph.h"
@@ -121,16 +123,50 @@ std::vector<const std::string*> StagingArea::dependency_order(const StagedRecord
   return order;
 }
 
-Status StagingArea::commit(StagedRecords& held, const std::vector<HeadUpdate>& heads) {
-  for (const auto& [address, relations] : held) {
-    for (const std::string& related : relations) {
-      if (is_primitive_address(related) || held.count(related) != 0) continue;
-      GIBKIT_ASSIGN_OR_RETURN(bool durable, durable_.has(related));
-      if (!durable) {
-        return not_found("incomplete graph: " + address + " relates " + related + ", which was never sent");
+Status StagingArea::check_relations(const StagedRecords& held) noexcept {
+  try {
+    for (const auto& [address, relations] : held) {
+      for (const std::string& related : relations) {
+        if (is_primitive_address(related) || held.count(related) != 0) continue;
+        GIBKIT_ASSIGN_OR_RETURN(bool durable, durable_.has(related));
+        if (!durable) {
+          return not_found("incomplete graph: " + address + " relates " + related + ", which was never sent");
+        }
       }
     }
+    return {};
+  } catch (const std::exception& e) {  // bad_alloc: reported, not thrown across the thread
+    return resource_exhausted(std::string("checking the staged records' relations: ") + e.what());
   }
+}
+
+Status StagingArea::commit(StagedRecords& held, const std::vector<HeadUpdate>& heads) {
+  // A large saga's relations are checked beside the collecting below; a
+  // failed check then gives the texts back as a failed write does. Nothing
+  // reaches the durable space before the check has answered.
+  Status related;
+  std::thread checker;
+  if (held.size() >= kCheckRelationsAsideFrom) {
+    try {
+      checker = std::thread([&] { related = check_relations(held); });
+    } catch (const std::system_error&) {
+      // no thread to be had: checked here, below
+    }
+  }
+  struct JoinAtExit {  // on every path out, an early return's too
+    std::thread& thread;
+    ~JoinAtExit() {
+      if (thread.joinable()) thread.join();
+    }
+  } join_at_exit{checker};
+  auto checked = [&]() -> Status {
+    if (checker.joinable()) {
+      checker.join();
+      return related;
+    }
+    return check_relations(held);
+  };
+  if (!checker.joinable()) GIBKIT_RETURN_IF_ERROR(checked());
   // The saga's entries, looked up once. The pointers stay valid after the
   // lock is let go: the saga holds a reference to each, so none is erased
   // (and an unordered_map does not move its elements when it grows).
@@ -145,7 +181,10 @@ Status StagingArea::commit(StagedRecords& held, const std::vector<HeadUpdate>& h
       if (it != references_.end()) total += it->second.bytes;
     }
   }
-  if (total > spill_threshold_) return commit_in_batches(held, heads);
+  if (total > spill_threshold_) {
+    if (checker.joinable()) GIBKIT_RETURN_IF_ERROR(checked());
+    return commit_in_batches(held, heads);
+  }
 
   // The texts only this saga holds are moved into the batch, not copied:
   // they are released right after it is written. A failed write gives them
@@ -191,6 +230,7 @@ Status StagingArea::commit(StagedRecords& held, const std::vector<HeadUpdate>& h
     }
     put.json_text = std::move(**text);
   }
+  if (written.ok() && checker.joinable()) written = checked();
   if (written.ok()) {
     batch.heads = heads;
     written = durable_.write(batch);
