@@ -1,7 +1,6 @@
 #include "clean_close.h"
 
-#include <fcntl.h>
-#include <unistd.h>
+#include "sync_path.h"
 
 #include <charconv>
 #include <filesystem>
@@ -42,13 +41,6 @@ std::string current_log(const fs::path& dir) {
   return found.filename().string() + " " + std::to_string(size);
 }
 
-bool sync_path(const fs::path& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool synced = ::fsync(fd) == 0;
-  return ::close(fd) == 0 && synced;
-}
-
 }  // namespace
 
 bool take_clean_close_mark(const std::string& dir) {
@@ -61,7 +53,7 @@ bool take_clean_close_mark(const std::string& dir) {
   std::error_code ec;
   // Gone for good before LevelDB writes anything: a later crash must find
   // no mark. If that cannot be made sure of, the log is not reused.
-  if (!fs::remove(mark, ec) || ec || !sync_path(dir, O_RDONLY | O_DIRECTORY)) return false;
+  if (!fs::remove(mark, ec) || ec || !sync_path(dir, /*directory=*/true).ok()) return false;
   const std::string expected = named.str();
   return !expected.empty() && expected == current_log(dir);
 }
@@ -79,7 +71,7 @@ void leave_clean_close_mark(const std::string& dir) {
       return;
     }
   }
-  if (!sync_path(mark, O_RDONLY) || !sync_path(dir, O_RDONLY | O_DIRECTORY)) {
+  if (!sync_path(mark, /*directory=*/false).ok() || !sync_path(dir, /*directory=*/true).ok()) {
     std::error_code ec;
     fs::remove(mark, ec);  // not known to be on disk: better none than a doubtful one
   }

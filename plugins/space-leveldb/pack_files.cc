@@ -1,5 +1,7 @@
 #include "pack_files.h"
 
+#include "sync_path.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -22,8 +24,7 @@ using gibkit::Status;
 
 constexpr char kEscapeTag = '\x00';    // a text follows that starts with a tag byte
 constexpr char kLocationTag = '\x01';  // a PackLocation follows
-constexpr std::size_t kLocationSize = kPackLocationSize;
-static_assert(kLocationSize == 1 + 8 + 8 + 8 + 8);
+static_assert(kPackLocationSize == 1 + 8 + 8 + 8 + 8);
 constexpr std::string_view kPackMagic = "GIBPACK1";  // PackFiles::kHeaderSize bytes
 constexpr std::string_view kPackSuffix = ".pack";
 constexpr std::size_t kMaxPieces = IOV_MAX;  // a writev's limit
@@ -39,17 +40,6 @@ std::uint64_t get_fixed(std::string_view in, std::size_t at, int bytes) {
 }
 
 std::string errno_text(int error) { return std::error_code(error, std::generic_category()).message(); }
-
-// Syncs a directory, so that a file made or removed in it stays so.
-Status sync_dir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return gibkit::unavailable("cannot open directory " + dir + " to sync it: " + errno_text(errno));
-  const int rc = ::fsync(fd);
-  const int error = errno;
-  ::close(fd);
-  if (rc != 0) return gibkit::unavailable("cannot sync directory " + dir + ": " + errno_text(error));
-  return Status();
-}
 
 // Writes `header` and then every text to `fd`, in writev calls of at most
 // IOV_MAX pieces, resuming where a short write stopped. Every
@@ -135,9 +125,9 @@ Result<StoredValue> decode_stored_value(std::string_view value) {
   } else if (value[0] == kEscapeTag) {
     decoded.text = value.substr(1);
   } else {
-    if (value.size() != kLocationSize) {
+    if (value.size() != kPackLocationSize) {
       return gibkit::data_loss("storage is corrupt: a record's pack location has " + std::to_string(value.size()) +
-                               " bytes, not " + std::to_string(kLocationSize));
+                               " bytes, not " + std::to_string(kPackLocationSize));
     }
     decoded.packed = PackLocation{get_fixed(value, 1, 8), get_fixed(value, 9, 8), get_fixed(value, 17, 8),
                                   get_fixed(value, 25, 8)};
@@ -205,8 +195,9 @@ Result<std::unique_ptr<PackFiles>> PackFiles::open(const std::string& db_path,
     }
     if (ec) return gibkit::unavailable("cannot list pack directory " + dir + ": " + ec.message());
   }
+  std::unique_ptr<PackFiles> packs(new PackFiles(dir, highest + 1));
   for (const auto& [number, info] : registered) {
-    const std::string name = dir + "/" + std::to_string(number) + std::string(kPackSuffix);
+    const std::string name = packs->file_name(number);
     struct stat st {};
     if (::stat(name.c_str(), &st) != 0) {
       return gibkit::data_loss("storage is corrupt: pack file " + name + " is registered but cannot be read: " +
@@ -217,7 +208,7 @@ Result<std::unique_ptr<PackFiles>> PackFiles::open(const std::string& db_path,
                                " bytes, registered with " + std::to_string(info.size));
     }
   }
-  return std::unique_ptr<PackFiles>(new PackFiles(dir, highest + 1));
+  return packs;
 }
 
 PackFiles::~PackFiles() {
@@ -236,7 +227,7 @@ Status PackFiles::make_dir() {
   if (::mkdir(dir_.c_str(), 0755) != 0 && errno != EEXIST) {
     return gibkit::unavailable("cannot make pack directory " + dir_ + ": " + errno_text(errno));
   }
-  GIBKIT_RETURN_IF_ERROR(sync_dir(std::filesystem::path(dir_).parent_path().string()));
+  GIBKIT_RETURN_IF_ERROR(sync_path(std::filesystem::path(dir_).parent_path(), /*directory=*/true));
   dir_made_ = true;
   return Status();
 }
@@ -256,7 +247,7 @@ Status PackFiles::write(std::uint64_t number, const std::vector<std::string_view
   if (::close(fd) != 0 && written.ok()) {
     written = gibkit::unavailable("cannot close pack file " + name + ": " + errno_text(errno));
   }
-  if (written.ok()) written = sync_dir(dir_);  // its name, too, before a key names it
+  if (written.ok()) written = sync_path(dir_, /*directory=*/true);  // its name, too, before a key names it
   if (!written.ok()) ::unlink(name.c_str());
   return written;
 }

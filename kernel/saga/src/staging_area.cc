@@ -145,28 +145,15 @@ Status StagingArea::commit(StagedRecords& held, const std::vector<HeadUpdate>& h
   // failed check then gives the texts back as a failed write does. Nothing
   // reaches the durable space before the check has answered.
   Status related;
-  std::thread checker;
+  std::jthread checker;  // joined on every path out, an early return's too
   if (held.size() >= kCheckRelationsAsideFrom) {
     try {
-      checker = std::thread([&] { related = check_relations(held); });
+      checker = std::jthread([&] { related = check_relations(held); });
     } catch (const std::system_error&) {
       // no thread to be had: checked here, below
     }
   }
-  struct JoinAtExit {  // on every path out, an early return's too
-    std::thread& thread;
-    ~JoinAtExit() {
-      if (thread.joinable()) thread.join();
-    }
-  } join_at_exit{checker};
-  auto checked = [&]() -> Status {
-    if (checker.joinable()) {
-      checker.join();
-      return related;
-    }
-    return check_relations(held);
-  };
-  if (!checker.joinable()) GIBKIT_RETURN_IF_ERROR(checked());
+  if (!checker.joinable()) GIBKIT_RETURN_IF_ERROR(check_relations(held));
   // The saga's entries, looked up once. The pointers stay valid after the
   // lock is let go: the saga holds a reference to each, so none is erased
   // (and an unordered_map does not move its elements when it grows).
@@ -182,7 +169,10 @@ Status StagingArea::commit(StagedRecords& held, const std::vector<HeadUpdate>& h
     }
   }
   if (total > spill_threshold_) {
-    if (checker.joinable()) GIBKIT_RETURN_IF_ERROR(checked());
+    if (checker.joinable()) {
+      checker.join();
+      GIBKIT_RETURN_IF_ERROR(related);
+    }
     return commit_in_batches(held, heads);
   }
 
@@ -230,7 +220,10 @@ Status StagingArea::commit(StagedRecords& held, const std::vector<HeadUpdate>& h
     }
     put.json_text = std::move(**text);
   }
-  if (written.ok() && checker.joinable()) written = checked();
+  if (checker.joinable()) {
+    checker.join();
+    if (written.ok()) written = related;
+  }
   if (written.ok()) {
     batch.heads = heads;
     written = durable_.write(batch);
