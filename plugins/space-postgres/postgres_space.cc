@@ -49,7 +49,7 @@
 #include <pqxx/pqxx>
 
 #include "bulk_insert.h"
-#include "gibkit/plugin.h"
+#include "postgres_client.h"
 #include "postgres_saga_staging.h"
 
 namespace {
@@ -57,7 +57,11 @@ namespace {
 using gibkit::Result;
 using gibkit::Status;
 
-constexpr std::string_view kPluginVersion = "1.1.0";  // 1.1: sagas' staging (SDK 1.4)
+using gibkit::postgres_space::kDefaultFetchSize;
+using gibkit::postgres_space::kDefaultPoolSize;
+using gibkit::postgres_space::kDefaultSchema;
+using gibkit::postgres_space::kDefaultStatementTimeoutMs;
+using gibkit::postgres_space::kPluginVersion;
 
 // The schema layouts this plugin knows, oldest first. A database at a newer
 // version than the last one here was written by a newer plugin and is
@@ -741,14 +745,6 @@ class PostgresSpace final : public gibkit::Space {
   gibkit::postgres_space::PostgresSagaStaging staging_;
 };
 
-// Defaults, declared in the schema and used when a key is absent: the kernel
-// fills them in from YAML, but a direct create() (tests, embedders) may
-// leave keys out.
-constexpr std::string_view kDefaultSchema = "gibkit";
-constexpr std::int64_t kDefaultPoolSize = 4;
-constexpr std::int64_t kDefaultStatementTimeoutMs = 30000;
-constexpr std::int64_t kDefaultFetchSize = 1000;
-
 Result<std::int64_t> get_integer(const gibkit::json::Object& config, std::string_view key, std::int64_t absent) {
   if (!config.contains(key)) return absent;
   GIBKIT_ASSIGN_OR_RETURN(double value, gibkit::json::get_number(config, key));
@@ -766,74 +762,36 @@ Result<std::optional<std::string>> get_optional_string(const gibkit::json::Objec
   return std::optional<std::string>(std::move(value));
 }
 
-gibkit::PluginSpec<gibkit::Space> postgres_space_plugin() {
-  return {
-      .name = "space-postgres",
-      .version = std::string(kPluginVersion),
-      .description = "Durable records and heads in a PostgreSQL database (one transaction per batch, "
-                     "compare-and-swap heads across processes), and sagas' staging shared by the nodes of a schema",
-      .config =
-          {
-              {.key = "connection", .type = gibkit::ConfigType::kString, .default_value = gibkit::json::Value(""),
-               .description = "libpq connection string (key=value or postgresql:// URI); what it leaves out comes "
-                              "from PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD... and libpq's defaults, as "
-                              "for psql",
-               .persists_state = true},
-              {.key = "schema", .type = gibkit::ConfigType::kString,
-               .default_value = gibkit::json::Value(std::string(kDefaultSchema)),
-               .description = "PostgreSQL schema holding the space's tables (created and migrated by the plugin); "
-                              "one space per schema"},
-              {.key = "instance", .type = gibkit::ConfigType::kString, .default_value = gibkit::json::Value(""),
-               .description = "name of this node among several sharing the schema (a-z0-9_-); its domain "
-                              "identity and what peers hold of it are kept per instance. Empty: the only node"},
-              {.key = "pool_size", .type = gibkit::ConfigType::kInteger,
-               .default_value = gibkit::json::Value(kDefaultPoolSize),
-               .description = "most connections open at once; calls beyond wait for a free one", .min = 1,
-               .max = 256},
-              {.key = "statement_timeout_ms", .type = gibkit::ConfigType::kInteger,
-               .default_value = gibkit::json::Value(kDefaultStatementTimeoutMs),
-               .description = "PostgreSQL statement_timeout per statement (0: none); exceeding it is "
-                              "deadline_exceeded",
-               .min = 0, .max = 2147483647},
-              {.key = "fetch_size", .type = gibkit::ConfigType::kInteger,
-               .default_value = gibkit::json::Value(kDefaultFetchSize),
-               .description = "rows per FETCH when iterating (memory held per iteration)", .min = 1,
-               .max = 1000000},
-              {.key = "sslmode", .type = gibkit::ConfigType::kString,
-               .description = "libpq sslmode; absent: the connection string's, PGSSLMODE, or prefer",
-               .one_of = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}},
-              {.key = "password_file", .type = gibkit::ConfigType::kPath,
-               .description = "file whose first line is the password (never logged); absent: the connection "
-                              "string, PGPASSWORD or ~/.pgpass",
-               .must_exist = true},
-          },
-      .create = [](const gibkit::json::Object& config) -> Result<std::unique_ptr<gibkit::Space>> {
-        GIBKIT_ASSIGN_OR_RETURN(std::string connection, get_string(config, "connection", ""));
-        Settings settings;
-        GIBKIT_ASSIGN_OR_RETURN(settings.schema, get_string(config, "schema", kDefaultSchema));
-        GIBKIT_RETURN_IF_ERROR(check_schema_name(settings.schema));
-        GIBKIT_ASSIGN_OR_RETURN(settings.instance, get_string(config, "instance", ""));
-        GIBKIT_RETURN_IF_ERROR(check_instance_name(settings.instance));
-        GIBKIT_ASSIGN_OR_RETURN(std::int64_t pool_size, get_integer(config, "pool_size", kDefaultPoolSize));
-        GIBKIT_ASSIGN_OR_RETURN(settings.statement_timeout_ms,
-                                get_integer(config, "statement_timeout_ms", kDefaultStatementTimeoutMs));
-        GIBKIT_ASSIGN_OR_RETURN(std::int64_t fetch_size, get_integer(config, "fetch_size", kDefaultFetchSize));
-        // The kernel enforces min/max on YAML; a direct create() may pass anything.
-        if (pool_size < 1 || fetch_size < 1 || settings.statement_timeout_ms < 0) {
-          return gibkit::invalid_argument("space-postgres: pool_size and fetch_size must be at least 1, "
-                                          "statement_timeout_ms at least 0");
-        }
-        settings.pool_size = static_cast<std::size_t>(pool_size);
-        settings.fetch_size = static_cast<std::size_t>(fetch_size);
-        GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> sslmode, get_optional_string(config, "sslmode"));
-        GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> password_file,
-                                get_optional_string(config, "password_file"));
-        GIBKIT_ASSIGN_OR_RETURN(Target target, resolve_target(connection, sslmode, password_file, settings.schema));
-        return PostgresSpace::open(std::move(target), std::move(settings));
-      },
-  };
+// The client's one export (postgres_client.h): checks the config the
+// plugin's schema describes and opens the space.
+Result<std::unique_ptr<gibkit::Space>> open_space(const gibkit::json::Object& config) {
+  GIBKIT_ASSIGN_OR_RETURN(std::string connection, get_string(config, "connection", ""));
+  Settings settings;
+  GIBKIT_ASSIGN_OR_RETURN(settings.schema, get_string(config, "schema", kDefaultSchema));
+  GIBKIT_RETURN_IF_ERROR(check_schema_name(settings.schema));
+  GIBKIT_ASSIGN_OR_RETURN(settings.instance, get_string(config, "instance", ""));
+  GIBKIT_RETURN_IF_ERROR(check_instance_name(settings.instance));
+  GIBKIT_ASSIGN_OR_RETURN(std::int64_t pool_size, get_integer(config, "pool_size", kDefaultPoolSize));
+  GIBKIT_ASSIGN_OR_RETURN(settings.statement_timeout_ms,
+                          get_integer(config, "statement_timeout_ms", kDefaultStatementTimeoutMs));
+  GIBKIT_ASSIGN_OR_RETURN(std::int64_t fetch_size, get_integer(config, "fetch_size", kDefaultFetchSize));
+  // The kernel enforces min/max on YAML; a direct create() may pass anything.
+  if (pool_size < 1 || fetch_size < 1 || settings.statement_timeout_ms < 0) {
+    return gibkit::invalid_argument("space-postgres: pool_size and fetch_size must be at least 1, "
+                                    "statement_timeout_ms at least 0");
+  }
+  settings.pool_size = static_cast<std::size_t>(pool_size);
+  settings.fetch_size = static_cast<std::size_t>(fetch_size);
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> sslmode, get_optional_string(config, "sslmode"));
+  GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> password_file,
+                          get_optional_string(config, "password_file"));
+  GIBKIT_ASSIGN_OR_RETURN(Target target, resolve_target(connection, sslmode, password_file, settings.schema));
+  return PostgresSpace::open(std::move(target), std::move(settings));
 }
 
 }  // namespace
 
-GIBKIT_PLUGIN(postgres_space_plugin)
+// Default visibility: the one symbol the plugin looks up (the library is
+// built with hidden visibility, like every plugin).
+extern "C" __attribute__((visibility("default")))
+const gibkit::postgres_space::OpenSpaceFn gibkit_space_postgres_open = &open_space;

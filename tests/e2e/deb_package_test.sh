@@ -48,7 +48,8 @@ for library in libbotan-2 libwebsockets libleveldb libyaml-cpp libboost-filesyst
 done
 contents=$(dpkg-deb -c "$deb")
 for file in ./usr/bin/gib ./usr/bin/gibd ./usr/lib/gibkit/plugins/libgibkit-space-leveldb.so \
-  ./usr/lib/gibkit/plugins/libgibkit-transport-websocket.so ./usr/lib/systemd/system/gibd@.service \
+  ./usr/lib/gibkit/plugins/libgibkit-transport-websocket.so ./usr/lib/gibkit/plugins/libgibkit-space-postgres.so \
+  ./usr/lib/gibkit/plugins/space-postgres/libgibkit-space-postgres-client.so ./usr/lib/systemd/system/gibd@.service \
   ./usr/share/man/man1/gib.1 ./usr/share/man/man1/gibd.1 ./usr/include/gibkit/plugin_abi.h \
   ./usr/lib/cmake/gibkit/gibkitConfig.cmake; do
   grep -q " $file\$" <<<"$contents" || fail "the package lacks $file"

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
+#include <string>
 
 #include "gibkit/kernel/plugin/loaded_plugin.h"
 #include "gibkit/kernel/plugin/plugin_registry.h"
@@ -107,6 +109,60 @@ TEST(PluginLoading, InstanceKeepsLibraryLoadedAfterPluginHandleIsGone) {
   }
   ASSERT_TRUE(space->write(WriteBatch{{StoredRecord{"a^gib", "{}"}}, {}, {}}).ok());
   EXPECT_TRUE(*space->has("a^gib"));
+}
+
+// Whether a library whose file name contains `part` is mapped into this
+// process (/proc/self/maps).
+bool mapped(const std::string& part) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// A kernel loads every plugin of its directories; space-postgres keeps
+// libpq (and the ~20 libraries it brings) out of every process that does
+// not create a PostgreSQL space (plugins/space-postgres/postgres_client.h).
+TEST(PluginLoading, LoadingSpacePostgresMapsNoPostgresClient) {
+  if (mapped("libpq.so") || mapped("libpqxx")) GTEST_SKIP() << "this test process already maps libpq";
+  auto plugin = LoadedPlugin::load(kPluginDir / "libgibkit-space-postgres.so");
+  ASSERT_TRUE(plugin.ok()) << plugin.status().to_string();
+  EXPECT_EQ((*plugin)->name(), "space-postgres");
+  EXPECT_FALSE((*plugin)->config_schema().empty());
+  EXPECT_FALSE(mapped("libpq.so"));
+  EXPECT_FALSE(mapped("libpqxx"));
+  EXPECT_FALSE(mapped("libgibkit-space-postgres-client"));
+}
+
+// Where the client library is missing, the plugin still loads (a node that
+// does not use it starts), and creating a space names what did not load.
+TEST(PluginLoading, SpacePostgresWithoutItsClientLibraryNamesIt) {
+  gibkit::testing::TempDir dir;
+  std::filesystem::copy_file(kPluginDir / "libgibkit-space-postgres.so", dir.path() / "libgibkit-space-postgres.so");
+  auto plugin = LoadedPlugin::load(dir.path() / "libgibkit-space-postgres.so");
+  ASSERT_TRUE(plugin.ok()) << plugin.status().to_string();
+  auto space = (*plugin)->create_space(json::Object{{"connection", "host=/nonexistent"}});
+  ASSERT_FALSE(space.ok());
+  EXPECT_EQ(space.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(space.status().message().find((dir.path() / "space-postgres" / "libgibkit-space-postgres-client.so").string()),
+            std::string::npos)
+      << space.status().message();
+}
+
+// With the client beside it, creating a space reaches PostgreSQL: here a
+// server that is not there, refused by libpq, not by the loader.
+TEST(PluginLoading, SpacePostgresLoadsItsClientWhenASpaceIsCreated) {
+  gibkit::testing::TempDir sockets;
+  auto plugin = LoadedPlugin::load(kPluginDir / "libgibkit-space-postgres.so");
+  ASSERT_TRUE(plugin.ok()) << plugin.status().to_string();
+  auto space = (*plugin)->create_space(
+      json::Object{{"connection", "host=" + sockets.path().string() + " dbname=none user=none connect_timeout=2"}});
+  ASSERT_FALSE(space.ok());
+  EXPECT_EQ(space.status().message().find("client library"), std::string::npos) << space.status().message();
+  EXPECT_TRUE(mapped("libgibkit-space-postgres-client"));
+  EXPECT_TRUE(mapped("libpq.so"));
 }
 
 }  // namespace
