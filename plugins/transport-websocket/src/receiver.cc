@@ -158,6 +158,7 @@ class Receiver::Impl {
     // not by timeout_secs; without it a silent flood would outlast the
     // handshake timeout.
     info.timeout_secs_ah_idle = static_cast<unsigned>(config_.handshake_timeout_s);
+    info.pt_serv_buf_size = kServiceBufferBytes;  // wire_limits.h: reads of 64 KiB, not 4 KiB
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
     if (config_.address.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     // Accepted only from a peer that offers it (deflate.h says which offers).

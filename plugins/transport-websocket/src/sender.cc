@@ -140,6 +140,7 @@ class Sender::Impl {
     info.timeout_secs = static_cast<unsigned>(config_.handshake_timeout_s);
     info.connect_timeout_secs = static_cast<unsigned>(config_.handshake_timeout_s);
     // UTF-8 validation of text frames is read from the context's options.
+    info.pt_serv_buf_size = kServiceBufferBytes;  // wire_limits.h: reads of 64 KiB, not 4 KiB
     info.options =
         LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     GIBKIT_ASSIGN_OR_RETURN(loop_, EventLoop::create(info, "websocket sender"));
