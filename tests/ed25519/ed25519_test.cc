@@ -232,6 +232,22 @@ TEST_F(Ed25519Test, RefusesACraftedFrameOnItsOwnTimeline) {
   EXPECT_TRUE(signer_.sign(f[1], {"sync", target(1)}).ok());
 }
 
+// A session's secret lives in memory, never in secrets_dir, and goes when
+// the kernel forgets it at the end of its saga (SDK 1.5); a domain stays.
+TEST(Ed25519OwnFramesTest, SessionsLiveInMemoryUntilForgotten) {
+  const TempDir dir("gibkit-forget");
+  TestEnvironment env;
+  auto store = signer_support::SecretStore::open_directory(dir.path());
+  ASSERT_TRUE(store.ok());
+  Ed25519Signer signer(std::move(*store), env.env());
+  TestEnvironment other_env(5);
+  auto other_store = signer_support::SecretStore::open_directory(dir.path());
+  ASSERT_TRUE(other_store.ok());
+  Ed25519Signer restarted(std::move(*other_store), other_env.env());
+  signer_testing::expect_sessions_live_in_memory_until_forgotten(signer, restarted, dir.path(), {"sync", target(0)},
+                                                                 {"endorse", target(1)});
+}
+
 // The record of the latest frame lives beside the secret, so a restart (a new
 // signer over the same secrets_dir) keeps the guard.
 TEST(Ed25519OwnFramesTest, GuardSurvivesARestart) {

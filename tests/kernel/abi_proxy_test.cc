@@ -105,6 +105,20 @@ TEST(AbiProxy, SignerOutputsAndErrorsCrossIntact) {
   EXPECT_EQ(signed_frames->records_json, (std::vector<std::string>{"frame", "sync:a^gib"}));
   EXPECT_EQ((*signer)->revoke("frame", "lost").status(), permission_denied("cannot revoke: lost"));
   EXPECT_EQ((*signer)->verify("a", "b", Claim{"sync", "x"}).code(), StatusCode::kInternal);
+  EXPECT_EQ((*signer)->forget("id^gib"), failed_precondition("forgot id^gib"));
+}
+
+// A signer built against SDK 1.4 has no forget: the kernel reads nothing past
+// its table (the entry there aborts) and the signer keeps what it kept.
+TEST(AbiProxy, ASignerBuiltBeforeForgetIsNotAskedToForget) {
+  auto plugin = load("libgibkit_test_sdk_1_4_signer.so");
+  ASSERT_NE(plugin, nullptr);
+  EXPECT_EQ(plugin->sdk_version(), "1.4");
+  auto signer = plugin->create_signer(json::Object{{"label", json::Value("x")}});
+  ASSERT_TRUE(signer.ok()) << signer.status().to_string();
+  EXPECT_TRUE((*signer)->forget("id^gib").ok());
+  auto signed_frames = (*signer)->sign("frame", Claim{"sync", "a^gib"});
+  ASSERT_TRUE(signed_frames.ok());
 }
 
 }  // namespace

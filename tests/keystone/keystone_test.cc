@@ -433,7 +433,11 @@ TEST(KeystoneOwnFramesTest, RefusesACraftedFrameOnItsOwnTimeline) {
   auto store = signer_support::SecretStore::open_directory(dir.path());
   ASSERT_TRUE(store.ok());
   KeystoneSigner signer(std::move(*store), env.env());
-  auto made = signer.create_identity(json::Object{{"preset", "session-pools"}});
+  // The session-pools layout, named by its pools rather than the preset: a
+  // session preset's secret stays in memory, and the test reads the file.
+  json::Array pools;
+  for (const PoolConfig& pool : session_pools_preset()) pools.push_back(pool.to_json());
+  auto made = signer.create_identity(json::Object{{"pools", std::move(pools)}});
   ASSERT_TRUE(made.ok()) << made.status().to_string();
   const std::string genesis = made->records_json.back();
   auto real = signer.sign(genesis, {"sync", target(0)});
@@ -464,6 +468,22 @@ TEST(KeystoneOwnFramesTest, RefusesACraftedFrameOnItsOwnTimeline) {
   auto next = signer.sign(turn, {"sync", target(1)});
   ASSERT_TRUE(next.ok()) << next.status().to_string();
   EXPECT_TRUE(signer.verify(turn, next->records_json.back(), {"sync", target(1)}).ok());
+}
+
+// A session's secret lives in memory, never in secrets_dir, and goes when
+// the kernel forgets it at the end of its saga (SDK 1.5); a domain stays.
+TEST(KeystoneOwnFramesTest, SessionsLiveInMemoryUntilForgotten) {
+  const TempDir dir("gibkit-forget");
+  TestEnvironment env;
+  auto store = signer_support::SecretStore::open_directory(dir.path());
+  ASSERT_TRUE(store.ok());
+  KeystoneSigner signer(std::move(*store), env.env());
+  TestEnvironment other_env(5);
+  auto other_store = signer_support::SecretStore::open_directory(dir.path());
+  ASSERT_TRUE(other_store.ok());
+  KeystoneSigner restarted(std::move(*other_store), other_env.env());
+  signer_testing::expect_sessions_live_in_memory_until_forgotten(signer, restarted, dir.path(), {"sync", target(0)},
+                                                                 {"endorse", target(1)});
 }
 
 // The record of the latest frame lives beside the secret: a new signer over

@@ -97,4 +97,37 @@ std::string expect_the_frame_made_last_is_adopted(Signer& signer, const std::str
   return next;
 }
 
+void expect_sessions_live_in_memory_until_forgotten(Signer& signer, Signer& restarted,
+                                                    const std::filesystem::path& dir, const Claim& session_claim,
+                                                    const Claim& domain_claim) {
+  const auto files = [&dir] {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir)) ++n;
+    return n;
+  };
+  auto domain = signer.create_identity(json::Object{{"preset", "domain"}});
+  ASSERT_TRUE(domain.ok()) << domain.status().to_string();
+  const std::size_t domain_files = files();
+  EXPECT_EQ(domain_files, 2u);  // .secret and .head
+
+  auto session = signer.create_identity(json::Object{{"preset", "session"}});
+  ASSERT_TRUE(session.ok()) << session.status().to_string();
+  EXPECT_EQ(files(), domain_files);
+  auto turn = signer.sign(session->records_json.back(), session_claim);
+  ASSERT_TRUE(turn.ok()) << turn.status().to_string();
+  EXPECT_EQ(files(), domain_files);
+
+  EXPECT_TRUE(signer.forget(session->latest_address).ok());
+  auto after = signer.sign(turn->records_json.back(), session_claim);
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.status().code(), StatusCode::kNotFound) << after.status().to_string();
+  EXPECT_TRUE(signer.forget(session->latest_address).ok());  // not held: nothing to do
+
+  // A stored identity is never dropped by forget.
+  EXPECT_TRUE(signer.forget(domain->latest_address).ok());
+  EXPECT_EQ(files(), domain_files);
+  auto endorsed = restarted.sign(domain->records_json.back(), domain_claim);
+  EXPECT_TRUE(endorsed.ok()) << endorsed.status().to_string();
+}
+
 }  // namespace gibkit::signer_testing

@@ -117,4 +117,14 @@ std::string expect_only_the_latest_frame_signs(Signer& restarted, const std::vec
 std::string expect_the_frame_made_last_is_adopted(Signer& signer, const std::string& before,
                                                   const std::string& latest, const Claim& claim);
 
+// Signer::forget and session lifetimes (signer_support/secret_store.h),
+// for a signer `signer` over the secrets directory `dir`: a {"preset":
+// "session"} identity writes nothing to `dir` and signs `verb`; once
+// forgotten it signs nothing (kNotFound) and a second forget is OK; a
+// {"preset": "domain"} identity is kept in `dir` and forget leaves it there
+// (a signer restarted over `dir`, `restarted`, still signs `domain_verb`).
+void expect_sessions_live_in_memory_until_forgotten(Signer& signer, Signer& restarted,
+                                                    const std::filesystem::path& dir, const Claim& session_claim,
+                                                    const Claim& domain_claim);
+
 }  // namespace gibkit::signer_testing

@@ -113,6 +113,58 @@ TEST_P(SyncNodeTest, SyncsATimelineBetweenDeployedNodes) {
             *dependency_closure(bob_reader, {edit->frame.address()}));
 }
 
+// Each saga has a fresh session on each side, which signs that saga's turns
+// and nothing else, ever (docs/security.md, "Sessions"). What a signer keeps
+// of one must go with the saga: it used to stay in secrets_dir, two files a
+// side for every sync, so that a peer syncing (or a push_interval_ms) grew
+// both nodes' secrets_dir without bound.
+TEST_P(SyncNodeTest, SyncsLeaveNoSessionSecretsBehind) {
+  auto alice = deploy("alice", "");
+  ASSERT_TRUE(alice);
+  const fs::path alice_domain = dir_ / "alice-domain.json";
+  std::ofstream(alice_domain) << **alice->node->durable_space().get(alice->sync->domain_tjp());
+  auto bob = deploy("bob", alice_domain.string());
+  ASSERT_TRUE(bob);
+  ASSERT_TRUE(alice->sync->service().trust_peer(**bob->node->durable_space().get(bob->sync->domain_tjp())).ok());
+  ForkOptions fork_options;
+  fork_options.tjp_uuid = true;
+  fork_options.n_counter = true;
+  fork_options.dest_ib = "note";
+  auto genesis = fork(IbGib{"note", "gib", std::nullopt, std::nullopt}, fork_options);
+  ASSERT_TRUE(genesis.ok());
+  const std::string tjp = genesis->frame.address();
+  WriteBatch batch;
+  batch.puts.push_back({tjp, genesis->frame.to_json_text()});
+  batch.heads.push_back({tjp, tjp, std::nullopt});
+  ASSERT_TRUE(alice->node->durable_space().write(batch).ok());
+  const auto files_in = [](const fs::path& dir) {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir)) ++n;
+    return n;
+  };
+  const std::size_t alice_files = files_in(dir_ / "alice" / "secrets");
+  const std::size_t bob_files = files_in(dir_ / "bob" / "secrets");
+  std::vector<std::string> bob_sessions;
+  for (int i = 0; i < 3; ++i) {
+    auto report = alice->sync->sync_with("innerspace://bob" + std::to_string(counter_), {tjp}, {},
+                                         bob->sync->domain_tjp());
+    ASSERT_TRUE(report.ok()) << report.status().to_string();
+    bob_sessions.push_back(report->peer_session);
+  }
+  EXPECT_EQ(*bob->node->durable_space().head(tjp), tjp);
+  EXPECT_EQ(files_in(dir_ / "alice" / "secrets"), alice_files);
+  EXPECT_EQ(files_in(dir_ / "bob" / "secrets"), bob_files);
+  // Nor is any kept in memory: Bob's signer no longer signs for them.
+  identity::IdentityRegistry registry(bob->node->durable_space());
+  for (const std::string& session : bob_sessions) {
+    auto signed_frame = registry.sign(*bob->node->signer("keys"), session, Claim{"sync", tjp});
+    EXPECT_FALSE(signed_frame.ok()) << session;
+  }
+  // The domains still sign (their secrets stay in secrets_dir).
+  EXPECT_TRUE(registry.begin_session(*bob->node->signer("keys"), *bob->node->signer("keys"), bob->sync->domain_tjp())
+                  .ok());
+}
+
 TEST_P(SyncNodeTest, TheDomainIdentitySurvivesARestart) {
   std::string domain;
   {

@@ -444,15 +444,17 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DirectorySpaceConformance);
 INSTANTIATE_TEST_SUITE_P(Plugins, SpaceConformance,
                          ::testing::Values(SpacePluginCase{"space-files-c-sdk-1.1", true},
                                            SpacePluginCase{"space-files-c-sdk-1.2", true},
-                                           SpacePluginCase{"space-files-c-sdk-1.3", true}),
+                                           SpacePluginCase{"space-files-c-sdk-1.3", true},
+                                           SpacePluginCase{"space-files-c-sdk-1.4", true}),
                          PrintCase);
 INSTANTIATE_TEST_SUITE_P(Plugins, DurableSpaceConformance,
                          ::testing::Values(SpacePluginCase{"space-files-c-sdk-1.1", true},
                                            SpacePluginCase{"space-files-c-sdk-1.2", true},
-                                           SpacePluginCase{"space-files-c-sdk-1.3", true}),
+                                           SpacePluginCase{"space-files-c-sdk-1.3", true},
+                                           SpacePluginCase{"space-files-c-sdk-1.4", true}),
                          PrintCase);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DirectorySpaceConformance);
-GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(SagaStagingConformance);  // 1.1 to 1.3 predate it
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(SagaStagingConformance);  // 1.1 to 1.3 predate it; the example has none
 #else
 // space-leveldb again with every write's records in a pack file of its own
 // (pack_files.h), which otherwise only large writes use.

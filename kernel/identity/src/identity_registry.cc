@@ -122,10 +122,13 @@ Result<SessionBundle> IdentityRegistry::begin_session(Signer& domain_signer, Sig
   GIBKIT_ASSIGN_OR_RETURN(IdentityFrames session, session_signer.create_identity(json::Object{{"preset", "session"}}));
   GIBKIT_ASSIGN_OR_RETURN(IbGib genesis, IbGib::parse(session.records_json.back()));
   GIBKIT_ASSIGN_OR_RETURN(std::string session_tjp, frame_tjp(genesis));
+  // Until the caller holds its own lease, a failure below forgets it here.
+  SessionLease unfinished(session_signer, session_tjp);
   GIBKIT_RETURN_IF_ERROR(store(session_tjp, session.records_json, session.latest_address, std::string()));
 
   const Claim endorse{std::string(kVerbEndorse), session_tjp};
   GIBKIT_ASSIGN_OR_RETURN(std::string endorsement, sign(domain_signer, domain_tjp, endorse));
+  unfinished.release();
   return SessionBundle{std::string(domain_tjp), EndorsementStep{std::move(endorsement), session_tjp},
                        session.records_json.back(), session_tjp};
 }

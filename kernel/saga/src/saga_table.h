@@ -36,6 +36,7 @@ struct ReceiverSaga {
   std::string sender_domain;
   std::string session_tjp;       // the sender's session
   identity::SessionBundle own_session;  // this node's session, signing the replies
+  identity::SessionLease own_session_lease;  // forgotten when the saga goes (left the table, last turn done)
   std::string expected_nonce;    // issued in the last reply; the next request must echo it
   std::string previous_context;  // last accepted request context
   std::int64_t next_delta_seq = 1;

@@ -253,6 +253,7 @@ class ReceiverTurn {
     GIBKIT_ASSIGN_OR_RETURN(saga.own_session,
                             state_.registry.begin_session(*state_.services.signer, state_.session_signer(),
                                                           state_.domain_tjp));
+    saga.own_session_lease = identity::SessionLease(state_.session_signer(), saga.own_session.session_tjp);
     GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> known, state_.registry.known_by(sender_domain));
     GIBKIT_ASSIGN_OR_RETURN(
         own_earlier_,

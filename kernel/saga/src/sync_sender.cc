@@ -284,6 +284,7 @@ class SenderSaga {
     }
     GIBKIT_ASSIGN_OR_RETURN(session_, state_.registry.begin_session(*state_.services.signer, state_.session_signer(),
                                                                     state_.domain_tjp));
+    session_lease_ = identity::SessionLease(state_.session_signer(), session_.session_tjp);
     const std::string endorsement = IbGib::parse(session_.endorsement.frame_json)->address();
     GIBKIT_ASSIGN_OR_RETURN(std::optional<std::string> known, state_.registry.known_by(peer_domain_));
     GIBKIT_ASSIGN_OR_RETURN(std::vector<identity::EndorsementStep> earlier,
@@ -782,6 +783,7 @@ class SenderSaga {
   SyncReport report_;
   SyncProgress progress_state_;
   identity::SessionBundle session_;
+  identity::SessionLease session_lease_;  // the session is forgotten when this saga goes
   std::string previous_context_;
   std::int64_t next_seq_ = 1;
   bool receiver_open_ = false;

@@ -276,7 +276,8 @@ Result<std::unique_ptr<Transport>> LoadedPlugin::create_transport(const json::Ob
 Result<std::unique_ptr<Signer>> LoadedPlugin::create_signer(const json::Object& config) {
   GIBKIT_RETURN_IF_ERROR(check_kind(PluginKind::kSigner));
   GIBKIT_ASSIGN_OR_RETURN(gibkit_signer handle,
-                          make_handle<gibkit_signer>(descriptor_->create_signer, config, name_));
+                          make_handle<gibkit_signer>(descriptor_->create_signer, config, name_,
+                                                     GIBKIT_SIGNER_VTABLE_SIZE_1_4));
   return make_signer_proxy(handle, shared_from_this(), frame_ibs_);
 }
 

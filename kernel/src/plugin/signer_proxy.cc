@@ -1,4 +1,5 @@
 // gibkit::Signer over a plugin's gibkit_signer_vtable.
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,18 @@ class SignerProxy final : public Signer {
       return signer_.vtable->revoke(signer_.self, abi::to_str(latest_frame_json), abi::to_str(reason), records,
                                     latest, error);
     });
+  }
+
+  // A signer built before SDK 1.5 has no forget: it keeps what it kept.
+  Status forget(std::string_view identity_tjp) override {
+    const gibkit_signer_vtable* table = signer_.vtable;
+    if (table->struct_size < offsetof(gibkit_signer_vtable, forget) + sizeof(table->forget) ||
+        table->forget == nullptr) {
+      return {};
+    }
+    std::string error;
+    int code = table->forget(signer_.self, abi::to_str(identity_tjp), abi::string_sink(&error));
+    return abi::to_status(code, std::move(error));
   }
 
   [[nodiscard]] const std::vector<std::string>& frame_ibs() const noexcept { return frame_ibs_; }

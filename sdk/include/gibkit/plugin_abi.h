@@ -39,9 +39,10 @@ extern "C" {
  *  1.2  gibkit_transport_vtable.listen_admitting (gibkit_admitting_handler)
  *  1.3  host services: gibkit_host, gibkit_plugin_descriptor.attach_host
  *  1.4  sagas staged in a space: gibkit_saga_staging_vtable,
- *       gibkit_space_vtable.saga_staging */
+ *       gibkit_space_vtable.saga_staging
+ *  1.5  gibkit_signer_vtable.forget (a session's secrets go with its saga) */
 #define GIBKIT_SDK_VERSION_MAJOR 1
-#define GIBKIT_SDK_VERSION_MINOR 4
+#define GIBKIT_SDK_VERSION_MINOR 5
 
 /* Name of the one exported entry point, with default visibility
  * (GIBKIT_PLUGIN_EXPORT): either a constant of type gibkit_plugin_entry_fn
@@ -276,7 +277,20 @@ typedef struct gibkit_signer_vtable {
                 gibkit_sink latest, gibkit_sink error);
   int (*verify)(void* self, gibkit_str prev_frame_json, gibkit_str next_frame_json,
                 const gibkit_claim* expected, gibkit_sink error);
+  /* Since 1.5. The kernel will never again ask this signer to sign or
+   * revoke for the identity whose genesis address is `identity_tjp`: the
+   * signer drops what it keeps for it (its secret, its latest frame), and a
+   * later sign for it fails with NOT_FOUND. The kernel calls it for each
+   * session identity once the saga it signed for is over, on both sides.
+   * Forgetting an identity the signer does not hold succeeds. May be NULL
+   * (nothing to forget); the kernel reads it only when struct_size covers
+   * it, so a signer built against an earlier minor keeps everything, as
+   * before. */
+  int (*forget)(void* self, gibkit_str identity_tjp, gibkit_sink error);
 } gibkit_signer_vtable;
+
+/* The size of a 1.0 to 1.4 signer table (it ends with verify). */
+#define GIBKIT_SIGNER_VTABLE_SIZE_1_4 (offsetof(gibkit_signer_vtable, forget))
 
 typedef struct gibkit_signer {
   void* self;

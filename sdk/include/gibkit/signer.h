@@ -52,6 +52,16 @@ class Signer {
   // ("crypto", "policy", "counter", "link", "target", "revoked", "gib").
   virtual Status verify(std::string_view prev_frame_json, std::string_view next_frame_json,
                         const Claim& expected) = 0;
+
+  // The identity whose genesis address is `identity_tjp` will never sign
+  // again (a session whose saga is over): drop its secret and latest frame,
+  // so that a later sign() fails with kNotFound. OK when it is not held.
+  // The default keeps everything (a signer that keeps nothing per session).
+  // Since SDK 1.5 (plugin_abi.h: gibkit_signer_vtable.forget).
+  virtual Status forget(std::string_view identity_tjp) {
+    (void)identity_tjp;
+    return {};
+  }
 };
 
 }  // namespace gibkit

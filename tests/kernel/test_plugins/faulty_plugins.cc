@@ -1,6 +1,7 @@
 // Plugins of each kind whose objects misbehave in ways a real plugin might:
 // they throw from every method. The kernel must see Status values, never an
 // exception. The kind is chosen at build time (GIBKIT_TEST_KIND).
+#include <cstdlib>
 #include <stdexcept>
 
 #include <boost/dll/alias.hpp>  // kind 4 exports the entry point as SDK 1.1 did
@@ -70,6 +71,9 @@ class EchoSigner final : public gibkit::Signer {
     return gibkit::permission_denied("cannot revoke: " + std::string(reason));
   }
   Status verify(std::string_view, std::string_view, const gibkit::Claim&) override { fail(); }
+  Status forget(std::string_view identity_tjp) override {
+    return gibkit::failed_precondition("forgot " + std::string(identity_tjp));
+  }
 };
 
 #if GIBKIT_TEST_KIND == 1
@@ -101,7 +105,40 @@ gibkit::PluginSpec<gibkit::Signer> spec() {
 
 }  // namespace
 
-#if GIBKIT_TEST_KIND == 4
+#if GIBKIT_TEST_KIND == 5
+// The echo signer as a plugin built against SDK 1.4 would present it: a
+// descriptor of minor 4 and a signer table that ends with verify (no
+// forget), so the kernel must not read past it.
+namespace {
+int forget_trap(void*, gibkit_str, gibkit_sink) { std::abort(); }
+
+int create_1_4(gibkit_str config, gibkit_signer* out, gibkit_sink error) {
+  const gibkit_plugin_descriptor* current = gibkit::plugin_detail::describe<&spec>();
+  int code = current->create_signer(config, out, error);
+  if (code != 0) return code;
+  static const gibkit_signer_vtable kOld = [&] {
+    gibkit_signer_vtable table = *out->vtable;
+    table.struct_size = GIBKIT_SIGNER_VTABLE_SIZE_1_4;
+    table.forget = &forget_trap;  // never read: struct_size says it is absent
+    return table;
+  }();
+  out->vtable = &kOld;
+  return 0;
+}
+
+const gibkit_plugin_descriptor* gibkit_plugin_entry() noexcept {
+  static const gibkit_plugin_descriptor kDescriptor = [] {
+    gibkit_plugin_descriptor d = *gibkit::plugin_detail::describe<&spec>();
+    d.sdk_version_minor = 4;
+    d.name = "test-sdk-1-4-signer";
+    d.create_signer = &create_1_4;
+    return d;
+  }();
+  return &kDescriptor;
+}
+}  // namespace
+GIBKIT_PLUGIN_ENTRY(gibkit_plugin_entry)
+#elif GIBKIT_TEST_KIND == 4
 // The echo transport as a plugin built against SDK 1.1 would present it: a
 // descriptor of minor 1 and a transport table that ends with connect (no
 // listen_admitting), so the kernel must use listen() and drop verdicts.

@@ -32,9 +32,14 @@ Result<IdentityFrames> KeystoneSigner::create_identity(const json::Value& option
     GIBKIT_ASSIGN_OR_RETURN(const IbGib genesis, made.scheme == KeystoneScheme::kWots
                                                      ? create_wots_genesis(made.allowed_verbs, master, env_)
                                                      : create_genesis(made.pools, master, env_));
-    GIBKIT_RETURN_IF_ERROR(signer_support::record_new_identity(*secrets_, genesis, master));
+    GIBKIT_RETURN_IF_ERROR(signer_support::record_new_identity(*secrets_, genesis, master, made.lifetime));
     return IdentityFrames{{genesis.to_json_text()}, genesis.address()};
   });
+}
+
+Status KeystoneSigner::forget(std::string_view identity_tjp) {
+  std::lock_guard lock(mutex_);
+  return signer_support::forget_identity(*secrets_, identity_tjp);
 }
 
 Result<IdentityFrames> KeystoneSigner::evolve_latest(std::string_view latest_frame_json, const Claim* claim,

@@ -35,6 +35,7 @@ class KeystoneSigner final : public Signer {
   Result<IdentityFrames> sign(std::string_view latest_frame_json, const Claim& claim) override;
   Result<IdentityFrames> revoke(std::string_view latest_frame_json, std::string_view reason) override;
   Status verify(std::string_view prev_frame_json, std::string_view next_frame_json, const Claim& expected) override;
+  Status forget(std::string_view identity_tjp) override;
 
  private:
   Result<IdentityFrames> evolve_latest(std::string_view latest_frame_json, const Claim* claim,

@@ -56,10 +56,17 @@ Result<IdentityOptions> identity_options(const json::Value& options) {
   if (o.size() != 1) return invalid_argument("keystone identity options: give either \"preset\" or \"pools\"");
   if (o.contains("preset")) {
     GIBKIT_ASSIGN_OR_RETURN(const std::string preset, json::get_string(o, "preset"));
-    if (preset == "session") return session;
+    if (preset == "session") {
+      IdentityOptions per_saga = session;
+      per_saga.lifetime = signer_support::Lifetime::kProcess;
+      return per_saga;
+    }
     if (preset == "domain") return IdentityOptions{.scheme = KeystoneScheme::kWots, .pools = {}, .allowed_verbs = domain_verbs()};
     if (preset == "domain-pools") return IdentityOptions{.scheme = KeystoneScheme::kPools, .pools = domain_pools_preset(), .allowed_verbs = {}};
-    if (preset == "session-pools") return IdentityOptions{.scheme = KeystoneScheme::kPools, .pools = session_pools_preset(), .allowed_verbs = {}};
+    if (preset == "session-pools") {
+      return IdentityOptions{.scheme = KeystoneScheme::kPools, .pools = session_pools_preset(), .allowed_verbs = {},
+                             .lifetime = signer_support::Lifetime::kProcess};
+    }
     return invalid_argument("keystone identity options: unknown preset \"" + preset +
                             "\" (domain, session, domain-pools or session-pools)");
   }

@@ -18,6 +18,8 @@
 // the numbers.
 #pragma once
 
+#include "signer_support/secret_store.h"
+
 #include <string>
 #include <vector>
 
@@ -39,6 +41,10 @@ struct IdentityOptions {
   KeystoneScheme scheme = KeystoneScheme::kWots;
   std::vector<PoolConfig> pools;
   std::vector<std::string> allowed_verbs;
+  // The "session" and "session-pools" presets, which the kernel asks for
+  // once per saga, live as long as the process (secret_store.h); anything
+  // else is kept in secrets_dir.
+  signer_support::Lifetime lifetime = signer_support::Lifetime::kStored;
 };
 
 // kInvalidArgument naming the defect.

@@ -7,9 +7,16 @@
 
 namespace gibkit::signer_support {
 
-Status record_new_identity(SecretStore& store, const IbGib& genesis, const Secret& master) {
-  GIBKIT_RETURN_IF_ERROR(store.put(genesis.gib, master));
+Status record_new_identity(SecretStore& store, const IbGib& genesis, const Secret& master, Lifetime lifetime) {
+  GIBKIT_RETURN_IF_ERROR(store.put(genesis.gib, master, lifetime));
   return store.put_head(genesis.gib, genesis.address(), genesis.to_json_text());
+}
+
+Status forget_identity(SecretStore& store, std::string_view identity_tjp) {
+  // The store keys an identity by its genesis gib: the address after '^'.
+  const std::size_t caret = identity_tjp.rfind('^');
+  if (caret == std::string_view::npos) return invalid_argument("forget: " + std::string(identity_tjp) + " is not an address");
+  return store.forget(identity_tjp.substr(caret + 1));
 }
 
 namespace {

@@ -53,7 +53,12 @@ struct OwnFrame {
 };
 
 // Records a new identity: its secret, then the genesis as its latest frame.
-[[nodiscard]] Status record_new_identity(SecretStore& store, const IbGib& genesis, const Secret& master);
+[[nodiscard]] Status record_new_identity(SecretStore& store, const IbGib& genesis, const Secret& master,
+                                         Lifetime lifetime = Lifetime::kStored);
+
+// Signer::forget for the identity whose genesis address is `identity_tjp`
+// (SecretStore::forget: what is held in memory).
+[[nodiscard]] Status forget_identity(SecretStore& store, std::string_view identity_tjp);
 
 // Parses the frame a signer (`who`, for messages) is asked to evolve and
 // checks it: intrinsically valid (kPermissionDenied "gib: ..."), in a

@@ -173,9 +173,9 @@ Result<std::filesystem::path> SecretStore::file_for(std::string_view identity, s
   return *dir_ / (std::string(identity) + std::string(suffix));
 }
 
-Status SecretStore::put(std::string_view identity, const Secret& secret) {
+Status SecretStore::put(std::string_view identity, const Secret& secret, Lifetime lifetime) {
   std::lock_guard lock(mutex_);
-  if (!dir_) {
+  if (!dir_ || lifetime == Lifetime::kProcess) {
     if (memory_.contains(identity)) return already_exists("secret store: identity already has a secret");
     memory_.emplace(std::string(identity), secret);
     return {};
@@ -190,11 +190,8 @@ Status SecretStore::put(std::string_view identity, const Secret& secret) {
 
 Result<Secret> SecretStore::get(std::string_view identity) const {
   std::lock_guard lock(mutex_);
-  if (!dir_) {
-    const auto it = memory_.find(identity);
-    if (it == memory_.end()) return not_found("secret store: no secret held for this identity");
-    return it->second;
-  }
+  if (const auto it = memory_.find(identity); it != memory_.end()) return it->second;
+  if (!dir_) return not_found("secret store: no secret held for this identity");
   GIBKIT_ASSIGN_OR_RETURN(const std::filesystem::path path, file_for(identity, kSecretSuffix));
   GIBKIT_ASSIGN_OR_RETURN(std::string text, read_owner_only_file(path, kMaxSecretFileBytes,
                                                                  "secret store: no secret held for this identity"));
@@ -217,7 +214,8 @@ Status SecretStore::put_head(std::string_view identity, std::string_view address
     return invalid_argument("secret store: a head frame's JSON may not contain a raw line break");
   }
   std::lock_guard lock(mutex_);
-  if (!dir_) {
+  // In memory with its secret: an in-memory store, or a kProcess identity.
+  if (!dir_ || memory_.contains(identity)) {
     memory_heads_.insert_or_assign(std::string(identity), HeadRecord{std::string(address), std::string(frame_json)});
     return {};
   }
@@ -231,10 +229,9 @@ Status SecretStore::put_head(std::string_view identity, std::string_view address
 
 Result<SecretStore::HeadRecord> SecretStore::read_head(std::string_view identity) const {
   std::lock_guard lock(mutex_);
-  if (!dir_) {
-    const auto it = memory_heads_.find(identity);
-    if (it == memory_heads_.end()) return not_found("secret store: no latest frame recorded for this identity");
-    return it->second;
+  if (const auto it = memory_heads_.find(identity); it != memory_heads_.end()) return it->second;
+  if (!dir_ || memory_.contains(identity)) {
+    return not_found("secret store: no latest frame recorded for this identity");
   }
   GIBKIT_ASSIGN_OR_RETURN(const std::filesystem::path path, file_for(identity, kHeadSuffix));
   GIBKIT_ASSIGN_OR_RETURN(std::string text,
@@ -249,6 +246,13 @@ Result<SecretStore::HeadRecord> SecretStore::read_head(std::string_view identity
     return data_loss("secret store: " + path.string() + " is corrupt");
   }
   return record;
+}
+
+Status SecretStore::forget(std::string_view identity) {
+  std::lock_guard lock(mutex_);
+  if (const auto it = memory_.find(identity); it != memory_.end()) memory_.erase(it);
+  if (const auto it = memory_heads_.find(identity); it != memory_heads_.end()) memory_heads_.erase(it);
+  return {};
 }
 
 Result<std::string> SecretStore::get_head(std::string_view identity) const {

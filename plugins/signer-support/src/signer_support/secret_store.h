@@ -20,6 +20,11 @@
 //    #10, the frame's JSON text on the second (the first line alone is the
 //    older format, still read).
 //
+// An identity put with Lifetime::kProcess (a session: it signs the turns of
+// one saga, and no saga outlives the process) is held in memory even when
+// the store has a directory: writing it would cost file writes and fsyncs
+// at every turn, and leave two files a saga behind. forget() drops it.
+//
 // Methods are thread safe.
 #pragma once
 
@@ -40,6 +45,12 @@ namespace gibkit::signer_support {
 
 using Secret = Botan::secure_vector<std::uint8_t>;
 
+// How long an identity's secret and head are kept (see above).
+enum class Lifetime {
+  kStored,   // in the directory, if the store has one; else in memory
+  kProcess,  // in memory, until forget() or the end of the process
+};
+
 class SecretStore {
  public:
   // In-memory store.
@@ -48,7 +59,12 @@ class SecretStore {
   [[nodiscard]] static Result<std::unique_ptr<SecretStore>> open_directory(const std::filesystem::path& dir);
 
   // Stores the secret of a new identity. kAlreadyExists if one is stored.
-  [[nodiscard]] Status put(std::string_view identity, const Secret& secret);
+  [[nodiscard]] Status put(std::string_view identity, const Secret& secret, Lifetime lifetime = Lifetime::kStored);
+  // Drops the secret and head of an identity held in memory (its secret is
+  // wiped: Secret is Botan's secure_vector). An identity in the directory is
+  // left there: only a kProcess identity, or any identity of an in-memory
+  // store, is ever forgotten. OK when the identity is not held.
+  [[nodiscard]] Status forget(std::string_view identity);
   // kNotFound when this store holds no secret for the identity; kPermissionDenied
   // when the file's permissions are broader than 0600; kDataLoss when corrupt.
   [[nodiscard]] Result<Secret> get(std::string_view identity) const;

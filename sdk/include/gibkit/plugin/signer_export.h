@@ -77,9 +77,13 @@ struct SignerExport {
     });
   }
 
+  static int forget(void* p, gibkit_str identity_tjp, gibkit_sink error) noexcept {
+    return abi::guarded(error, [&] { return self(p).forget(abi::to_view(identity_tjp)); });
+  }
+
   static const gibkit_signer_vtable* vtable() noexcept {
     static constexpr gibkit_signer_vtable kTable = {
-        sizeof(gibkit_signer_vtable), &destroy, &create_identity, &sign, &revoke, &verify,
+        sizeof(gibkit_signer_vtable), &destroy, &create_identity, &sign, &revoke, &verify, &forget,
     };
     return &kTable;
   }

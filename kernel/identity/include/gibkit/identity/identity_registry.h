@@ -34,6 +34,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gibkit/ibgib.h"
@@ -59,6 +60,44 @@ struct SessionBundle {
   EndorsementStep endorsement;    // the domain frame endorsing the session
   std::string session_genesis_json;
   std::string session_tjp;        // = session genesis address
+};
+
+// A session identity's hold on what its signer keeps for it: when the saga
+// that owns the lease ends, however it ends, the signer forgets the session
+// (Signer::forget), which never signs again. Without it every saga left its
+// session's secret behind, in memory or in secrets_dir, two files a side
+// per sync (SyncNodeTest.SyncsLeaveNoSessionSecretsBehind).
+class SessionLease {
+ public:
+  SessionLease() = default;
+  SessionLease(Signer& signer, std::string session_tjp) : signer_(&signer), session_tjp_(std::move(session_tjp)) {}
+  SessionLease(SessionLease&& other) noexcept
+      : signer_(std::exchange(other.signer_, nullptr)), session_tjp_(std::move(other.session_tjp_)) {}
+  SessionLease& operator=(SessionLease&& other) noexcept {
+    if (this != &other) {
+      end();
+      signer_ = std::exchange(other.signer_, nullptr);
+      session_tjp_ = std::move(other.session_tjp_);
+    }
+    return *this;
+  }
+  SessionLease(const SessionLease&) = delete;
+  SessionLease& operator=(const SessionLease&) = delete;
+  ~SessionLease() { end(); }
+
+  // Lets go without forgetting (the session lives on under another lease).
+  void release() noexcept { signer_ = nullptr; }
+
+ private:
+  // Best effort: a signer that fails to forget keeps what it kept before
+  // SDK 1.5, and the saga's outcome does not depend on it.
+  void end() noexcept {
+    if (signer_ != nullptr) (void)signer_->forget(session_tjp_);
+    signer_ = nullptr;
+  }
+
+  Signer* signer_ = nullptr;
+  std::string session_tjp_;
 };
 
 // The claim {verb, target} a frame says it carries, read from the frame
@@ -96,6 +135,7 @@ class IdentityRegistry {
 
   // Creates a session identity with `session_signer`, endorsed by domain
   // `domain_tjp` (held by `domain_signer`; the two may be the same signer).
+  // The caller holds a SessionLease on it for as long as its saga lasts.
   [[nodiscard]] Result<SessionBundle> begin_session(Signer& domain_signer, Signer& session_signer,
                                                     std::string_view domain_tjp);
 
