@@ -106,6 +106,9 @@ TEST(AbiProxy, SignerOutputsAndErrorsCrossIntact) {
   EXPECT_EQ((*signer)->revoke("frame", "lost").status(), permission_denied("cannot revoke: lost"));
   EXPECT_EQ((*signer)->verify("a", "b", Claim{"sync", "x"}).code(), StatusCode::kInternal);
   EXPECT_EQ((*signer)->forget("id^gib"), failed_precondition("forgot id^gib"));
+  auto session = (*signer)->create_identity(json::Object{{"preset", "session"}, {"lifetime", "saga"}});
+  ASSERT_TRUE(session.ok());
+  EXPECT_EQ(session->records_json, std::vector<std::string>{R"({"preset":"session","lifetime":"saga"})"});
 }
 
 // A signer built against SDK 1.4 has no forget: the kernel reads nothing past
@@ -119,6 +122,11 @@ TEST(AbiProxy, ASignerBuiltBeforeForgetIsNotAskedToForget) {
   EXPECT_TRUE((*signer)->forget("id^gib").ok());
   auto signed_frames = (*signer)->sign("frame", Claim{"sync", "a^gib"});
   ASSERT_TRUE(signed_frames.ok());
+  // Nor does it get "lifetime", a key of 1.5 it would not know (the echo
+  // signer hands its options back as its first record).
+  auto created = (*signer)->create_identity(json::Object{{"preset", "session"}, {"lifetime", "saga"}});
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(created->records_json, std::vector<std::string>{R"({"preset":"session"})"});
 }
 
 }  // namespace

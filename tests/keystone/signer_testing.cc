@@ -110,12 +110,27 @@ void expect_sessions_live_in_memory_until_forgotten(Signer& signer, Signer& rest
   const std::size_t domain_files = files();
   EXPECT_EQ(domain_files, 2u);  // .secret and .head
 
-  auto session = signer.create_identity(json::Object{{"preset", "session"}});
+  // A session preset alone (`gib keystone create --preset session`) is kept
+  // like any identity; only the kernel's per-saga sessions are not.
+  auto kept = signer.create_identity(json::Object{{"preset", "session"}});
+  ASSERT_TRUE(kept.ok()) << kept.status().to_string();
+  EXPECT_EQ(files(), domain_files + 2);
+  EXPECT_TRUE(signer.forget(kept->latest_address).ok());
+  EXPECT_EQ(files(), domain_files + 2);
+  EXPECT_TRUE(restarted.sign(kept->records_json.back(), session_claim).ok());
+  const std::size_t stored_files = files();
+
+  auto bad = signer.create_identity(json::Object{{"preset", "session"}, {"lifetime", "forever"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("lifetime"), std::string::npos) << bad.status().to_string();
+
+  auto session = signer.create_identity(json::Object{{"preset", "session"}, {"lifetime", "saga"}});
   ASSERT_TRUE(session.ok()) << session.status().to_string();
-  EXPECT_EQ(files(), domain_files);
+  EXPECT_EQ(files(), stored_files);
   auto turn = signer.sign(session->records_json.back(), session_claim);
   ASSERT_TRUE(turn.ok()) << turn.status().to_string();
-  EXPECT_EQ(files(), domain_files);
+  EXPECT_EQ(files(), stored_files);
 
   EXPECT_TRUE(signer.forget(session->latest_address).ok());
   auto after = signer.sign(turn->records_json.back(), session_claim);
@@ -125,7 +140,7 @@ void expect_sessions_live_in_memory_until_forgotten(Signer& signer, Signer& rest
 
   // A stored identity is never dropped by forget.
   EXPECT_TRUE(signer.forget(domain->latest_address).ok());
-  EXPECT_EQ(files(), domain_files);
+  EXPECT_EQ(files(), stored_files);
   auto endorsed = restarted.sign(domain->records_json.back(), domain_claim);
   EXPECT_TRUE(endorsed.ok()) << endorsed.status().to_string();
 }

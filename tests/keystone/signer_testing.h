@@ -119,10 +119,11 @@ std::string expect_the_frame_made_last_is_adopted(Signer& signer, const std::str
 
 // Signer::forget and session lifetimes (signer_support/secret_store.h),
 // for a signer `signer` over the secrets directory `dir`: a {"preset":
-// "session"} identity writes nothing to `dir` and signs `verb`; once
-// forgotten it signs nothing (kNotFound) and a second forget is OK; a
-// {"preset": "domain"} identity is kept in `dir` and forget leaves it there
-// (a signer restarted over `dir`, `restarted`, still signs `domain_verb`).
+// "session", "lifetime": "saga"} identity writes nothing to `dir` and signs
+// `session_claim`; once forgotten it signs nothing (kNotFound) and a second
+// forget is OK; any other lifetime is refused; {"preset": "session"} alone
+// and {"preset": "domain"} are kept in `dir` and forget leaves them there
+// (a signer restarted over `dir`, `restarted`, still signs with them).
 void expect_sessions_live_in_memory_until_forgotten(Signer& signer, Signer& restarted,
                                                     const std::filesystem::path& dir, const Claim& session_claim,
                                                     const Claim& domain_claim);

@@ -119,7 +119,10 @@ Result<std::string> IdentityRegistry::create_identity(Signer& signer, const json
 Result<SessionBundle> IdentityRegistry::begin_session(Signer& domain_signer, Signer& session_signer,
                                                       std::string_view domain_tjp) {
   GIBKIT_RETURN_IF_ERROR(refuse_if_duplicitous(domain_tjp));
-  GIBKIT_ASSIGN_OR_RETURN(IdentityFrames session, session_signer.create_identity(json::Object{{"preset", "session"}}));
+  // "lifetime": "saga" (SDK 1.5): the signer may hold it in memory only, as
+  // the lease below has it forgotten when the saga ends.
+  GIBKIT_ASSIGN_OR_RETURN(IdentityFrames session, session_signer.create_identity(
+                                                      json::Object{{"preset", "session"}, {"lifetime", "saga"}}));
   GIBKIT_ASSIGN_OR_RETURN(IbGib genesis, IbGib::parse(session.records_json.back()));
   GIBKIT_ASSIGN_OR_RETURN(std::string session_tjp, frame_tjp(genesis));
   // Until the caller holds its own lease, a failure below forgets it here.

@@ -19,7 +19,16 @@ class SignerProxy final : public Signer {
   SignerProxy& operator=(const SignerProxy&) = delete;
 
   Result<IdentityFrames> create_identity(const json::Value& options) override {
-    std::string options_json = json::stringify(options);
+    // "lifetime" came with forget (SDK 1.5); an earlier signer would refuse
+    // the key it does not know, and keeps everything anyway.
+    std::string options_json;
+    if (!has_forget() && options.is_object() && options.as_object().contains("lifetime")) {
+      json::Object known = options.as_object();
+      known.erase("lifetime");
+      options_json = json::stringify(json::Value(std::move(known)));
+    } else {
+      options_json = json::stringify(options);
+    }
     return frames([&](gibkit_sink records, gibkit_sink latest, gibkit_sink error) {
       return signer_.vtable->create_identity(signer_.self, abi::to_str(options_json), records, latest, error);
     });
@@ -41,13 +50,9 @@ class SignerProxy final : public Signer {
 
   // A signer built before SDK 1.5 has no forget: it keeps what it kept.
   Status forget(std::string_view identity_tjp) override {
-    const gibkit_signer_vtable* table = signer_.vtable;
-    if (table->struct_size < offsetof(gibkit_signer_vtable, forget) + sizeof(table->forget) ||
-        table->forget == nullptr) {
-      return {};
-    }
+    if (!has_forget()) return {};
     std::string error;
-    int code = table->forget(signer_.self, abi::to_str(identity_tjp), abi::string_sink(&error));
+    int code = signer_.vtable->forget(signer_.self, abi::to_str(identity_tjp), abi::string_sink(&error));
     return abi::to_status(code, std::move(error));
   }
 
@@ -62,6 +67,13 @@ class SignerProxy final : public Signer {
   }
 
  private:
+  // Whether the table has forget (SDK 1.5 and later, and not NULL).
+  [[nodiscard]] bool has_forget() const noexcept {
+    const gibkit_signer_vtable* table = signer_.vtable;
+    return table->struct_size >= offsetof(gibkit_signer_vtable, forget) + sizeof(table->forget) &&
+           table->forget != nullptr;
+  }
+
   static gibkit_claim to_claim(const Claim& claim) { return {abi::to_str(claim.verb), abi::to_str(claim.target)}; }
 
   template <typename Call>

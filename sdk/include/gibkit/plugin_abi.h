@@ -282,6 +282,9 @@ typedef struct gibkit_signer_vtable {
    * signer drops what it keeps for it (its secret, its latest frame), and a
    * later sign for it fails with NOT_FOUND. The kernel calls it for each
    * session identity once the saga it signed for is over, on both sides.
+   * With forget, create_identity's options may carry "lifetime": "saga"
+   * (the kernel's sessions: such an identity may be held in memory only);
+   * a signer without it never gets that key.
    * Forgetting an identity the signer does not hold succeeds. May be NULL
    * (nothing to forget); the kernel reads it only when struct_size covers
    * it, so a signer built against an earlier minor keeps everything, as

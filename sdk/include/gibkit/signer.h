@@ -36,7 +36,10 @@ class Signer {
   virtual ~Signer() = default;
 
   // Creates a new identity. `options` is signer specific (see the plugin's
-  // docs); the signer keeps the secret.
+  // docs); the signer keeps the secret. Since SDK 1.5 the kernel adds
+  // "lifetime": "saga" for each saga's session ({"preset": "session",
+  // "lifetime": "saga"}): the identity signs for one saga and is then
+  // forgotten (forget below), so the signer may hold it in memory only.
   virtual Result<IdentityFrames> create_identity(const json::Value& options) = 0;
 
   // Evolves the identity whose latest frame is `latest_frame_json` with a frame

@@ -38,8 +38,12 @@ Result<IdentityFrames> KeystoneSigner::create_identity(const json::Value& option
 }
 
 Status KeystoneSigner::forget(std::string_view identity_tjp) {
-  std::lock_guard lock(mutex_);
-  return signer_support::forget_identity(*secrets_, identity_tjp);
+  return signer_support::guarded(kWho, [&]() -> Status {
+    // The same lock as sign: forget never lands between a sign's read of the
+    // latest frame and its record of the next (secret_store.h).
+    std::lock_guard lock(mutex_);
+    return signer_support::forget_identity(*secrets_, identity_tjp);
+  });
 }
 
 Result<IdentityFrames> KeystoneSigner::evolve_latest(std::string_view latest_frame_json, const Claim* claim,

@@ -1,5 +1,7 @@
 #include "keystone/presets.h"
 
+#include "signer_support/lifetime_option.h"
+
 namespace gibkit::keystone {
 
 namespace {
@@ -47,7 +49,15 @@ std::vector<PoolConfig> session_pools_preset() {
 std::vector<std::string> domain_verbs() { return {"endorse", "revoke"}; }
 std::vector<std::string> session_verbs() { return {"sync", "revoke"}; }
 
-Result<IdentityOptions> identity_options(const json::Value& options) {
+Result<IdentityOptions> identity_options(const json::Value& given) {
+  // "lifetime" first (signer_support/lifetime_option.h), then the rest.
+  GIBKIT_ASSIGN_OR_RETURN(auto split, signer_support::split_lifetime(given));
+  GIBKIT_ASSIGN_OR_RETURN(IdentityOptions made, scheme_options(split.first));
+  made.lifetime = split.second;
+  return made;
+}
+
+Result<IdentityOptions> scheme_options(const json::Value& options) {
   const IdentityOptions session{.scheme = KeystoneScheme::kWots, .pools = {}, .allowed_verbs = session_verbs()};
   if (options.is_null()) return session;
   if (!options.is_object()) return invalid_argument("keystone identity options must be an object");
@@ -56,17 +66,10 @@ Result<IdentityOptions> identity_options(const json::Value& options) {
   if (o.size() != 1) return invalid_argument("keystone identity options: give either \"preset\" or \"pools\"");
   if (o.contains("preset")) {
     GIBKIT_ASSIGN_OR_RETURN(const std::string preset, json::get_string(o, "preset"));
-    if (preset == "session") {
-      IdentityOptions per_saga = session;
-      per_saga.lifetime = signer_support::Lifetime::kProcess;
-      return per_saga;
-    }
+    if (preset == "session") return session;
     if (preset == "domain") return IdentityOptions{.scheme = KeystoneScheme::kWots, .pools = {}, .allowed_verbs = domain_verbs()};
     if (preset == "domain-pools") return IdentityOptions{.scheme = KeystoneScheme::kPools, .pools = domain_pools_preset(), .allowed_verbs = {}};
-    if (preset == "session-pools") {
-      return IdentityOptions{.scheme = KeystoneScheme::kPools, .pools = session_pools_preset(), .allowed_verbs = {},
-                             .lifetime = signer_support::Lifetime::kProcess};
-    }
+    if (preset == "session-pools") return IdentityOptions{.scheme = KeystoneScheme::kPools, .pools = session_pools_preset(), .allowed_verbs = {}};
     return invalid_argument("keystone identity options: unknown preset \"" + preset +
                             "\" (domain, session, domain-pools or session-pools)");
   }

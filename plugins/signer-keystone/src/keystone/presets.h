@@ -41,13 +41,15 @@ struct IdentityOptions {
   KeystoneScheme scheme = KeystoneScheme::kWots;
   std::vector<PoolConfig> pools;
   std::vector<std::string> allowed_verbs;
-  // The "session" and "session-pools" presets, which the kernel asks for
-  // once per saga, live as long as the process (secret_store.h); anything
-  // else is kept in secrets_dir.
+  // {"lifetime": "saga"} beside the preset or pools (the kernel's sessions,
+  // signer_support/lifetime_option.h): held in memory until forgotten;
+  // otherwise kept in secrets_dir.
   signer_support::Lifetime lifetime = signer_support::Lifetime::kStored;
 };
 
 // kInvalidArgument naming the defect.
 [[nodiscard]] Result<IdentityOptions> identity_options(const json::Value& options);
+// The same without the "lifetime" key (kStored).
+[[nodiscard]] Result<IdentityOptions> scheme_options(const json::Value& options);
 
 }  // namespace gibkit::keystone

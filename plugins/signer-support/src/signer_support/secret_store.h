@@ -20,10 +20,14 @@
 //    #10, the frame's JSON text on the second (the first line alone is the
 //    older format, still read).
 //
-// An identity put with Lifetime::kProcess (a session: it signs the turns of
-// one saga, and no saga outlives the process) is held in memory even when
-// the store has a directory: writing it would cost file writes and fsyncs
-// at every turn, and leave two files a saga behind. forget() drops it.
+// An identity put with Lifetime::kProcess (a session the kernel created with
+// {"lifetime": "saga"}: it signs the turns of one saga, and no saga outlives
+// the process) is held in memory even when the store has a directory:
+// writing it would cost file writes and fsyncs at every turn, and leave two
+// files a saga behind. forget() drops it. Whether a head goes to memory or
+// to a file follows where the identity's secret is, so the caller must not
+// forget an identity while it signs with it (the shipped signers hold one
+// lock across both).
 //
 // Methods are thread safe.
 #pragma once

@@ -90,9 +90,14 @@ class SessionLease {
 
  private:
   // Best effort: a signer that fails to forget keeps what it kept before
-  // SDK 1.5, and the saga's outcome does not depend on it.
+  // SDK 1.5, and the saga's outcome does not depend on it. Nothing escapes a
+  // destructor (a proxy's strings may fail to allocate).
   void end() noexcept {
-    if (signer_ != nullptr) (void)signer_->forget(session_tjp_);
+    if (signer_ == nullptr) return;
+    try {
+      (void)signer_->forget(session_tjp_);
+    } catch (...) {
+    }
     signer_ = nullptr;
   }
 
