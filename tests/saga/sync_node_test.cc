@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <tuple>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -66,17 +67,30 @@ class SyncNodeTest : public ::testing::TestWithParam<std::tuple<const char*, con
     return deployed;
   }
 
+  // Alice, and Bob trusting her domain; Alice authenticates Bob's replies:
+  // she trusts his domain too (and the tests name it as the one expected at
+  // his address). Null on failure.
+  std::pair<std::unique_ptr<DeployedNode>, std::unique_ptr<DeployedNode>> deploy_pair() {
+    auto alice = deploy("alice", "");
+    if (!alice) return {};
+    const fs::path alice_domain = dir_ / "alice-domain.json";
+    std::ofstream(alice_domain) << **alice->node->durable_space().get(alice->sync->domain_tjp());
+    auto bob = deploy("bob", alice_domain.string());
+    if (!bob) return {};
+    const Status trusted =
+        alice->sync->service().trust_peer(**bob->node->durable_space().get(bob->sync->domain_tjp()));
+    EXPECT_TRUE(trusted.ok()) << trusted.to_string();
+    if (!trusted.ok()) return {};
+    return {std::move(alice), std::move(bob)};
+  }
+
   fs::path dir_;
   static inline int counter_ = 0;
 };
 
 TEST_P(SyncNodeTest, SyncsATimelineBetweenDeployedNodes) {
-  auto alice = deploy("alice", "");
-  ASSERT_TRUE(alice);
-  const fs::path alice_domain = dir_ / "alice-domain.json";
-  std::ofstream(alice_domain) << **alice->node->durable_space().get(alice->sync->domain_tjp());
-  auto bob = deploy("bob", alice_domain.string());
-  ASSERT_TRUE(bob);
+  auto [alice, bob] = deploy_pair();
+  ASSERT_TRUE(alice && bob);
 
   ForkOptions fork_options;
   fork_options.dna = true;
@@ -99,9 +113,6 @@ TEST_P(SyncNodeTest, SyncsATimelineBetweenDeployedNodes) {
   batch.heads.push_back({tjp, edit->frame.address(), std::nullopt});
   ASSERT_TRUE(alice->node->durable_space().write(batch).ok());
 
-  // Alice authenticates Bob's replies: she trusts his domain and names it
-  // as the one expected at his address.
-  ASSERT_TRUE(alice->sync->service().trust_peer(**bob->node->durable_space().get(bob->sync->domain_tjp())).ok());
   auto report = alice->sync->sync_with("innerspace://bob" + std::to_string(counter_), {tjp}, {}, bob->sync->domain_tjp());
   ASSERT_TRUE(report.ok()) << report.status().to_string();
 
@@ -119,13 +130,8 @@ TEST_P(SyncNodeTest, SyncsATimelineBetweenDeployedNodes) {
 // side for every sync, so that a peer syncing (or a push_interval_ms) grew
 // both nodes' secrets_dir without bound.
 TEST_P(SyncNodeTest, SyncsLeaveNoSessionSecretsBehind) {
-  auto alice = deploy("alice", "");
-  ASSERT_TRUE(alice);
-  const fs::path alice_domain = dir_ / "alice-domain.json";
-  std::ofstream(alice_domain) << **alice->node->durable_space().get(alice->sync->domain_tjp());
-  auto bob = deploy("bob", alice_domain.string());
-  ASSERT_TRUE(bob);
-  ASSERT_TRUE(alice->sync->service().trust_peer(**bob->node->durable_space().get(bob->sync->domain_tjp())).ok());
+  auto [alice, bob] = deploy_pair();
+  ASSERT_TRUE(alice && bob);
   ForkOptions fork_options;
   fork_options.tjp_uuid = true;
   fork_options.n_counter = true;
