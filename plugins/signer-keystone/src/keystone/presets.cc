@@ -49,14 +49,9 @@ std::vector<PoolConfig> session_pools_preset() {
 std::vector<std::string> domain_verbs() { return {"endorse", "revoke"}; }
 std::vector<std::string> session_verbs() { return {"sync", "revoke"}; }
 
-Result<IdentityOptions> identity_options(const json::Value& given) {
-  // "lifetime" first (signer_support/lifetime_option.h), then the rest.
-  GIBKIT_ASSIGN_OR_RETURN(auto split, signer_support::split_lifetime(given));
-  GIBKIT_ASSIGN_OR_RETURN(IdentityOptions made, scheme_options(split.first));
-  made.lifetime = split.second;
-  return made;
-}
+namespace {
 
+// identity_options() without the "lifetime" key.
 Result<IdentityOptions> scheme_options(const json::Value& options) {
   const IdentityOptions session{.scheme = KeystoneScheme::kWots, .pools = {}, .allowed_verbs = session_verbs()};
   if (options.is_null()) return session;
@@ -82,6 +77,16 @@ Result<IdentityOptions> scheme_options(const json::Value& options) {
     made.pools.push_back(std::move(*config));
   }
   if (made.pools.empty()) return invalid_argument("keystone identity options: \"pools\" is empty");
+  return made;
+}
+
+}  // namespace
+
+Result<IdentityOptions> identity_options(const json::Value& given) {
+  // "lifetime" first (signer_support/lifetime_option.h), then the rest.
+  GIBKIT_ASSIGN_OR_RETURN(auto split, signer_support::split_lifetime(given));
+  GIBKIT_ASSIGN_OR_RETURN(IdentityOptions made, scheme_options(split.first));
+  made.lifetime = split.second;
   return made;
 }
 

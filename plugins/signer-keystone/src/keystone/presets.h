@@ -49,7 +49,5 @@ struct IdentityOptions {
 
 // kInvalidArgument naming the defect.
 [[nodiscard]] Result<IdentityOptions> identity_options(const json::Value& options);
-// The same without the "lifetime" key (kStored).
-[[nodiscard]] Result<IdentityOptions> scheme_options(const json::Value& options);
 
 }  // namespace gibkit::keystone

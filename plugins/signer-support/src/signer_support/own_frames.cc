@@ -13,10 +13,9 @@ Status record_new_identity(SecretStore& store, const IbGib& genesis, const Secre
 }
 
 Status forget_identity(SecretStore& store, std::string_view identity_tjp) {
-  // The store keys an identity by its genesis gib: the address after '^'.
-  const std::size_t caret = identity_tjp.rfind('^');
-  if (caret == std::string_view::npos) return invalid_argument("forget: " + std::string(identity_tjp) + " is not an address");
-  return store.forget(identity_tjp.substr(caret + 1));
+  // The store keys an identity by its genesis gib.
+  GIBKIT_ASSIGN_OR_RETURN(const Address genesis, Address::parse(identity_tjp));
+  return store.forget(genesis.gib());
 }
 
 namespace {
