@@ -23,9 +23,13 @@ Result<std::unique_ptr<EventLoop>> EventLoop::create(const lws_context_creation_
 
 void EventLoop::run() { thread_ = std::thread([this] { service(); }); }
 
-EventLoop::~EventLoop() {
-  if (!thread_.joinable()) {  // never ran
+EventLoop::~EventLoop() { stop(); }
+
+void EventLoop::stop() {
+  if (context_ == nullptr) return;  // stopped before
+  if (!thread_.joinable()) {        // never ran
     lws_context_destroy(context_);
+    context_ = nullptr;
     return;
   }
   {
@@ -38,6 +42,7 @@ EventLoop::~EventLoop() {
     }
   }
   thread_.join();
+  context_ = nullptr;  // the loop thread destroyed it
 }
 
 void EventLoop::post(std::function<void()> task) {

@@ -39,8 +39,16 @@ class EventLoop {
 
   // Stops the loop and destroys the context on the loop thread, which closes
   // every connection (their CLOSED callbacks run during this call). Tasks
-  // still queued are dropped without running.
-  ~EventLoop();
+  // still queued are dropped without running; post() drops new ones.
+  // Returns once the loop thread has finished; idempotent; not on the loop
+  // thread.
+  //
+  // Owners call stop() before they release this object, never by resetting
+  // their pointer to it: unique_ptr::reset() clears the pointer before it
+  // runs the destructor, and the callbacks that run while the loop closes
+  // read that pointer on the loop thread (a data race, and a null call).
+  void stop();
+  ~EventLoop();  // stop()
 
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;

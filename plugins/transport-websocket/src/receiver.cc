@@ -129,7 +129,7 @@ class Receiver::Impl {
     // runs; queued ones are abandoned. Then the loop closes every socket.
     pool_.stop();
     pool_.join();
-    loop_.reset();
+    if (loop_) loop_->stop();  // not reset(): event_loop.h says why
     for (auto& [serial, session] : sessions_) delete session;
   }
 

@@ -119,7 +119,9 @@ class Sender::Impl {
   explicit Impl(const WebsocketConfig& config) : config_(config) {}
 
   ~Impl() {
-    loop_.reset();  // closes every socket; their callbacks still find sockets_
+    // Closes every socket; their callbacks still find sockets_ and loop_
+    // (event_loop.h says why the loop is stopped before it is released).
+    if (loop_) loop_->stop();
   }
 
   Status start() {
@@ -511,7 +513,7 @@ class Sender::Impl {
       retry = !link->outbox.empty() && !link->closing;
     }
     link->changed.notify_all();
-    // loop_ is null while the loop is being destroyed (no connection is left then).
+    // While the loop stops, post() drops the retry: no connection is left then.
     if (retry && loop_) loop_->post([this, link] { open_socket(link); });
   }
 
