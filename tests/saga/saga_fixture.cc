@@ -69,10 +69,12 @@ void write(Space& space, const std::vector<IbGib>& records, const std::string& t
 
 // Deterministic clock and randomness, so runs are repeatable.
 TransformEnv test_env() {
-  static std::int64_t now = 1'790'000'000'000;
-  static std::uint8_t counter = 0;
+  // Atomic: tests run sagas on several threads (parallel_sagas_test.cc),
+  // each making records with this environment.
+  static std::atomic<std::int64_t> now = 1'790'000'000'000;
+  static std::atomic<std::uint8_t> counter = 0;
   TransformEnv env = TransformEnv::system();
-  env.now_ms = [] { return now += 1000; };
+  env.now_ms = [] { return now.fetch_add(1000) + 1000; };
   env.random_bytes = [](std::span<std::uint8_t> out) {
     for (std::uint8_t& byte : out) byte = ++counter;
   };
