@@ -68,6 +68,14 @@ struct SyncOptions {
   // Threads a receiver decodes and checks Delta records on (0: one per
   // hardware thread); see docs/performance.md.
   unsigned verify_threads = 0;
+  // How many records a sender reads, breadth first from the heads and
+  // stones the receiver is known to hold, to learn what it need not send
+  // (docs/protocol.md, "Delta"). A held record relates only held records, so
+  // the addresses each read names are known held without being read. Past
+  // the bound, a record held deeper in the receiver's graph may be sent
+  // again: bytes, never correctness. Without it every sync read the whole
+  // graph the two nodes share.
+  std::size_t peer_closure_reads = 4096;
 };
 
 // What happened to one timeline in a sync.
@@ -126,6 +134,8 @@ struct SyncReport {
   // "Pipelining"); kNone when no batch was read early.
   enum class EarlyBatch { kNone, kUsed, kDropped };
   EarlyBatch early_batch = EarlyBatch::kNone;
+  // Records read to learn what the peer holds (SyncOptions::peer_closure_reads).
+  std::size_t peer_closure_reads = 0;
 };
 
 // What the receiver reports of each saga (gibd logs it as logfmt).
