@@ -51,7 +51,11 @@ step() { printf '\n== %s\n' "$*"; }
 # Bob's gibd serves the saga while it runs; gib cannot open his LevelDB then
 # (the directory is locked), so Bob's own edits happen while it is stopped.
 start_bob() {
-  "$gibd" --config bob.yaml >bob.out 2>&1 &
+  # Emptied here, not by the redirection: that happens in the child, maybe
+  # after the wait below has read the previous start's "running" line (and
+  # the address then read from a file emptied meanwhile, as CI once saw).
+  : >bob.out
+  "$gibd" --config bob.yaml >>bob.out 2>&1 &
   bob_pid=$!
   local tries=0
   until grep -q "running" bob.out; do
