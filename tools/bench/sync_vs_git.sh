@@ -28,6 +28,11 @@
 # times edits it (`gib mut8`: a frame and its dna) and times `gib sync` of it
 # (median), against git's fetch of one new commit of one ~1.3 KiB file.
 #
+# One record among all: at every N, once Bob holds the N stones and their
+# tags, Alice forks a note and syncs it, then R times edits it and times a
+# `gib sync` naming every tag timeline and the note (median): syncing all
+# that two nodes share when one record changed, which should not grow with N.
+#
 # --against DIR: side by side with another build (the "before" of a change,
 # e.g. a `git archive` of the previous commit built in DIR): at each size,
 # R rounds alternate a sync by DIR's gib/gibd and one by this build's, each
@@ -86,6 +91,7 @@ fill_alice() {
   "$gib" keystone --config alice.yaml export alice-domain.json >/dev/null
   random_stones "$n" >stones.in
   bench_put_tagged stones
+  cp tags tags.all
   log "Alice: $n stones ($(($(wc -c <stones.jsonl) / n)) bytes each), $(wc -l <tags) tag timelines, in $(($(now_ms) - t0)) ms"
 }
 
@@ -135,7 +141,7 @@ if [ -n "$against" ]; then
 fi
 
 # -------------------------------------------------------------- gibkit
-declare -A gk_records gk_ms gk_saga gk_bytes gk_load gk_cpu_sender gk_cpu_receiver
+declare -A gk_records gk_ms gk_saga gk_bytes gk_load gk_cpu_sender gk_cpu_receiver all_median all_times all_cpu
 one_median=""
 one_times=""
 for n in "${sizes[@]}"; do
@@ -166,6 +172,25 @@ for n in "${sizes[@]}"; do
     one_median=$(printf '%s\n' "${times[@]}" | median)
     log "one-record gib sync: median $one_median ms ($one_times)"
   fi
+  # One record among all: every tag timeline (held by Bob now) and a note.
+  grep -v '^note bench' tags.all >tags.shared 2>/dev/null || true
+  note=$("$gib" fork --config alice.yaml --ib "note all" --data '{"text":"0"}')
+  { cat tags.shared; echo "$note"; } >tags
+  timed_sync all-first.out >/dev/null
+  times=()
+  cpu=()
+  for ((i = 1; i <= runs; i++)); do
+    text=$(head -c 900 /dev/urandom | base64 -w0)
+    note=$("$gib" mut8 --config alice.yaml "$note" --data "{\"text\":\"$text\"}")
+    { cat tags.shared; echo "$note"; } >tags
+    times+=($(timed_sync "all-$i.out"))
+    cpu+=($(cut -d' ' -f1 "all-$i.out.cpus"))
+    grep -q '^records: 2 sent' "all-$i.out" || log "warning: one-record sync among all sent $(grep '^records:' "all-$i.out")"
+  done
+  all_times[$n]=$(IFS=,; echo "${times[*]}")
+  all_median[$n]=$(printf '%s\n' "${times[@]}" | median)
+  all_cpu[$n]=$(IFS=,; echo "${cpu[*]}")
+  log "one record among $(($(wc -l <tags.shared) + 1)) timelines, N=$n: median ${all_median[$n]} ms (${all_times[$n]}; sender CPU s ${all_cpu[$n]})"
   bench_stop_gibd
 done
 
@@ -199,6 +224,12 @@ echo "|---|---|"
 echo "| gib sync of one mut8 (frame + dna), keystone | $one_median ($one_times) |"
 echo "| git fetch of one new commit (one ~1.3 KiB file) | $git_one ($(sed -n 's/.*times=//p' git-random.out)) |"
 echo "| ratio | $(awk -v a="$one_median" -v b="$git_one" 'BEGIN {printf "%.2fx", a / (b > 0 ? b : 1)}') |"
+echo
+echo "| one change among all timelines (every tag and the note named), median of $runs | gib sync ms (runs) | sender CPU s | / git's one-commit fetch |"
+echo "|---|---|---|---|"
+for n in "${sizes[@]}"; do
+  echo "| N=$n, $((n / 1000 + 1)) timelines | ${all_median[$n]} (${all_times[$n]}) | ${all_cpu[$n]} | $(awk -v a="${all_median[$n]}" -v b="$git_one" 'BEGIN {printf "%.2fx", a / (b > 0 ? b : 1)}') |"
+done
 
 # ------------------------------------------------------------- profile
 [ -n "$profile_n" ] || exit 0
