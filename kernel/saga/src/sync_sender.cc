@@ -387,21 +387,24 @@ class SenderSaga {
   Result<std::unordered_set<std::string>> known_to_peer(const RecordReader& reader,
                                                         const std::vector<std::string>& held) {
     std::unordered_set<std::string> known;
-    std::deque<std::string> to_read;
+    // Into `known`'s nodes, which stay where they are as it grows: a held
+    // head's relations can be 1,000s of addresses, each copied once.
+    std::deque<const std::string*> to_read;
     for (const std::string& address : held) {
-      if (known.insert(address).second) to_read.push_back(address);
+      auto [at, added] = known.insert(address);
+      if (added) to_read.push_back(&*at);
     }
     std::size_t reads = 0;
     while (!to_read.empty() && reads < state_.options.peer_closure_reads) {
-      const std::string address = std::move(to_read.front());
+      const std::string& address = *to_read.front();
       to_read.pop_front();
       GIBKIT_ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> related, reader.relations(address));
       ++reads;
       if (!related) return not_found("the dependency graph is incomplete: " + address + " is not held");
       for (std::string& next : *related) {
-        if (is_primitive_address(next) || known.contains(next)) continue;
-        known.insert(next);
-        to_read.push_back(std::move(next));
+        if (is_primitive_address(next)) continue;
+        auto [at, added] = known.insert(std::move(next));
+        if (added) to_read.push_back(&*at);
       }
     }
     report_.peer_closure_reads = reads;
