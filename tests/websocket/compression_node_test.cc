@@ -4,7 +4,6 @@
 // talks uncompressed when it keeps them, and a hand-made deflate bomb is
 // refused while the receiver holds no more than its frame bound.
 #include <chrono>
-#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -13,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "gibkit/json.h"
+#include "node_script.h"
 #include "websocket_transport.h"
 
 namespace gibkit::plugins::websocket {
@@ -23,19 +23,7 @@ constexpr milliseconds kGenerous(10000);
 
 // Runs node/deflate_peer.js with `arguments`; returns the line it printed, parsed.
 json::Object run_peer(const std::string& arguments) {
-  const std::string command =
-      std::string(GIBKIT_TEST_NODE) + " " + GIBKIT_TEST_NODE_DIR + "/deflate_peer.js " + arguments;
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  std::string output;
-  char buffer[4096];
-  std::size_t n;
-  while (pipe && (n = fread(buffer, 1, sizeof buffer, pipe.get())) > 0) output.append(buffer, n);
-  Result<json::Value> parsed = json::parse(output);
-  EXPECT_TRUE(parsed.ok() && parsed->is_object()) << "node printed: " << output;
-  if (!parsed.ok() || !parsed->is_object()) return json::Object();
-  const json::Value* timed_out = parsed->find("timedOut");  // missing: the script failed
-  EXPECT_TRUE(timed_out != nullptr && !timed_out->truthy()) << output;
-  return parsed->as_object();
+  return test_support::run_node_result("deflate_peer.js " + arguments);
 }
 
 std::string text(const json::Object& line, const std::string& key) {

@@ -24,6 +24,7 @@
 #include "envelope.h"
 #include "gibkit/json.h"
 #include "held_handler.h"
+#include "node_script.h"
 #include "websocket_transport.h"
 
 namespace gibkit::plugins::websocket {
@@ -31,23 +32,9 @@ namespace {
 
 using std::chrono::milliseconds;
 using test_support::HeldHandler;
+using test_support::node_command;
+using test_support::run_node_result;
 constexpr milliseconds kGenerous(10000);
-
-// The shell command that runs a script of the test's node folder.
-std::string node_command(const std::string& arguments) {
-  return std::string(GIBKIT_TEST_NODE) + " " + GIBKIT_TEST_NODE_DIR + "/" + arguments;
-}
-
-// Runs a node script from the test's node folder; returns its stdout.
-std::string run_node(const std::string& arguments) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(node_command(arguments).c_str(), "r"), pclose);
-  if (!pipe) return "";
-  std::string output;
-  char buffer[4096];
-  std::size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe.get())) > 0) output.append(buffer, n);
-  return output;
-}
 
 // A node script whose JSON lines are read as it prints them.
 class NodeLines {
@@ -102,13 +89,7 @@ class WebsocketBadInput : public ::testing::Test {
 
   // Runs one bad_input.js case and parses the line it prints.
   json::Object run_case(const std::string& name, const std::string& extra = "") {
-    std::string output = run_node("bad_input.js " + receiver_->endpoint() + " " + name + " " + extra);
-    Result<json::Value> parsed = json::parse(output);
-    EXPECT_TRUE(parsed.ok() && parsed->is_object()) << "node printed: " << output;
-    if (!parsed.ok() || !parsed->is_object()) return json::Object();
-    const json::Value* timed_out = parsed->find("timedOut");  // missing: the script failed
-    EXPECT_TRUE(timed_out != nullptr && !timed_out->truthy()) << output;
-    return parsed->as_object();
+    return run_node_result("bad_input.js " + receiver_->endpoint() + " " + name + " " + extra);
   }
 
   // The first error part the peer got: its code, and "+fatal" when it said
