@@ -7,7 +7,7 @@
 // text it read: json::split_object finds the rel8ns member and only that
 // member is parsed. An index could spare that decoding but never the read,
 // since the text is sent. So the most an index can save is
-// BM_LoadWithRelations minus BM_LoadText, per record; an index kept apart
+// BM_Load/with_relations minus BM_Load/text, per record; an index kept apart
 // from the record (its own key) costs a lookup per record instead, which
 // BM_LevelDbLookup prices (a miss is what a record without relations, like
 // every stone of tools/bench/sync_vs_git.sh, would cost).
@@ -120,22 +120,19 @@ void BM_ClosureWalk(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(given));
 }
 
-// Every record's text read, nothing decoded: the walk's floor with any index.
-void BM_LoadText(benchmark::State& state) {
+// Every record's text read, alone (the walk's floor with any index) or with
+// its relations decoded (what the walk does).
+void BM_Load(benchmark::State& state, bool with_relations) {
   Fixture& f = const_cast<Fixture&>(fixture(static_cast<std::size_t>(state.range(0))));
   gibkit::RecordReader reader({&f.space});
   for (auto _ : state) {
-    for (const std::string& address : f.stones) benchmark::DoNotOptimize(reader.load_text(address));
-  }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(f.stones.size()));
-}
-
-// Every record's text read and its relations decoded: what the walk does now.
-void BM_LoadWithRelations(benchmark::State& state) {
-  Fixture& f = const_cast<Fixture&>(fixture(static_cast<std::size_t>(state.range(0))));
-  gibkit::RecordReader reader({&f.space});
-  for (auto _ : state) {
-    for (const std::string& address : f.stones) benchmark::DoNotOptimize(reader.load_with_relations(address));
+    for (const std::string& address : f.stones) {
+      if (with_relations) {
+        benchmark::DoNotOptimize(reader.load_with_relations(address));
+      } else {
+        benchmark::DoNotOptimize(reader.load_text(address));
+      }
+    }
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(f.stones.size()));
 }
@@ -173,8 +170,8 @@ void BM_LevelDbLookup(benchmark::State& state, bool hit) {
 }
 
 BENCHMARK(BM_ClosureWalk)->Arg(100000)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_LoadText)->Arg(100000)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_LoadWithRelations)->Arg(100000)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Load, text, false)->Arg(100000)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Load, with_relations, true)->Arg(100000)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_LevelDbLookup, hit, true)->Arg(100000)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_LevelDbLookup, miss, false)->Arg(100000)->Unit(benchmark::kMillisecond);
 
