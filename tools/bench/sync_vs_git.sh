@@ -103,6 +103,28 @@ timed_sync() {
   bench_timed_sync "$url" "$out" "$@"
 }
 
+# time_note_edits IB SHARED OUT: Alice forks a note IB and syncs it, then
+# $runs times edits it (`gib mut8`: a frame and its dna) and times a
+# `gib sync` naming it and the timelines listed in the file SHARED
+# (/dev/null: none); each run's output in OUT-K.out. Sets edit_times (ms)
+# and edit_cpus (the sender's CPU s).
+time_note_edits() {
+  local ib=$1 shared=$2 out=$3 note text i
+  note=$("$gib" fork --config alice.yaml --ib "$ib" --data '{"text":"0"}')
+  { cat "$shared"; echo "$note"; } >tags
+  timed_sync "$out-first.out" >/dev/null
+  edit_times=()
+  edit_cpus=()
+  for ((i = 1; i <= runs; i++)); do
+    text=$(head -c 900 /dev/urandom | base64 -w0)
+    note=$("$gib" mut8 --config alice.yaml "$note" --data "{\"text\":\"$text\"}")
+    { cat "$shared"; echo "$note"; } >tags
+    edit_times+=($(timed_sync "$out-$i.out"))
+    edit_cpus+=($(cut -d' ' -f1 "$out-$i.out.cpus"))
+    grep -q '^records: 2 sent' "$out-$i.out" || log "warning: $out-$i: a one-record sync sent $(grep '^records:' "$out-$i.out")"
+  done
+}
+
 # ------------------------------------------------------ side by side
 if [ -n "$against" ]; then
   echo "| N | records | before: ms (median of $runs) | after: ms | before / after | CPU s sender / receiver, before | after | load |"
@@ -157,40 +179,17 @@ for n in "${sizes[@]}"; do
   read -r gk_cpu_sender[$n] gk_cpu_receiver[$n] <"sync-$n.out.cpus"
   log "gib sync N=$n: ${gk_records[$n]} records in $ms ms (saga ${gk_saga[$n]} ms, ${gk_bytes[$n]} sent; $(grep '^time:' "sync-$n.out" | sed 's/^time: [0-9]* ms, //'); CPU s: sender ${gk_cpu_sender[$n]}, receiver ${gk_cpu_receiver[$n]})"
   if [ -z "$one_median" ]; then
-    note=$("$gib" fork --config alice.yaml --ib "note bench" --data '{"text":"0"}')
-    echo "$note" >tags
-    timed_sync one-first.out >/dev/null
-    times=()
-    for ((i = 1; i <= runs; i++)); do
-      text=$(head -c 900 /dev/urandom | base64 -w0)
-      note=$("$gib" mut8 --config alice.yaml "$note" --data "{\"text\":\"$text\"}")
-      echo "$note" >tags
-      times+=($(timed_sync "one-$i.out"))
-      grep -q '^records: 2 sent' "one-$i.out" || log "warning: one-record sync sent $(grep '^records:' "one-$i.out")"
-    done
-    one_times=$(IFS=,; echo "${times[*]}")
-    one_median=$(printf '%s\n' "${times[@]}" | median)
+    time_note_edits "note bench" /dev/null one
+    one_times=$(IFS=,; echo "${edit_times[*]}")
+    one_median=$(printf '%s\n' "${edit_times[@]}" | median)
     log "one-record gib sync: median $one_median ms ($one_times)"
   fi
   # One record among all: every tag timeline (held by Bob now) and a note.
-  grep -v '^note bench' tags.all >tags.shared 2>/dev/null || true
-  note=$("$gib" fork --config alice.yaml --ib "note all" --data '{"text":"0"}')
-  { cat tags.shared; echo "$note"; } >tags
-  timed_sync all-first.out >/dev/null
-  times=()
-  cpu=()
-  for ((i = 1; i <= runs; i++)); do
-    text=$(head -c 900 /dev/urandom | base64 -w0)
-    note=$("$gib" mut8 --config alice.yaml "$note" --data "{\"text\":\"$text\"}")
-    { cat tags.shared; echo "$note"; } >tags
-    times+=($(timed_sync "all-$i.out"))
-    cpu+=($(cut -d' ' -f1 "all-$i.out.cpus"))
-    grep -q '^records: 2 sent' "all-$i.out" || log "warning: one-record sync among all sent $(grep '^records:' "all-$i.out")"
-  done
-  all_times[$n]=$(IFS=,; echo "${times[*]}")
-  all_median[$n]=$(printf '%s\n' "${times[@]}" | median)
-  all_cpu[$n]=$(IFS=,; echo "${cpu[*]}")
-  log "one record among $(($(wc -l <tags.shared) + 1)) timelines, N=$n: median ${all_median[$n]} ms (${all_times[$n]}; sender CPU s ${all_cpu[$n]})"
+  time_note_edits "note all" tags.all all
+  all_times[$n]=$(IFS=,; echo "${edit_times[*]}")
+  all_median[$n]=$(printf '%s\n' "${edit_times[@]}" | median)
+  all_cpu[$n]=$(IFS=,; echo "${edit_cpus[*]}")
+  log "one record among $(($(wc -l <tags.all) + 1)) timelines, N=$n: median ${all_median[$n]} ms (${all_times[$n]}; sender CPU s ${all_cpu[$n]})"
   bench_stop_gibd
 done
 
